@@ -1,0 +1,22 @@
+"""Stage 1 of the data's way: reading a firm's exports and checking them against the contract.
+
+The public entry points are :func:`load_portfolio`, :func:`write_portfolio`, the
+:class:`Portfolio` container and :class:`DataValidationError`.
+"""
+
+from satprofit.io.contract import TABLES, ColumnSpec, TableSpec
+from satprofit.io.loader import load_portfolio, write_portfolio
+from satprofit.io.portfolio import Portfolio
+from satprofit.io.validation import DataValidationError, Problem, validate_tables
+
+__all__ = [
+    "TABLES",
+    "ColumnSpec",
+    "DataValidationError",
+    "Portfolio",
+    "Problem",
+    "TableSpec",
+    "load_portfolio",
+    "validate_tables",
+    "write_portfolio",
+]

@@ -1,0 +1,104 @@
+"""The :class:`Portfolio`: one validated, typed DataFrame per contract table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+
+import pandas as pd
+
+from satprofit.io.contract import TABLES
+
+
+@dataclass(frozen=True, eq=False)
+class Portfolio:
+    """A firm's exports after validation.
+
+    Build one with :func:`satprofit.io.load_portfolio` (from a folder) or
+    :meth:`Portfolio.from_tables` (from DataFrames); both validate, so a ``Portfolio`` always
+    satisfies the data contract. Frames are shared, not copied: treat them as read-only.
+    """
+
+    clients: pd.DataFrame
+    deals: pd.DataFrame
+    projects: pd.DataFrame
+    escalations: pd.DataFrame
+    interactions: pd.DataFrame
+    surveys: pd.DataFrame
+    leads: pd.DataFrame
+    incentives: pd.DataFrame
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, pd.DataFrame | None], *, source: str | None = None):
+        """Validate raw or typed tables and wrap them.
+
+        Raises
+        ------
+        DataValidationError
+            When any contract rule is broken (all problems listed).
+        """
+        from satprofit.io.validation import validate_tables
+
+        return cls(**validate_tables(tables, source=source))
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Table name to frame, in contract order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last date of any event in the portfolio."""
+        cols = {
+            "deals": ["proposal_date", "close_date"],
+            "projects": ["start_date", "actual_end_date"],
+            "escalations": ["opened_date", "resolved_date"],
+            "interactions": ["date"],
+            "surveys": ["date"],
+            "leads": ["created_date"],
+        }
+        values = pd.concat([getattr(self, t)[c].stack() if len(c) > 1 else getattr(self, t)[c[0]]
+                            for t, c in cols.items()], ignore_index=True).dropna()
+        return values.min(), values.max()
+
+    def summary(self) -> pd.DataFrame:
+        """Row count, first and last date of each table."""
+        rows = []
+        for name, frame in self.tables.items():
+            dates = frame.select_dtypes("datetime").stack()
+            rows.append(
+                {
+                    "table": name,
+                    "rows": len(frame),
+                    "first_date": dates.min() if len(dates) else pd.NaT,
+                    "last_date": dates.max() if len(dates) else pd.NaT,
+                }
+            )
+        return pd.DataFrame(rows).set_index("table")
+
+    def describe(self) -> str:
+        """A short text summary: clients, period, rows per table."""
+        start, end = self.date_range
+        counts = ", ".join(f"{n} {t}" for t, n in self.summary()["rows"].items())
+        return (
+            f"{len(self.clients)} clients, {start:%Y-%m-%d} to {end:%Y-%m-%d}; {counts}"
+        )
+
+    def subset(self, client_ids: Iterable[str]) -> Portfolio:
+        """The same portfolio restricted to some clients (incentives kept whole)."""
+        ids = set(client_ids)
+        kept = {
+            name: (frame[frame["client_id"].isin(ids)].reset_index(drop=True)
+                   if "client_id" in frame.columns else frame)
+            for name, frame in self.tables.items()
+        }
+        deal_ids = set(kept["deals"]["deal_id"])
+        kept["leads"] = kept["leads"].assign(
+            converted_deal_id=kept["leads"]["converted_deal_id"].where(
+                kept["leads"]["converted_deal_id"].isin(deal_ids)
+            )
+        )
+        return Portfolio(**kept)
+
+
+assert [f.name for f in fields(Portfolio)] == list(TABLES), "Portfolio fields follow TABLES"

@@ -1,0 +1,384 @@
+"""Checks a set of raw tables against the data contract and returns them typed.
+
+Every problem found is collected, then raised together as one :class:`DataValidationError`:
+the user sees the complete list (table, column, rule, how many rows, up to five example keys
+or row numbers), never a pandas or pandera traceback.
+
+Three layers of rules run in order, each on whatever the previous one could parse:
+
+1. structure and types (plain code): required tables and columns, empty tables, text that is
+   not a date, number or boolean, missing required values;
+2. column rules (pandera, built from :mod:`satprofit.io.contract`): unique keys, allowed values,
+   numeric bounds, non-blank strings;
+3. row and cross-table rules (plain code): date order, milestone counts, foreign keys and their
+   consistency (a project's client is its deal's client, projects only on won deals, ...).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from satprofit.io.contract import (
+    FALSE_STRINGS,
+    FOREIGN_KEYS,
+    TABLES,
+    TRUE_STRINGS,
+    ColumnSpec,
+    TableSpec,
+)
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: where, which rule, how many rows, and a few examples."""
+
+    table: str
+    column: str | None
+    rule: str
+    n_rows: int = 0
+    examples: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        rows = f": {self.n_rows} row{'s' if self.n_rows != 1 else ''}" if self.n_rows else ""
+        eg = f", e.g. {', '.join(self.examples)}" if self.examples else ""
+        return f"{where} [{self.rule}]{rows}{eg}"
+
+
+class DataValidationError(ValueError):
+    """A portfolio broke one or more rules of the data contract.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every problem found, in table order.
+    source : str or None
+        The folder or description of what was validated.
+    """
+
+    def __init__(self, problems: Iterable[Problem], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        n = len(self.problems)
+        head = f"portfolio{f' at {source}' if source else ''} breaks the data contract "
+        head += f"({n} problem{'s' if n != 1 else ''}):"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The problems as a table with columns table, column, rule, rows, examples."""
+        return pd.DataFrame(
+            {
+                "table": [p.table for p in self.problems],
+                "column": [p.column or "" for p in self.problems],
+                "rule": [p.rule for p in self.problems],
+                "rows": [p.n_rows for p in self.problems],
+                "examples": [", ".join(p.examples) for p in self.problems],
+            }
+        )
+
+
+class _Collector:
+    """Accumulates problems, naming offending rows by key when the row has one."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        spec: TableSpec,
+        column: str | None,
+        rule: str,
+        frame: pd.DataFrame | None = None,
+        mask: np.ndarray | pd.Series | None = None,
+    ) -> None:
+        if frame is None or mask is None:
+            self.problems.append(Problem(spec.name, column, rule))
+            return
+        mask = np.asarray(mask, dtype=bool)
+        n = int(mask.sum())
+        if n == 0:
+            return
+        positions = np.flatnonzero(mask)[:MAX_EXAMPLES]
+        self.problems.append(
+            Problem(spec.name, column, rule, n, tuple(_row_label(spec, frame, i) for i in positions))
+        )
+
+
+def _row_label(spec: TableSpec, frame: pd.DataFrame, pos: int) -> str:
+    """``key='value' (row n)``, or ``row n`` when the key is blank.
+
+    Rows count data rows from 1, header excluded (CSV line = row + 1).
+    """
+    if spec.key and spec.key in frame.columns:
+        value = frame[spec.key].iloc[pos]
+        if isinstance(value, str) and value.strip():
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            return f"{spec.key}={shown!r} (row {pos + 1})"
+    return f"row {pos + 1}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. structure and types
+# ---------------------------------------------------------------------------------------------
+def _blank(series: pd.Series) -> np.ndarray:
+    """Missing or empty-after-strip values."""
+    isna = series.isna().to_numpy()
+    as_text = series.astype("object").where(~isna, "")
+    return isna | np.array([isinstance(v, str) and not v.strip() for v in as_text], dtype=bool)
+
+
+def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: _Collector):
+    """Parse one column into its logical type (nullable dtypes); report unparseable values."""
+    blank = _blank(raw)
+    if col.kind == "str":
+        values = raw.astype("object").where(~blank, None)
+        values = values.map(lambda v: v if v is None or isinstance(v, str) else _key_text(v))
+        parsed = pd.Series(values, index=raw.index, dtype="str")
+        bad = np.zeros(len(raw), dtype=bool)
+    elif col.kind == "date":
+        if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+            parsed = pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
+            parsed = parsed.astype("datetime64[ns]")
+        else:
+            text = raw.astype("object").where(~blank, None).map(
+                lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") else v
+            )
+            parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype(
+                "datetime64[ns]"
+            )
+        bad = ~blank & parsed.isna().to_numpy()
+        rule = "not an ISO date (YYYY-MM-DD)"
+    elif col.kind == "bool":
+        def to_bool(v):
+            if isinstance(v, bool | np.bool_):
+                return bool(v)
+            if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
+                return bool(v)
+            text = str(v).strip().lower()
+            return True if text in TRUE_STRINGS else False if text in FALSE_STRINGS else None
+
+        mapped = [None if b else to_bool(v) for v, b in zip(raw.tolist(), blank, strict=True)]
+        parsed = pd.Series(mapped, index=raw.index, dtype="boolean")
+        bad = ~blank & parsed.isna().to_numpy()
+        rule = "not a boolean (true/false, 1/0, yes/no)"
+    else:  # int, float
+        text = raw.astype("object").where(~blank, None)
+        nums = pd.to_numeric(text, errors="coerce").astype("float64")
+        finite = np.isfinite(nums.to_numpy())
+        bad = ~blank & ~finite
+        rule = "not a finite number"
+        if col.kind == "int":
+            whole = finite & (np.mod(np.nan_to_num(nums.to_numpy()), 1) == 0)
+            bad = ~blank & ~whole
+            rule = "not a whole number"
+            parsed = nums.where(whole).round().astype("Int64")
+        else:
+            parsed = nums.where(finite)
+    if col.kind != "str":
+        out.add(spec, col.name, rule, frame, bad)
+    if not col.nullable:
+        out.add(spec, col.name, "required value missing", frame, blank)
+    return parsed
+
+
+def _key_text(v) -> str:
+    """Keys are text even when a Parquet export stored them as numbers."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _final_dtype(col: ColumnSpec) -> str:
+    return {
+        "str": "str",
+        "date": "datetime64[ns]",
+        "bool": "bool" if not col.nullable else "boolean",
+        "int": "int64" if not col.nullable else "Int64",
+        "float": "float64",
+    }[col.kind]
+
+
+def _parse_table(spec: TableSpec, raw: pd.DataFrame | None, out: _Collector) -> pd.DataFrame | None:
+    if raw is None:
+        if not spec.optional:
+            out.add(spec, None, "required table missing (no <table>.csv or <table>.parquet)")
+        return None
+    raw = raw.reset_index(drop=True)
+    missing = [c for c in spec.names if c not in raw.columns]
+    for c in missing:
+        out.add(spec, c, "required column missing")
+    if missing:
+        return None
+    if raw.columns.duplicated().any():
+        dups = sorted(set(raw.columns[raw.columns.duplicated()]))
+        out.add(spec, ", ".join(map(str, dups)), "duplicate column name")
+        return None
+    if len(raw) == 0 and not spec.allow_empty:
+        out.add(spec, None, "table is empty (header only)")
+    typed = raw.copy()
+    for col in spec.columns:
+        typed[col.name] = _parse_column(col, raw[col.name], spec, raw, out)
+    return typed
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. column rules through pandera
+# ---------------------------------------------------------------------------------------------
+def _pandera_schema(spec: TableSpec):
+    import pandera.pandas as pa
+
+    columns = {}
+    for col in spec.columns:
+        checks = []
+        if col.isin is not None:
+            checks.append(pa.Check.isin(list(col.isin), error=f"one of {', '.join(col.isin)}"))
+        if col.ge is not None:
+            checks.append(pa.Check.ge(col.ge, error=f">= {col.ge:g}"))
+        if col.gt is not None:
+            checks.append(pa.Check.gt(col.gt, error=f"> {col.gt:g}"))
+        if col.le is not None:
+            checks.append(pa.Check.le(col.le, error=f"<= {col.le:g}"))
+        if col.nonempty:
+            checks.append(
+                pa.Check(lambda s: s.str.strip().str.len() > 0, element_wise=False,
+                         error="non-empty text")
+            )
+        # Nulls were reported while parsing; pandera judges the values that are present.
+        columns[col.name] = pa.Column(nullable=True, unique=col.unique, checks=checks,
+                                      coerce=False, required=True)
+    return pa.DataFrameSchema(columns, strict=False, name=spec.name, report_duplicates="all")
+
+
+def _check_columns(spec: TableSpec, typed: pd.DataFrame, out: _Collector) -> None:
+    import pandera.errors as pae
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _pandera_schema(spec).validate(typed, lazy=True)
+    except pae.SchemaErrors as err:
+        cases = err.failure_cases
+        for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+            idx = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int).unique()
+            mask = np.zeros(len(typed), dtype=bool)
+            mask[idx[(idx >= 0) & (idx < len(typed))]] = True
+            rule = "unique" if str(check).startswith("field_uniqueness") else str(check)
+            if mask.any():
+                out.add(spec, None if pd.isna(column) else str(column), rule, typed, mask)
+            else:
+                out.add(spec, None if pd.isna(column) else str(column), rule)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. row and cross-table rules
+# ---------------------------------------------------------------------------------------------
+def _check_rows(tables: Mapping[str, pd.DataFrame], out: _Collector) -> None:
+    def later(table, a, b, rule):
+        if table in tables:
+            df = tables[table]
+            mask = (df[a] < df[b]).fillna(False).to_numpy()
+            out.add(TABLES[table], a, rule, df, mask)
+
+    later("deals", "close_date", "proposal_date", "close_date >= proposal_date")
+    later("projects", "planned_end_date", "start_date", "planned_end_date >= start_date")
+    later("projects", "actual_end_date", "start_date", "actual_end_date >= start_date")
+    later("escalations", "resolved_date", "opened_date", "resolved_date >= opened_date")
+    if "deals" in tables:
+        d = tables["deals"]
+        mask = (d["close_date"].isna() & (d["status"] != "open")).fillna(False).to_numpy()
+        out.add(TABLES["deals"], "close_date", "required unless status is open", d, mask)
+    if "projects" in tables:
+        p = tables["projects"]
+        mask = (p["milestones_on_time"] > p["milestones_planned"]).fillna(False).to_numpy()
+        out.add(TABLES["projects"], "milestones_on_time", "<= milestones_planned", p, mask)
+
+
+def _check_foreign_keys(tables: Mapping[str, pd.DataFrame], out: _Collector) -> None:
+    for (table, column), (ref_table, ref_col) in FOREIGN_KEYS.items():
+        if table not in tables or ref_table not in tables:
+            continue
+        values = tables[table][column]
+        known = set(tables[ref_table][ref_col].dropna())
+        mask = (values.notna() & ~values.isin(known)).to_numpy()
+        out.add(TABLES[table], column, f"exists in {ref_table}.{ref_col}", tables[table], mask)
+
+    def same_owner(table, via, owner_table, rule):
+        if table not in tables or owner_table not in tables:
+            return
+        df = tables[table]
+        owners = tables[owner_table].drop_duplicates(via).set_index(via)["client_id"]
+        expected = df[via].map(owners)
+        mask = (df[via].notna() & expected.notna() & (expected != df["client_id"])).to_numpy()
+        out.add(TABLES[table], "client_id", rule, df, mask)
+
+    same_owner("projects", "deal_id", "deals", "equals the deal's client_id")
+    same_owner("escalations", "project_id", "projects", "equals the project's client_id")
+    same_owner("surveys", "project_id", "projects", "equals the project's client_id")
+    same_owner("interactions", "project_id", "projects", "equals the project's client_id")
+    if "projects" in tables and "deals" in tables:
+        p, d = tables["projects"], tables["deals"]
+        status = p["deal_id"].map(d.drop_duplicates("deal_id").set_index("deal_id")["status"])
+        mask = (status.notna() & (status != "won")).to_numpy()
+        out.add(TABLES["projects"], "deal_id", "that deal is won", p, mask)
+
+
+# ---------------------------------------------------------------------------------------------
+def validate_tables(
+    raw: Mapping[str, pd.DataFrame | None],
+    *,
+    source: str | None = None,
+    extra_problems: Iterable[Problem] = (),
+) -> dict[str, pd.DataFrame]:
+    """Validate raw contract tables and return them typed.
+
+    Parameters
+    ----------
+    raw : mapping of str to DataFrame or None
+        Table name to its rows as read (text or already typed). ``None`` or absent means the
+        file is missing.
+    source : str, optional
+        Shown in the error message (e.g. the folder).
+    extra_problems : iterable of Problem
+        Problems found before validation (e.g. unreadable files), reported with the others.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Every contract table with contract dtypes: keys and text as ``str``, dates as
+        ``datetime64[ns]``, booleans as ``bool``, counts as ``int64`` (``Int64`` where
+        nullable), amounts as ``float64``. Optional tables that are absent come back empty.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found.
+    """
+    out = _Collector()
+    out.problems.extend(extra_problems)
+    typed: dict[str, pd.DataFrame] = {}
+    for name, spec in TABLES.items():
+        frame = _parse_table(spec, raw.get(name), out)
+        if frame is not None:
+            _check_columns(spec, frame, out)
+            typed[name] = frame
+    _check_rows(typed, out)
+    _check_foreign_keys(typed, out)
+    if out.problems:
+        raise DataValidationError(out.problems, source)
+    result = {}
+    for name, spec in TABLES.items():
+        frame = typed.get(name)
+        if frame is None:  # absent optional table
+            frame = pd.DataFrame({c.name: pd.Series(dtype=_final_dtype(c)) for c in spec.columns})
+        else:
+            for col in spec.columns:
+                frame[col.name] = frame[col.name].astype(_final_dtype(col))
+        result[name] = frame
+    return result
