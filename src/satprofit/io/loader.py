@@ -105,11 +105,11 @@ def write_portfolio(portfolio: Portfolio, folder: str | os.PathLike, fmt: Format
             target = path / f"{name}.{fmt}"
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path)
             os.close(fd)
+            staged.append((Path(tmp), target))
             if fmt == "csv":
                 _to_csv_frame(frame).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
             else:
                 frame.to_parquet(tmp, index=False)
-            staged.append((Path(tmp), target))
         for tmp, target in staged:
             os.replace(tmp, target)
             other = target.with_suffix(".parquet" if fmt == "csv" else ".csv")

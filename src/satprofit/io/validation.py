@@ -130,8 +130,11 @@ def _row_label(spec: TableSpec, frame: pd.DataFrame, pos: int) -> str:
 def _blank(series: pd.Series) -> np.ndarray:
     """Missing or empty-after-strip values."""
     isna = series.isna().to_numpy()
-    as_text = series.astype("object").where(~isna, "")
-    return isna | np.array([isinstance(v, str) and not v.strip() for v in as_text], dtype=bool)
+    if pd.api.types.is_string_dtype(series.dtype) or series.dtype == object:
+        text = series.astype("object").where(~isna, "")
+        stripped = pd.Series(text, dtype="str").str.strip()
+        return isna | (stripped == "").to_numpy()
+    return isna
 
 
 def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: _Collector):
@@ -139,7 +142,8 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
     blank = _blank(raw)
     if col.kind == "str":
         values = raw.astype("object").where(~blank, None)
-        values = values.map(lambda v: v if v is None or isinstance(v, str) else _key_text(v))
+        if not (pd.api.types.is_string_dtype(raw.dtype) or _all_text(values)):
+            values = values.map(lambda v: v if v is None or isinstance(v, str) else _key_text(v))
         parsed = pd.Series(values, index=raw.index, dtype="str")
         bad = np.zeros(len(raw), dtype=bool)
     elif col.kind == "date":
@@ -156,16 +160,16 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
         bad = ~blank & parsed.isna().to_numpy()
         rule = "not an ISO date (YYYY-MM-DD)"
     elif col.kind == "bool":
-        def to_bool(v):
-            if isinstance(v, bool | np.bool_):
-                return bool(v)
-            if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
-                return bool(v)
-            text = str(v).strip().lower()
-            return True if text in TRUE_STRINGS else False if text in FALSE_STRINGS else None
-
-        mapped = [None if b else to_bool(v) for v, b in zip(raw.tolist(), blank, strict=True)]
-        parsed = pd.Series(mapped, index=raw.index, dtype="boolean")
+        if pd.api.types.is_bool_dtype(raw.dtype):
+            parsed = raw.astype("boolean")
+        elif pd.api.types.is_numeric_dtype(raw.dtype):
+            parsed = raw.map({1: True, 0: False}).astype("boolean")
+        else:
+            text = pd.Series(raw.astype("object").where(~blank, ""), dtype="str")
+            text = text.str.strip().str.lower()
+            parsed = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+            parsed[text.isin(TRUE_STRINGS).to_numpy()] = True
+            parsed[text.isin(FALSE_STRINGS).to_numpy()] = False
         bad = ~blank & parsed.isna().to_numpy()
         rule = "not a boolean (true/false, 1/0, yes/no)"
     else:  # int, float
@@ -186,6 +190,10 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
     if not col.nullable:
         out.add(spec, col.name, "required value missing", frame, blank)
     return parsed
+
+
+def _all_text(values: pd.Series) -> bool:
+    return bool(values.map(type).isin([str, type(None)]).all())
 
 
 def _key_text(v) -> str:

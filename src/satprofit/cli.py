@@ -1,0 +1,102 @@
+"""The ``satprofit`` command line.
+
+Sub-commands map one-to-one onto package functions; the CLI only parses arguments, prints and
+sets the exit code (0 success, 1 the data breaks the contract, 2 bad usage or other error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import pandas as pd
+
+from satprofit import __version__
+from satprofit.constants import DEFAULT_SEED
+from satprofit.io import DataValidationError, load_portfolio
+
+
+class _UsageError(Exception):
+    """A problem with how the command was called; printed without a traceback."""
+
+
+def _print_problems(err: DataValidationError) -> None:
+    frame = err.to_frame()
+    print(f"{err.source or 'portfolio'}: {len(frame)} problem(s) with the data contract\n")
+    with pd.option_context("display.max_colwidth", 90, "display.width", 200,
+                           "display.max_rows", 500):
+        print(frame.to_string(index=False))
+    print("\nSee data/README.md for the tables, columns and rules.")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    portfolio = load_portfolio(args.folder)
+    start, end = portfolio.date_range
+    print(f"{args.folder}: valid portfolio")
+    print(f"clients: {len(portfolio.clients)}")
+    print(f"dates:   {start:%Y-%m-%d} to {end:%Y-%m-%d}\n")
+    summary = portfolio.summary().reset_index()
+    for col in ("first_date", "last_date"):
+        summary[col] = summary[col].dt.strftime("%Y-%m-%d").fillna("")
+    print(summary.to_string(index=False))
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from satprofit.simulate import simulate_portfolio
+
+    t0 = time.perf_counter()
+    sim = simulate_portfolio(args.clients, args.quarters, seed=args.seed,
+                             n_business_units=args.business_units, start=args.start)
+    elapsed = time.perf_counter() - t0
+    path = sim.write(args.out_folder, fmt=args.format)
+    print(f"simulated {sim.portfolio.describe()}")
+    print(f"in {elapsed:.1f} s; wrote {args.format} tables and truth.json to {path}\n")
+    with pd.option_context("display.width", 200):
+        print(sim.truth.summary().to_string(float_format=lambda v: f"{v:,.3f}"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="satprofit",
+        description="Does client satisfaction pay? Sales-delivery levers, estimated from a "
+        "services firm's own exports.",
+    )
+    parser.add_argument("--version", action="version", version=f"satprofit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a portfolio folder against the data contract")
+    p.add_argument("folder", help="folder holding <table>.csv or <table>.parquet files")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("simulate", help="write a synthetic portfolio with known causal truth")
+    p.add_argument("out_folder", help="folder to write the tables and truth.json into")
+    p.add_argument("--clients", type=int, default=200, help="number of clients (default 200)")
+    p.add_argument("--quarters", type=int, default=12, help="quarters of data (default 12)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--business-units", type=int, default=6, help="business units (2-8)")
+    p.add_argument("--start", default="2022-01-01", help="first day (ISO date)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.set_defaults(func=_cmd_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DataValidationError as err:
+        _print_problems(err)
+        return 1
+    except (_UsageError, ValueError, OSError) as err:
+        print(f"satprofit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
