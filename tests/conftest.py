@@ -22,9 +22,15 @@ def sim():
 
 
 @pytest.fixture(scope="session")
-def sim_csv_dir(sim, tmp_path_factory) -> Path:
-    """The session portfolio written as CSV, read-only by convention."""
-    return sim.write(tmp_path_factory.mktemp("portfolio_csv"), fmt="csv")
+def small_sim():
+    """A 40-client, 8-quarter portfolio for tests of plumbing rather than statistics."""
+    return simulate_portfolio(n_clients=40, n_quarters=8, seed=TEST_SEED)
+
+
+@pytest.fixture(scope="session")
+def sim_csv_dir(small_sim, tmp_path_factory) -> Path:
+    """The small portfolio written as CSV, read-only by convention."""
+    return small_sim.write(tmp_path_factory.mktemp("portfolio_csv"), fmt="csv")
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ class _UsageError(Exception):
 def _print_problems(err: DataValidationError) -> None:
     frame = err.to_frame()
     print(f"{err.source or 'portfolio'}: {len(frame)} problem(s) with the data contract\n")
-    with pd.option_context("display.max_colwidth", 90, "display.width", 200,
-                           "display.max_rows", 500):
+    with pd.option_context(
+        "display.max_colwidth", 90, "display.width", 200, "display.max_rows", 500
+    ):
         print(frame.to_string(index=False))
     print("\nSee data/README.md for the tables, columns and rules.")
 
@@ -48,8 +49,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from satprofit.simulate import simulate_portfolio
 
     t0 = time.perf_counter()
-    sim = simulate_portfolio(args.clients, args.quarters, seed=args.seed,
-                             n_business_units=args.business_units, start=args.start)
+    sim = simulate_portfolio(
+        args.clients,
+        args.quarters,
+        seed=args.seed,
+        n_business_units=args.business_units,
+        start=args.start,
+    )
     elapsed = time.perf_counter() - t0
     path = sim.write(args.out_folder, fmt=args.format)
     print(f"simulated {sim.portfolio.describe()}")

@@ -24,8 +24,9 @@ def _read_one(folder: Path, name: str, problems: list[Problem]) -> pd.DataFrame 
     try:
         if csv.exists():
             # Everything as text: keys stay text ("007"), types are parsed by the validator.
-            return pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""],
-                               encoding="utf-8")
+            return pd.read_csv(
+                csv, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
+            )
         if pq.exists():
             return pd.read_parquet(pq)
     except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
@@ -66,8 +67,11 @@ def load_portfolio(folder: str | os.PathLike) -> Portfolio:
         tables = validate_tables(raw, source=str(path), extra_problems=problems)
     except DataValidationError as err:
         if unreadable:  # drop the "required table missing" echoes of unreadable ones
-            err.problems = [p for p in err.problems
-                            if not (p.table in unreadable and p.rule.startswith("required table"))]
+            err.problems = [
+                p
+                for p in err.problems
+                if not (p.table in unreadable and p.rule.startswith("required table"))
+            ]
             raise DataValidationError(err.problems, str(path)) from None
         raise
     return Portfolio(**tables)

@@ -57,8 +57,13 @@ class Portfolio:
             "surveys": ["date"],
             "leads": ["created_date"],
         }
-        values = pd.concat([getattr(self, t)[c].stack() if len(c) > 1 else getattr(self, t)[c[0]]
-                            for t, c in cols.items()], ignore_index=True).dropna()
+        values = pd.concat(
+            [
+                getattr(self, t)[c].stack() if len(c) > 1 else getattr(self, t)[c[0]]
+                for t, c in cols.items()
+            ],
+            ignore_index=True,
+        ).dropna()
         return values.min(), values.max()
 
     def summary(self) -> pd.DataFrame:
@@ -80,16 +85,17 @@ class Portfolio:
         """A short text summary: clients, period, rows per table."""
         start, end = self.date_range
         counts = ", ".join(f"{n} {t}" for t, n in self.summary()["rows"].items())
-        return (
-            f"{len(self.clients)} clients, {start:%Y-%m-%d} to {end:%Y-%m-%d}; {counts}"
-        )
+        return f"{len(self.clients)} clients, {start:%Y-%m-%d} to {end:%Y-%m-%d}; {counts}"
 
     def subset(self, client_ids: Iterable[str]) -> Portfolio:
         """The same portfolio restricted to some clients (incentives kept whole)."""
         ids = set(client_ids)
         kept = {
-            name: (frame[frame["client_id"].isin(ids)].reset_index(drop=True)
-                   if "client_id" in frame.columns else frame)
+            name: (
+                frame[frame["client_id"].isin(ids)].reset_index(drop=True)
+                if "client_id" in frame.columns
+                else frame
+            )
             for name, frame in self.tables.items()
         }
         deal_ids = set(kept["deals"]["deal_id"])

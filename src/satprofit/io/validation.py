@@ -107,7 +107,9 @@ class _Collector:
             return
         positions = np.flatnonzero(mask)[:MAX_EXAMPLES]
         self.problems.append(
-            Problem(spec.name, column, rule, n, tuple(_row_label(spec, frame, i) for i in positions))
+            Problem(
+                spec.name, column, rule, n, tuple(_row_label(spec, frame, i) for i in positions)
+            )
         )
 
 
@@ -148,11 +150,15 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
         bad = np.zeros(len(raw), dtype=bool)
     elif col.kind == "date":
         if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-            parsed = pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
+            parsed = (
+                pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
+            )
             parsed = parsed.astype("datetime64[ns]")
         else:
-            text = raw.astype("object").where(~blank, None).map(
-                lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") else v
+            text = (
+                raw.astype("object")
+                .where(~blank, None)
+                .map(lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") else v)
             )
             parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype(
                 "datetime64[ns]"
@@ -255,12 +261,16 @@ def _pandera_schema(spec: TableSpec):
             checks.append(pa.Check.le(col.le, error=f"<= {col.le:g}"))
         if col.nonempty:
             checks.append(
-                pa.Check(lambda s: s.str.strip().str.len() > 0, element_wise=False,
-                         error="non-empty text")
+                pa.Check(
+                    lambda s: s.str.strip().str.len() > 0,
+                    element_wise=False,
+                    error="non-empty text",
+                )
             )
         # Nulls were reported while parsing; pandera judges the values that are present.
-        columns[col.name] = pa.Column(nullable=True, unique=col.unique, checks=checks,
-                                      coerce=False, required=True)
+        columns[col.name] = pa.Column(
+            nullable=True, unique=col.unique, checks=checks, coerce=False, required=True
+        )
     return pa.DataFrameSchema(columns, strict=False, name=spec.name, report_duplicates="all")
 
 

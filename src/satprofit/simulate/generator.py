@@ -17,7 +17,7 @@ by intervention. The graph, in words (``conf`` scales every confounding arrow):
 
   .. math::
 
-     \eta_r = a_0 + h_c + 0.3\,\text{size}_c + 0.5\,\text{tenure}_c + 0.7\,\text{owner}_c + \text{ind}_c
+     \eta_r = a_0 + h_c + 0.3\,\text{size}_c + 0.5\,\text{tenure}_c + 0.9\,\text{owner}_c + \text{ind}_c
         + \beta_q (\text{ontime}_p - 0.75) \cdot 10 + \beta_{sr}\, \text{reports}_p
         - 0.06 (\text{defects}_p - 2)
         + \sum_{e:\ o_e < d_r \le o_e + 90} (-\kappa_{sev(e)} + \theta\, \text{sales}_e),
@@ -72,6 +72,7 @@ T_DEFAULT, Q_DEFAULT = 3.9, 0.75
 VALUE_SCALE = np.array([40_000.0, 120_000.0, 350_000.0, 900_000.0])
 VALUE_SIGMA = 0.5
 REPEAT_BASE_RATE = 0.2
+RHO_CONF = 0.5
 REPEAT_TYPES = ("renewal", "add_on", "cross_sell")
 
 
@@ -87,19 +88,19 @@ class Latent:
 
     n_quarters: int
     quarter_start_day: np.ndarray
-    clients: pd.DataFrame       # client_id, size, health, value_mean, bu
-    projects: pd.DataFrame      # per project: lin0, signoff, mp, finished, ontime, ...
-    responses: pd.DataFrame     # per response: client, day, quarter, project pos, eta
-    escalations: pd.DataFrame   # per escalation: client, day, sales, in_data
+    clients: pd.DataFrame  # client_id, size, health, value_mean, bu
+    projects: pd.DataFrame  # per project: lin0, signoff, mp, finished, ontime, ...
+    responses: pd.DataFrame  # per response: client, day, quarter, project pos, eta
+    escalations: pd.DataFrame  # per escalation: client, day, sales, in_data
     repeat_projects: pd.DataFrame  # per won repeat deal with project: client, quarter, overrun
-    loglam_base: np.ndarray     # [client, quarter] log-rate without the T and Q terms
-    t_prev: np.ndarray          # [client, quarter] T_{c,k-1} used (fallback applied)
-    q_prev: np.ndarray          # [client, quarter] Q_{c,k-1} used (fallback applied)
-    resp_n: np.ndarray          # [client, quarter] number of responses dated in the quarter
-    proj_n: np.ndarray          # [client, quarter] projects (milestones > 0) finished
-    lead_mu0: np.ndarray        # [client, quarter] delivery lead rate without the policy
-    bonus_tau: np.ndarray       # [bu, quarter] log effect of the bonus if in force
-    bonus_start_q: np.ndarray   # [bu] first quarter in force (n_quarters if never)
+    loglam_base: np.ndarray  # [client, quarter] log-rate without the T and Q terms
+    t_prev: np.ndarray  # [client, quarter] T_{c,k-1} used (fallback applied)
+    q_prev: np.ndarray  # [client, quarter] Q_{c,k-1} used (fallback applied)
+    resp_n: np.ndarray  # [client, quarter] number of responses dated in the quarter
+    proj_n: np.ndarray  # [client, quarter] projects (milestones > 0) finished
+    lead_mu0: np.ndarray  # [client, quarter] delivery lead rate without the policy
+    bonus_tau: np.ndarray  # [bu, quarter] log effect of the bonus if in force
+    bonus_start_q: np.ndarray  # [bu] first quarter in force (n_quarters if never)
     effects: Effects
 
 
@@ -119,8 +120,9 @@ class _Growing:
     def append(self, **arrays) -> None:
         for key, val in arrays.items():
             val = np.asarray(val)
-            self.arrays[key] = np.concatenate([self.arrays[key], val]) if key in self.arrays \
-                else val
+            self.arrays[key] = (
+                np.concatenate([self.arrays[key], val]) if key in self.arrays else val
+            )
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -183,8 +185,9 @@ def simulate_world(
     region = rng.choice(len(names.REGIONS), nc)
     bu = rng.choice(nb, nc)
     existing = rng.random(nc) < 0.45
-    first_day = np.where(existing, -rng.integers(180, 6 * 365, nc),
-                         rng.integers(0, max(1, n_days // 2), nc))
+    first_day = np.where(
+        existing, -rng.integers(180, 6 * 365, nc), rng.integers(0, max(1, n_days // 2), nc)
+    )
     tenure = np.log1p(np.maximum(-first_day, 0) / 365.25)
     tenure_z = (tenure - tenure.mean()) / (tenure.std() or 1.0)
     health = rng.normal(0.0, 0.5, nc)
@@ -195,14 +198,20 @@ def simulate_world(
     owner_pos = 3 * bu + rng.integers(0, 3, nc)
     owner = np.array(owners, dtype=object)[owner_pos]
     # account managers differ: diligent ones report more and keep clients happier
-    owner_quality = rng.normal(0.0, 0.6, 3 * nb)[owner_pos]
-    rho = np.exp(np.log(0.4) + conf * (0.5 * size + 0.6 * tenure_z + 0.7 * owner_quality)
-                 + rng.normal(0, 0.3, nc))
+    owner_quality = rng.normal(0.0, 0.8, 3 * nb)[owner_pos]
+    rho = 0.45 * np.exp(
+        conf * RHO_CONF * (0.5 * (size - 1.1) + 0.6 * tenure_z + 0.7 * owner_quality)
+        + rng.normal(0, 0.45, nc)
+    )
     teams_by_bu = names.team_names(3, units)
     team_names_flat = np.array([t for ts in teams_by_bu for t in ts], dtype=object)
     skill = rng.normal(0.0, 1.0, 3 * nb)
-    eta_client = (CSAT_INTERCEPT + health + ind_eff
-                  + conf * (0.3 * size + 0.5 * tenure_z + 0.7 * owner_quality))
+    eta_client = (
+        CSAT_INTERCEPT
+        + health
+        + ind_eff
+        + conf * (0.3 * size + 0.5 * tenure_z + 0.9 * owner_quality)
+    )
     # existing clients renew once early; new clients start with their new-logo deal
     onboard_day = np.where(existing, rng.integers(0, min(n_days, 180), nc), first_day)
     onboard_q = np.searchsorted(q_start, onboard_day, side="right") - 1
@@ -215,30 +224,47 @@ def simulate_world(
     adopt_q = np.full(nb, nq)
     adopt_q[order[:n_adopt]] = np.sort(rng.integers(lo, hi + 1, n_adopt)) if hi >= lo else nq
     tau_bu = eff.delivery_bonus_lograte * rng.uniform(
-        1 - eff.delivery_bonus_spread, 1 + eff.delivery_bonus_spread, nb)
+        1 - eff.delivery_bonus_spread, 1 + eff.delivery_bonus_spread, nb
+    )
     since = np.arange(nq)[None, :] - adopt_q[:, None]
     bonus_tau = np.where(since < 0, 0.0, np.where(since == 0, 0.6, 1.0)) * tau_bu[:, None]
     signoff_q = np.where(rng.random(nb) < 0.5, rng.integers(0, nq, nb), nq)
     shared_q = np.where(rng.random(nb) < 0.35, rng.integers(0, nq, nb), nq)
     incentives = pd.DataFrame(
-        [(units[b], pol, t0 + pd.Timedelta(days=int(q_start[q])))
-         for pol, qs in (("delivery_lead_bonus", adopt_q), ("presales_signoff", signoff_q),
-                         ("shared_bonus_pool", shared_q))
-         for b, q in enumerate(qs) if q < nq],
+        [
+            (units[b], pol, t0 + pd.Timedelta(days=int(q_start[q])))
+            for pol, qs in (
+                ("delivery_lead_bonus", adopt_q),
+                ("presales_signoff", signoff_q),
+                ("shared_bonus_pool", shared_q),
+            )
+            for b, q in enumerate(qs)
+            if q < nq
+        ],
         columns=["business_unit", "policy", "start_date"],
     )
 
     # ---------------------------------------------------------------- accumulators
-    deals = _Tables("client", "type", "source", "close_day", "proposal_day", "status",
-                    "signoff", "value", "team", "lead")
+    deals = _Tables(
+        "client",
+        "type",
+        "source",
+        "close_day",
+        "proposal_day",
+        "status",
+        "signoff",
+        "value",
+        "team",
+        "lead",
+    )
     escal = _Tables("client", "project", "day", "resolved", "severity", "sales", "effect")
     inter = _Tables("client", "project", "day", "kind", "sales", "delivery")
     leads = _Tables("client", "day", "source", "value", "deal")
     # Projects and responses grow quarter by quarter and are read back inside the loop.
     P = _Growing()
     R = _Growing()
-    sr_daily = np.zeros((nc, n_days))      # sales status reports per client and day
-    esc_daily = np.zeros((nc, n_days))     # satisfaction effect of escalations opened that day
+    sr_daily = np.zeros((nc, n_days))  # sales status reports per client and day
+    esc_daily = np.zeros((nc, n_days))  # satisfaction effect of escalations opened that day
     resp_sum = np.zeros((nc, nq))
     resp_n = np.zeros((nc, nq))
     proj_sum = np.zeros((nc, nq))
@@ -294,10 +320,18 @@ def simulate_world(
 
     def add_responses(client, project, rday):
         m = len(client)
-        R.append(client=client, project=project, day=rday, eps=rng.logistic(0, 1, m),
-                 eps_nps=rng.logistic(0, 0.6, m), role=rng.integers(0, 5, m),
-                 eta=np.full(m, np.nan), csat=np.zeros(m, int), nps=np.full(m, np.nan),
-                 done=np.zeros(m, bool))
+        R.append(
+            client=client,
+            project=project,
+            day=rday,
+            eps=rng.logistic(0, 1, m),
+            eps_nps=rng.logistic(0, 0.6, m),
+            role=rng.integers(0, 5, m),
+            eta=np.full(m, np.nan),
+            csat=np.zeros(m, int),
+            nps=np.full(m, np.nan),
+            done=np.zeros(m, bool),
+        )
 
     for k in range(nq):
         if k >= 1:
@@ -306,18 +340,23 @@ def simulate_world(
         if k >= 1:
             lo_q = max(0, k - 4)
             n_w = resp_n[:, lo_q:k].sum(axis=1)
-            t_prev[:, k] = np.where(n_w > 0, resp_sum[:, lo_q:k].sum(axis=1) / np.maximum(n_w, 1),
-                                    T_DEFAULT)
+            t_prev[:, k] = np.where(
+                n_w > 0, resp_sum[:, lo_q:k].sum(axis=1) / np.maximum(n_w, 1), T_DEFAULT
+            )
             pn = proj_n[:, lo_q:k].sum(axis=1)
-            q_prev[:, k] = np.where(pn > 0, proj_sum[:, lo_q:k].sum(axis=1) / np.maximum(pn, 1),
-                                    Q_DEFAULT)
+            q_prev[:, k] = np.where(
+                pn > 0, proj_sum[:, lo_q:k].sum(axis=1) / np.maximum(pn, 1), Q_DEFAULT
+            )
             loglam_base[:, k] = np.where(
                 onboard_q < k,
                 np.log(REPEAT_BASE_RATE) + conf * (0.25 * size + 0.1 * tenure_z) + 0.4 * health,
                 -np.inf,
             )
-        lam = np.exp(loglam_base[:, k] + eff.csat_repeat_lograte * (t_prev[:, k] - 4)
-                     + eff.quality_repeat_lograte * 10 * (q_prev[:, k] - 0.75))
+        lam = np.exp(
+            loglam_base[:, k]
+            + eff.csat_repeat_lograte * (t_prev[:, k] - 4)
+            + eff.quality_repeat_lograte * 10 * (q_prev[:, k] - 0.75)
+        )
         active = onboard_q <= k
 
         # -------------------------------------------------- deals closing in quarter k
@@ -330,36 +369,58 @@ def simulate_world(
         c_open = np.repeat(np.arange(nc), n_open)
         cc = np.concatenate([c_won, c_lost, c_open])
         nd, nfirst = len(cc), len(first)
-        status = np.array(["won"] * len(c_won) + ["lost"] * len(c_lost) + ["open"] * len(c_open),
-                          dtype=object)
-        close_day = np.concatenate([
-            onboard_day[first], uniform_day(k, n_rep.sum()), uniform_day(k, len(c_lost)),
-            np.full(len(c_open), NA_DAY),
-        ])
-        proposal_day = np.where(status == "open",
-                                rng.integers(max(q_start[k], n_days - 60), n_days, nd),
-                                close_day - rng.integers(14, 91, nd))
+        status = np.array(
+            ["won"] * len(c_won) + ["lost"] * len(c_lost) + ["open"] * len(c_open), dtype=object
+        )
+        close_day = np.concatenate(
+            [
+                onboard_day[first],
+                uniform_day(k, n_rep.sum()),
+                uniform_day(k, len(c_lost)),
+                np.full(len(c_open), NA_DAY),
+            ]
+        )
+        proposal_day = np.where(
+            status == "open",
+            rng.integers(max(q_start[k], n_days - 60), n_days, nd),
+            close_day - rng.integers(14, 91, nd),
+        )
         dtype = rng.choice(REPEAT_TYPES, nd, p=[0.4, 0.35, 0.25]).astype(object)
         dtype[:nfirst] = np.where(existing[first], "renewal", "new_logo")
-        source = np.where(dtype == "new_logo",
-                          rng.choice(["sales", "partner", "marketing"], nd, p=[0.6, 0.2, 0.2]),
-                          rng.choice(list(SOURCE_TEAMS), nd, p=[0.5, 0.2, 0.15, 0.15]))
+        source = np.where(
+            dtype == "new_logo",
+            rng.choice(["sales", "partner", "marketing"], nd, p=[0.6, 0.2, 0.2]),
+            rng.choice(list(SOURCE_TEAMS), nd, p=[0.5, 0.2, 0.15, 0.15]),
+        )
         team = 3 * bu[cc] + rng.integers(0, 3, nd)
         prop_q = np.clip(quarter_of(proposal_day), 0, nq - 1)
         policy_on = (proposal_day >= 0) & (prop_q >= signoff_q[bu[cc]])
-        signoff = rng.random(nd) < expit(-0.6 + conf * (0.9 * skill[team] + 0.35 * size[cc])
-                                         + 1.2 * policy_on)
+        signoff = rng.random(nd) < expit(
+            -0.6 + conf * (0.9 * skill[team] + 0.35 * size[cc]) + 1.2 * policy_on
+        )
         value = np.round(VALUE_SCALE[size[cc]] * np.exp(rng.normal(0, VALUE_SIGMA, nd)), 2)
         has_lead = rng.random(nd) < 0.6
         deal_pos = n_deals + np.arange(nd)
-        deals.add(client=cc, type=dtype, source=source, close_day=close_day,
-                  proposal_day=proposal_day, status=status, signoff=signoff, value=value,
-                  team=team, lead=np.where(has_lead, deal_pos, -1))
+        deals.add(
+            client=cc,
+            type=dtype,
+            source=source,
+            close_day=close_day,
+            proposal_day=proposal_day,
+            status=status,
+            signoff=signoff,
+            value=value,
+            team=team,
+            lead=np.where(has_lead, deal_pos, -1),
+        )
         nl = has_lead.sum()
-        leads.add(client=cc[has_lead], day=proposal_day[has_lead] - rng.integers(5, 61, nl),
-                  source=source[has_lead],
-                  value=np.round(value[has_lead] * rng.uniform(0.7, 1.3, nl), 2),
-                  deal=deal_pos[has_lead])
+        leads.add(
+            client=cc[has_lead],
+            day=proposal_day[has_lead] - rng.integers(5, 61, nl),
+            source=source[has_lead],
+            value=np.round(value[has_lead] * rng.uniform(0.7, 1.3, nl), 2),
+            deal=deal_pos[has_lead],
+        )
         n_deals += nd
 
         # -------------------------------------------------- projects of the won deals
@@ -379,53 +440,84 @@ def simulate_world(
             finished = actual_full <= n_days - 1
             mp = rng.poisson(1.5 + 0.9 * months)
             mp[rng.random(nw) < 0.04] = 0
-            share = np.where(finished, 1.0,
-                             np.clip((n_days - 1 - start_d) / (actual_full - start_d), 0.0, 1.0))
+            share = np.where(
+                finished, 1.0, np.clip((n_days - 1 - start_d) / (actual_full - start_d), 0.0, 1.0)
+            )
             mp_done = np.where(finished, mp, np.floor(mp * share)).astype(int)
             mot = rng.binomial(mp_done, pi)
-            defects = rng.poisson(np.exp(0.6 + conf * (0.3 * size[pc] - 0.35 * skill[pteam])
-                                         + 0.35 * np.log(months)))
-            cr = rng.poisson(np.exp(-0.3 + conf * 0.25 * size[pc] + 0.25 * np.log(months)
-                                    - 0.5 * ps))
-            overrun = np.maximum(0.03 - 0.04 * skill[pteam] + 0.025 * cr
-                                 + rng.normal(0, 0.06, nw), -0.3)
+            defects = rng.poisson(
+                np.exp(0.6 + conf * (0.3 * size[pc] - 0.35 * skill[pteam]) + 0.35 * np.log(months))
+            )
+            cr = rng.poisson(
+                np.exp(-0.3 + conf * 0.25 * size[pc] + 0.25 * np.log(months) - 0.5 * ps)
+            )
+            overrun = np.maximum(
+                0.03 - 0.04 * skill[pteam] + 0.025 * cr + rng.normal(0, 0.06, nw), -0.3
+            )
             repeat = w >= nfirst
-            margin_plan = np.where(repeat, 0.27 + eff.csat_margin * (t_prev[pc, k] - 4), 0.2) \
-                + rng.normal(0, 0.04, nw)
+            margin_plan = np.where(
+                repeat, 0.27 + eff.csat_margin * (t_prev[pc, k] - 4), 0.2
+            ) + rng.normal(0, 0.04, nw)
             ontime = np.where(finished & (mp > 0), mot / np.maximum(mp, 1), np.nan)
             pidx = P.n + np.arange(nw)
-            P.append(client=pc, deal=deal_pos[w], team=pteam, start=start_d, planned_end=planned,
-                     end=actual_full, finished=finished,
-                     budget=np.round(value[w] * (1 - margin_plan), 2),
-                     cost=np.round(np.round(value[w] * (1 - margin_plan), 2) * (1 + overrun)
-                                   * share, 2),
-                     revenue=np.round(value[w] * share, 2), mp=mp, mot=mot, defects=defects,
-                     cr=cr, lin0=lin0, signoff=ps, repeat=repeat, quarter=np.full(nw, k),
-                     overrun=overrun, ontime=ontime, sr_rate=np.zeros(nw))
+            P.append(
+                client=pc,
+                deal=deal_pos[w],
+                team=pteam,
+                start=start_d,
+                planned_end=planned,
+                end=actual_full,
+                finished=finished,
+                budget=np.round(value[w] * (1 - margin_plan), 2),
+                cost=np.round(np.round(value[w] * (1 - margin_plan), 2) * (1 + overrun) * share, 2),
+                revenue=np.round(value[w] * share, 2),
+                mp=mp,
+                mot=mot,
+                defects=defects,
+                cr=cr,
+                lin0=lin0,
+                signoff=ps,
+                repeat=repeat,
+                quarter=np.full(nw, k),
+                overrun=overrun,
+                ontime=ontime,
+                sr_rate=np.zeros(nw),
+            )
             ok = finished & (mp > 0)
             fq = quarter_of(actual_full)
             np.add.at(proj_sum, (pc[ok], fq[ok]), ontime[ok])
             np.add.at(proj_n, (pc[ok], fq[ok]), 1)
             # escalations during the project
-            ne = rng.poisson(months * 0.07 * np.exp(0.1 * (defects - 2) + 0.12 * cr
-                                                    - 0.25 * skill[pteam]))
+            ne = rng.poisson(
+                months * 0.07 * np.exp(0.1 * (defects - 2) + 0.12 * cr - 0.25 * skill[pteam])
+            )
             ep = np.repeat(w, ne)
             eday = start_d[ep] + np.floor(
-                rng.random(len(ep)) * (actual_full[ep] - start_d[ep] + 1)).astype(int)
+                rng.random(len(ep)) * (actual_full[ep] - start_d[ep] + 1)
+            ).astype(int)
             keep = eday <= n_days - 1
             ep, eday = ep[keep], eday[keep]
             u_sev = rng.random(len(ep))
             p_crit = 0.06 + 0.01 * np.minimum(defects[ep], 10)
-            sev = np.select([u_sev < p_crit, u_sev < p_crit + 0.18, u_sev < p_crit + 0.52],
-                            [3, 2, 1], 0)
+            sev = np.select(
+                [u_sev < p_crit, u_sev < p_crit + 0.18, u_sev < p_crit + 0.52], [3, 2, 1], 0
+            )
             sales = rng.random(len(ep)) < expit(
-                -0.8 + conf * (0.4 * size[pc[ep]] + 0.3 * tenure_z[pc[ep]]) + 1.2 * (sev >= 2))
-            effect = -np.asarray(eff.escalation_severity)[sev] \
-                + eff.sales_in_escalation_csat * sales
+                -0.8 + conf * (0.4 * size[pc[ep]] + 0.3 * tenure_z[pc[ep]]) + 1.2 * (sev >= 2)
+            )
+            effect = (
+                -np.asarray(eff.escalation_severity)[sev] + eff.sales_in_escalation_csat * sales
+            )
             res = eday + rng.integers(1, 41, len(ep))
-            escal.add(client=pc[ep], project=pidx[ep], day=eday,
-                      resolved=np.where(res <= n_days - 1, res, NA_DAY), severity=sev,
-                      sales=sales, effect=effect)
+            escal.add(
+                client=pc[ep],
+                project=pidx[ep],
+                day=eday,
+                resolved=np.where(res <= n_days - 1, res, NA_DAY),
+                severity=sev,
+                sales=sales,
+                effect=effect,
+            )
             np.add.at(esc_daily, (pc[ep], eday), effect)
             # responses tied to finished projects, dated after their end
             nr = np.where(finished, rng.binomial(3, 0.45, nw), 0)
@@ -452,13 +544,24 @@ def simulate_world(
             ("governance_review", None, True): 0.6 * has_proj,
         }
         for (kind, sp, dp), rate in rates.items():
-            ic = np.repeat(np.arange(nc), rng.poisson(rate * active))
+            if kind == "status_report" and sp:
+                # sales reports follow a cadence: the quarter's expected count, randomly rounded
+                counts = np.floor(rate * active + rng.random(nc)).astype(int)
+            else:
+                counts = rng.poisson(rate * active)
+            ic = np.repeat(np.arange(nc), counts)
             m = len(ic)
             iday = uniform_day(k, m)
             spv = np.full(m, sp) if sp is not None else rng.random(m) < 0.5
             dpv = np.full(m, dp) if dp is not None else rng.random(m) < 0.25 + 0.25 * shared_on[ic]
-            inter.add(client=ic, project=current[ic], day=iday, kind=np.full(m, kind, object),
-                      sales=spv.astype(bool), delivery=dpv.astype(bool))
+            inter.add(
+                client=ic,
+                project=current[ic],
+                day=iday,
+                kind=np.full(m, kind, object),
+                sales=spv.astype(bool),
+                delivery=dpv.astype(bool),
+            )
             if kind == "status_report" and sp:
                 np.add.at(sr_daily, (ic, iday), 1)
         # the status-report rate of projects finishing this quarter: their window is complete
@@ -477,14 +580,22 @@ def simulate_world(
         # -------------------------------------------------- leads that did not convert
         mu0 = np.exp(np.log(0.18) + 0.15 * size + bu_lead[bu] + 0.03 * k) * active
         lead_mu0[:, k] = mu0
-        for src, rate in (("sales", 0.25 * active), ("partner", 0.08 * active),
-                          ("marketing", 0.15 * active),
-                          ("delivery", mu0 * np.exp(bonus_tau[bu, k]))):
+        for src, rate in (
+            ("sales", 0.25 * active),
+            ("partner", 0.08 * active),
+            ("marketing", 0.15 * active),
+            ("delivery", mu0 * np.exp(bonus_tau[bu, k])),
+        ):
             lc = np.repeat(np.arange(nc), rng.poisson(rate))
-            leads.add(client=lc, day=uniform_day(k, len(lc)), source=np.full(len(lc), src, object),
-                      value=np.round(0.3 * VALUE_SCALE[size[lc]]
-                                     * np.exp(rng.normal(0, 0.6, len(lc))), 2),
-                      deal=np.full(len(lc), -1))
+            leads.add(
+                client=lc,
+                day=uniform_day(k, len(lc)),
+                source=np.full(len(lc), src, object),
+                value=np.round(
+                    0.3 * VALUE_SCALE[size[lc]] * np.exp(rng.normal(0, 0.6, len(lc))), 2
+                ),
+                deal=np.full(len(lc), -1),
+            )
     finalize(nq - 1)
 
     # ==================================================================== tables
@@ -494,109 +605,150 @@ def simulate_world(
         a = np.asarray(a, dtype="int64")
         return pd.Series(day(np.where(a == NA_DAY, 0, a))).where(a != NA_DAY)
 
-    cl = pd.DataFrame({
-        "client_id": client_ids,
-        "client_name": names.client_names(rng, nc),
-        "industry": np.array(names.INDUSTRIES, dtype=object)[industry],
-        "region": np.array(names.REGIONS, dtype=object)[region],
-        "size_band": np.array(SIZE_BANDS, dtype=object)[size],
-        "first_engagement_date": day(first_day),
-    })
+    cl = pd.DataFrame(
+        {
+            "client_id": client_ids,
+            "client_name": names.client_names(rng, nc),
+            "industry": np.array(names.INDUSTRIES, dtype=object)[industry],
+            "region": np.array(names.REGIONS, dtype=object)[region],
+            "size_band": np.array(SIZE_BANDS, dtype=object)[size],
+            "first_engagement_date": day(first_day),
+        }
+    )
     dl = deals.frame()
     deal_ids = np.array([f"D{i + 1:06d}" for i in range(len(dl))], dtype=object)
     ld = leads.frame()
     lead_ids = np.array([f"L{i + 1:06d}" for i in range(len(ld))], dtype=object)
-    lead_of_deal = pd.Series(lead_ids[ld["deal"].to_numpy() >= 0],
-                             index=ld.loc[ld["deal"] >= 0, "deal"].astype(int).to_numpy())
+    lead_of_deal = pd.Series(
+        lead_ids[ld["deal"].to_numpy() >= 0],
+        index=ld.loc[ld["deal"] >= 0, "deal"].astype(int).to_numpy(),
+    )
     dc = dl["client"].astype(int).to_numpy()
-    deals_df = pd.DataFrame({
-        "deal_id": deal_ids,
-        "client_id": client_ids[dc],
-        "deal_type": dl["type"].to_numpy(),
-        "lead_source": dl["source"].to_numpy(),
-        "lead_id": pd.Series(np.arange(len(dl))).map(lead_of_deal).to_numpy(),
-        "sales_owner": owner[dc],
-        "business_unit": np.array(units, dtype=object)[bu[dc]],
-        "proposal_date": day(dl["proposal_day"]),
-        "close_date": day_or_nat(dl["close_day"]).to_numpy(),
-        "status": dl["status"].to_numpy(),
-        "presales_delivery_signoff": dl["signoff"].astype(bool).to_numpy(),
-        "contract_value": dl["value"].astype(float).to_numpy(),
-    })
-    pr = P.frame() if P.n else pd.DataFrame(
-        {k: np.array([], int) for k in ("client", "deal", "team", "start", "planned_end", "end",
-                                         "mp", "mot", "defects", "cr")})
+    deals_df = pd.DataFrame(
+        {
+            "deal_id": deal_ids,
+            "client_id": client_ids[dc],
+            "deal_type": dl["type"].to_numpy(),
+            "lead_source": dl["source"].to_numpy(),
+            "lead_id": pd.Series(np.arange(len(dl))).map(lead_of_deal).to_numpy(),
+            "sales_owner": owner[dc],
+            "business_unit": np.array(units, dtype=object)[bu[dc]],
+            "proposal_date": day(dl["proposal_day"]),
+            "close_date": day_or_nat(dl["close_day"]).to_numpy(),
+            "status": dl["status"].to_numpy(),
+            "presales_delivery_signoff": dl["signoff"].astype(bool).to_numpy(),
+            "contract_value": dl["value"].astype(float).to_numpy(),
+        }
+    )
+    pr = (
+        P.frame()
+        if P.n
+        else pd.DataFrame(
+            {
+                k: np.array([], int)
+                for k in (
+                    "client",
+                    "deal",
+                    "team",
+                    "start",
+                    "planned_end",
+                    "end",
+                    "mp",
+                    "mot",
+                    "defects",
+                    "cr",
+                )
+            }
+        )
+    )
     pr["actual_end"] = np.where(pr.get("finished", np.array([], bool)), pr["end"], NA_DAY)
     project_ids = np.array([f"P{i + 1:06d}" for i in range(len(pr))], dtype=object)
     pcl = pr["client"].astype(int).to_numpy()
-    projects_df = pd.DataFrame({
-        "project_id": project_ids,
-        "deal_id": deal_ids[pr["deal"].astype(int).to_numpy()],
-        "client_id": client_ids[pcl],
-        "delivery_team": team_names_flat[pr["team"].astype(int).to_numpy()],
-        "business_unit": np.array(units, dtype=object)[bu[pcl]],
-        "start_date": day(pr["start"]),
-        "planned_end_date": day(pr["planned_end"]),
-        "actual_end_date": day_or_nat(pr["actual_end"]).to_numpy(),
-        "budget": pr["budget"].astype(float).to_numpy(),
-        "actual_cost": pr["cost"].astype(float).to_numpy(),
-        "revenue": pr["revenue"].astype(float).to_numpy(),
-        "milestones_planned": pr["mp"].astype(int).to_numpy(),
-        "milestones_on_time": pr["mot"].astype(int).to_numpy(),
-        "defects": pr["defects"].astype(int).to_numpy(),
-        "change_requests": pr["cr"].astype(int).to_numpy(),
-    })
+    projects_df = pd.DataFrame(
+        {
+            "project_id": project_ids,
+            "deal_id": deal_ids[pr["deal"].astype(int).to_numpy()],
+            "client_id": client_ids[pcl],
+            "delivery_team": team_names_flat[pr["team"].astype(int).to_numpy()],
+            "business_unit": np.array(units, dtype=object)[bu[pcl]],
+            "start_date": day(pr["start"]),
+            "planned_end_date": day(pr["planned_end"]),
+            "actual_end_date": day_or_nat(pr["actual_end"]).to_numpy(),
+            "budget": pr["budget"].astype(float).to_numpy(),
+            "actual_cost": pr["cost"].astype(float).to_numpy(),
+            "revenue": pr["revenue"].astype(float).to_numpy(),
+            "milestones_planned": pr["mp"].astype(int).to_numpy(),
+            "milestones_on_time": pr["mot"].astype(int).to_numpy(),
+            "defects": pr["defects"].astype(int).to_numpy(),
+            "change_requests": pr["cr"].astype(int).to_numpy(),
+        }
+    )
     es = escal.frame()
-    escalations_df = pd.DataFrame({
-        "escalation_id": [f"E{i + 1:06d}" for i in range(len(es))],
-        "project_id": project_ids[es["project"].astype(int).to_numpy()],
-        "client_id": client_ids[es["client"].astype(int).to_numpy()],
-        "opened_date": day(es["day"]),
-        "resolved_date": day_or_nat(es["resolved"]).to_numpy(),
-        "severity": np.array(SEVERITIES, dtype=object)[es["severity"].astype(int).to_numpy()],
-        "sales_involved": es["sales"].astype(bool).to_numpy(),
-    })
+    escalations_df = pd.DataFrame(
+        {
+            "escalation_id": [f"E{i + 1:06d}" for i in range(len(es))],
+            "project_id": project_ids[es["project"].astype(int).to_numpy()],
+            "client_id": client_ids[es["client"].astype(int).to_numpy()],
+            "opened_date": day(es["day"]),
+            "resolved_date": day_or_nat(es["resolved"]).to_numpy(),
+            "severity": np.array(SEVERITIES, dtype=object)[es["severity"].astype(int).to_numpy()],
+            "sales_involved": es["sales"].astype(bool).to_numpy(),
+        }
+    )
     it = inter.frame().sort_values(["day", "client"], kind="stable").reset_index(drop=True)
     ip = it["project"].astype(int).to_numpy()
-    interactions_df = pd.DataFrame({
-        "interaction_id": [f"I{i + 1:07d}" for i in range(len(it))],
-        "client_id": client_ids[it["client"].astype(int).to_numpy()],
-        "project_id": np.where(ip >= 0, project_ids[np.maximum(ip, 0)], None)
-        if len(project_ids) else np.full(len(it), None),
-        "date": day(it["day"]),
-        "kind": it["kind"].to_numpy(),
-        "sales_present": it["sales"].astype(bool).to_numpy(),
-        "delivery_present": it["delivery"].astype(bool).to_numpy(),
-    })
+    interactions_df = pd.DataFrame(
+        {
+            "interaction_id": [f"I{i + 1:07d}" for i in range(len(it))],
+            "client_id": client_ids[it["client"].astype(int).to_numpy()],
+            "project_id": np.where(ip >= 0, project_ids[np.maximum(ip, 0)], None)
+            if len(project_ids)
+            else np.full(len(it), None),
+            "date": day(it["day"]),
+            "kind": it["kind"].to_numpy(),
+            "sales_present": it["sales"].astype(bool).to_numpy(),
+            "delivery_present": it["delivery"].astype(bool).to_numpy(),
+        }
+    )
     rs = R.frame().assign(quarter=lambda f: quarter_of(f["day"].to_numpy()))
     rs = rs.sort_values(["day", "client"], kind="stable").reset_index(drop=True)
     rpj = rs["project"].astype(int).to_numpy()
-    roles = np.array(["executive sponsor", "project manager", "procurement", "end user", None],
-                     dtype=object)
+    roles = np.array(
+        ["executive sponsor", "project manager", "procurement", "end user", None], dtype=object
+    )
     nps = rs["nps"].to_numpy().astype(float)
     nps[rng.random(len(rs)) < 0.3] = np.nan
-    surveys_df = pd.DataFrame({
-        "response_id": [f"R{i + 1:06d}" for i in range(len(rs))],
-        "client_id": client_ids[rs["client"].astype(int).to_numpy()],
-        "project_id": np.where(rpj >= 0, project_ids[np.maximum(rpj, 0)], None),
-        "date": day(rs["day"]),
-        "csat": rs["csat"].astype(int).to_numpy(),
-        "nps": pd.array(nps, dtype="Float64").round().astype("Int64"),
-        "respondent_role": roles[rs["role"].astype(int).to_numpy()],
-    })
+    surveys_df = pd.DataFrame(
+        {
+            "response_id": [f"R{i + 1:06d}" for i in range(len(rs))],
+            "client_id": client_ids[rs["client"].astype(int).to_numpy()],
+            "project_id": np.where(rpj >= 0, project_ids[np.maximum(rpj, 0)], None),
+            "date": day(rs["day"]),
+            "csat": rs["csat"].astype(int).to_numpy(),
+            "nps": pd.array(nps, dtype="Float64").round().astype("Int64"),
+            "respondent_role": roles[rs["role"].astype(int).to_numpy()],
+        }
+    )
     ld_deal = ld["deal"].astype(int).to_numpy()
-    leads_df = pd.DataFrame({
-        "lead_id": lead_ids,
-        "client_id": client_ids[ld["client"].astype(int).to_numpy()],
-        "created_date": day(ld["day"]),
-        "source_team": ld["source"].to_numpy(),
-        "estimated_value": ld["value"].astype(float).to_numpy(),
-        "converted_deal_id": np.where(ld_deal >= 0, deal_ids[np.maximum(ld_deal, 0)], None),
-    })
+    leads_df = pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "client_id": client_ids[ld["client"].astype(int).to_numpy()],
+            "created_date": day(ld["day"]),
+            "source_team": ld["source"].to_numpy(),
+            "estimated_value": ld["value"].astype(float).to_numpy(),
+            "converted_deal_id": np.where(ld_deal >= 0, deal_ids[np.maximum(ld_deal, 0)], None),
+        }
+    )
     tables = {
-        "clients": cl, "deals": deals_df, "projects": projects_df,
-        "escalations": escalations_df, "interactions": interactions_df,
-        "surveys": surveys_df, "leads": leads_df, "incentives": incentives,
+        "clients": cl,
+        "deals": deals_df,
+        "projects": projects_df,
+        "escalations": escalations_df,
+        "interactions": interactions_df,
+        "surveys": surveys_df,
+        "leads": leads_df,
+        "incentives": incentives,
     }
 
     # ==================================================================== latent
@@ -604,8 +756,15 @@ def simulate_world(
     latent = Latent(
         n_quarters=nq,
         quarter_start_day=q_start,
-        clients=pd.DataFrame({"client_id": client_ids, "size": size, "health": health, "bu": bu,
-                              "value_mean": VALUE_SCALE[size] * np.exp(VALUE_SIGMA**2 / 2)}),
+        clients=pd.DataFrame(
+            {
+                "client_id": client_ids,
+                "size": size,
+                "health": health,
+                "bu": bu,
+                "value_mean": VALUE_SCALE[size] * np.exp(VALUE_SIGMA**2 / 2),
+            }
+        ),
         projects=pr_lat,
         responses=rs,
         escalations=es,

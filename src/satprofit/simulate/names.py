@@ -9,26 +9,109 @@ from __future__ import annotations
 import numpy as np
 
 _STEMS = (
-    "Müller & Söhne", "O'Brien \"Data\" Partners", "<Acme> Logistics", "Zürich Analytics",
-    "Nordlys Energi", "Café Olé Retail", "Østergaard Shipping", "São Paulo Têxtil",
-    "Łódź Machinery", "Kraków Fintech", "Smith & Wesson-Jones", "東京 Systems",
-    "Ελληνικά Foods", "Société Générale de Conseil", "Daniels' Health", "Río Verde Agro",
-    "Björk Biotech", "A&B <Holdings>", "Tata-Singh Motors", "Čapek Robotics",
-    "Fjällräven Outdoor", "Noor Al-Hayat", "Ångström Optics", "Peña & Peña Legal",
+    "Müller & Söhne",
+    'O\'Brien "Data" Partners',
+    "<Acme> Logistics",
+    "Zürich Analytics",
+    "Nordlys Energi",
+    "Café Olé Retail",
+    "Østergaard Shipping",
+    "São Paulo Têxtil",
+    "Łódź Machinery",
+    "Kraków Fintech",
+    "Smith & Wesson-Jones",
+    "東京 Systems",
+    "Ελληνικά Foods",
+    "Société Générale de Conseil",
+    "Daniels' Health",
+    "Río Verde Agro",
+    "Björk Biotech",
+    "A&B <Holdings>",
+    "Tata-Singh Motors",
+    "Čapek Robotics",
+    "Fjällräven Outdoor",
+    "Noor Al-Hayat",
+    "Ångström Optics",
+    "Peña & Peña Legal",
 )
 _SUFFIXES = ("GmbH", "Ltd", "Inc.", "S.A.", "AG", "plc", "LLC", "Group", "SAS", "Co.")
-INDUSTRIES = ("manufacturing", "financial services", "healthcare", "retail", "energy",
-              "public sector")
+INDUSTRIES = (
+    "manufacturing",
+    "financial services",
+    "healthcare",
+    "retail",
+    "energy",
+    "public sector",
+)
 REGIONS = ("EMEA North", "EMEA South", "Americas", "APAC")
-_TEAM_WORDS = ("Aurora", "Boreal", "Cobalt", "Delta", "Ember", "Falcon", "Granite", "Harbor",
-               "Indigo", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Onyx", "Pioneer",
-               "Quartz", "Redwood")
-_FIRST = ("Ana", "Bo", "Chen", "Dana", "Emeka", "Fatima", "Gustav", "Hana", "Ivan", "Jules",
-          "Kofi", "Lena", "Mateo", "Noor", "Olga", "Priya", "Quinn", "Rosa")
-_LAST = ("Almeida", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Horvat",
-         "Ibrahim", "Jensen", "Kowalski", "Lund", "Moreau", "Nakamura", "O'Neil", "Popescu")
-BUSINESS_UNITS = ("Cloud Services", "Data & AI", "ERP Solutions", "Managed Security",
-                  "Digital Experience", "Industry Consulting", "Infrastructure", "Advisory")
+_TEAM_WORDS = (
+    "Aurora",
+    "Boreal",
+    "Cobalt",
+    "Delta",
+    "Ember",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Indigo",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Onyx",
+    "Pioneer",
+    "Quartz",
+    "Redwood",
+)
+_FIRST = (
+    "Ana",
+    "Bo",
+    "Chen",
+    "Dana",
+    "Emeka",
+    "Fatima",
+    "Gustav",
+    "Hana",
+    "Ivan",
+    "Jules",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Noor",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+)
+_LAST = (
+    "Almeida",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Horvat",
+    "Ibrahim",
+    "Jensen",
+    "Kowalski",
+    "Lund",
+    "Moreau",
+    "Nakamura",
+    "O'Neil",
+    "Popescu",
+)
+BUSINESS_UNITS = (
+    "Cloud Services",
+    "Data & AI",
+    "ERP Solutions",
+    "Managed Security",
+    "Digital Experience",
+    "Industry Consulting",
+    "Infrastructure",
+    "Advisory",
+)
 
 
 def client_names(rng: np.random.Generator, n: int) -> np.ndarray:

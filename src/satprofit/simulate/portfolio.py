@@ -83,15 +83,25 @@ def simulate_portfolio(
     """
     if isinstance(effects, dict):
         effects = Effects(**{**Effects().to_dict(), **effects})
-        effects = Effects(**{**effects.__dict__,
-                             "escalation_severity": tuple(effects.escalation_severity)})
+        effects = Effects(
+            **{**effects.__dict__, "escalation_severity": tuple(effects.escalation_severity)}
+        )
     tables, latent = simulate_world(
-        n_clients, n_quarters, seed, effects, start=start, n_business_units=n_business_units,
+        n_clients,
+        n_quarters,
+        seed,
+        effects,
+        start=start,
+        n_business_units=n_business_units,
         confounding=confounding,
     )
     portfolio = Portfolio.from_tables(tables, source="simulate_portfolio")
     params = {
-        "n_clients": n_clients, "n_quarters": n_quarters, "seed": seed, "start": start,
-        "n_business_units": n_business_units, "confounding": confounding,
+        "n_clients": n_clients,
+        "n_quarters": n_quarters,
+        "seed": seed,
+        "start": start,
+        "n_business_units": n_business_units,
+        "confounding": confounding,
     }
     return Simulation(portfolio, compute_truth(latent), latent, params)

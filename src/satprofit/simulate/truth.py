@@ -129,7 +129,8 @@ def compute_truth(lat: Latent) -> Truth:
     # sales_in_escalations: responses of the client in (opened, opened + 90] ----------------
     es = lat.escalations.reset_index(drop=True).assign(esc=lambda f: np.arange(len(f)))
     pairs = es[["esc", "client", "day", "sales"]].merge(
-        rs[["client", "day", "eta"]].rename(columns={"day": "rday"}), on="client")
+        rs[["client", "day", "eta"]].rename(columns={"day": "rday"}), on="client"
+    )
     pairs = pairs[(pairs["rday"] > pairs["day"]) & (pairs["rday"] <= pairs["day"] + 90)]
     s = pairs["sales"].to_numpy().astype(float)
     theta = eff.sales_in_escalation_csat
@@ -146,25 +147,34 @@ def compute_truth(lat: Latent) -> Truth:
     c_idx, q_idx = c_idx[keep], q_idx[keep]
 
     def rate(r: np.ndarray, t: np.ndarray, qv: np.ndarray) -> np.ndarray:
-        return np.exp(lat.loglam_base[c_idx, r] + eff.csat_repeat_lograte * (t - 4)
-                      + eff.quality_repeat_lograte * 10 * (qv - 0.75))
+        return np.exp(
+            lat.loglam_base[c_idx, r]
+            + eff.csat_repeat_lograte * (t - 4)
+            + eff.quality_repeat_lograte * 10 * (qv - 0.75)
+        )
 
     # csat_to_repeat (a) -------------------------------------------------------------------
     has_resp = _window(lat.resp_n, q_idx - 3, q_idx, c_idx) > 0
     y = {+0.5: 0.0, -0.5: 0.0}
     weights = []
     for j in range(4):
-        s_ = q_idx + j                      # trailing window ending at s feeds quarter s + 1
+        s_ = q_idx + j  # trailing window ending at s feeds quarter s + 1
         n_s = _window(lat.resp_n, s_ - 3, s_, c_idx)
         overlap = _window(lat.resp_n, s_ - 3, q_idx, c_idx)
         w = np.where(n_s > 0, overlap / np.maximum(n_s, 1), 0.0)
         weights.append(w)
         for delta in y:
-            y[delta] = y[delta] + rate(s_ + 1, lat.t_prev[c_idx, s_ + 1] + delta * w,
-                                       lat.q_prev[c_idx, s_ + 1]) * value_mean[c_idx]
-    put("csat_to_repeat.value", pd.DataFrame(
-        {"client": c_idx, "quarter": q_idx, "effect": (y[0.5] - y[-0.5])}
-    )[has_resp].reset_index(drop=True))
+            y[delta] = (
+                y[delta]
+                + rate(s_ + 1, lat.t_prev[c_idx, s_ + 1] + delta * w, lat.q_prev[c_idx, s_ + 1])
+                * value_mean[c_idx]
+            )
+    put(
+        "csat_to_repeat.value",
+        pd.DataFrame({"client": c_idx, "quarter": q_idx, "effect": (y[0.5] - y[-0.5])})[
+            has_resp
+        ].reset_index(drop=True),
+    )
 
     # csat_to_repeat (b): margin of the projects delivering repeat deals in q+1..q+4 -------
     rp = lat.repeat_projects
@@ -181,7 +191,10 @@ def compute_truth(lat: Latent) -> Truth:
         rows.append(pd.DataFrame({"unit": pos, "effect": d_margin}))
     marg = pd.concat(rows).groupby("unit", as_index=False)["effect"].mean()
     marg = marg[has_resp[marg["unit"].to_numpy()]]
-    put("csat_to_repeat.margin", marg.assign(client=c_idx[marg["unit"]], quarter=q_idx[marg["unit"]]))
+    put(
+        "csat_to_repeat.margin",
+        marg.assign(client=c_idx[marg["unit"]], quarter=q_idx[marg["unit"]]),
+    )
 
     # quality_to_repeat: total, natural direct and indirect ---------------------------------
     has_proj = _window(lat.proj_n, q_idx - 3, q_idx, c_idx) > 0
@@ -190,17 +203,21 @@ def compute_truth(lat: Latent) -> Truth:
     # expected csat change of each tied response (finished projects with milestones)
     ok = finished & has_ms
     tr = tied[ok]
-    fq = np.searchsorted(lat.quarter_start_day, pr["end"].to_numpy()[tr["project"].astype(int)],
-                         side="right") - 1
+    fq = (
+        np.searchsorted(
+            lat.quarter_start_day, pr["end"].to_numpy()[tr["project"].astype(int)], side="right"
+        )
+        - 1
+    )
     rq = tr["quarter"].to_numpy()
     rc = tr["client"].to_numpy().astype(int)
     e_tr = tr["eta"].to_numpy()
     d_up = expected_csat(e_tr + shift) - expected_csat(e_tr)
     d_dn = expected_csat(e_tr - shift) - expected_csat(e_tr)
     D = {+1: np.zeros((nc, nq, 4)), -1: np.zeros((nc, nq, 4))}
-    for a in range(4):          # unit quarter q = fq + a holds the project in q-3..q
+    for a in range(4):  # unit quarter q = fq + a holds the project in q-3..q
         q_u = fq + a
-        for j in range(4):      # window s = q_u + j holds the response if s-3 <= rq <= s
+        for j in range(4):  # window s = q_u + j holds the response if s-3 <= rq <= s
             s_ = q_u + j
             hit = (q_u < nq) & (s_ >= rq) & (s_ - 3 <= rq)
             np.add.at(D[+1], (rc[hit], q_u[hit], np.full(hit.sum(), j)), d_up[hit])
@@ -216,15 +233,22 @@ def compute_truth(lat: Latent) -> Truth:
                 dq = sq * eps * np.where(n_p > 0, ov_p / np.maximum(n_p, 1), 0.0)
                 n_r = _window(lat.resp_n, s_ - 3, s_, c_idx)
                 dt = np.where(n_r > 0, D[sm][c_idx, q_idx, j] / np.maximum(n_r, 1), 0.0)
-                total = total + rate(s_ + 1, lat.t_prev[c_idx, s_ + 1] + dt,
-                                     lat.q_prev[c_idx, s_ + 1] + dq) * value_mean[c_idx]
+                total = (
+                    total
+                    + rate(s_ + 1, lat.t_prev[c_idx, s_ + 1] + dt, lat.q_prev[c_idx, s_ + 1] + dq)
+                    * value_mean[c_idx]
+                )
             ys[(sq, sm)] = total
     base = {"client": c_idx, "quarter": q_idx}
-    for part, eff_arr in (("total", ys[(1, 1)] - ys[(-1, -1)]),
-                          ("direct", ys[(1, -1)] - ys[(-1, -1)]),
-                          ("indirect", ys[(1, 1)] - ys[(1, -1)])):
-        put(f"quality_to_repeat.{part}",
-            pd.DataFrame({**base, "effect": eff_arr})[has_proj].reset_index(drop=True))
+    for part, eff_arr in (
+        ("total", ys[(1, 1)] - ys[(-1, -1)]),
+        ("direct", ys[(1, -1)] - ys[(-1, -1)]),
+        ("indirect", ys[(1, 1)] - ys[(1, -1)]),
+    ):
+        put(
+            f"quality_to_repeat.{part}",
+            pd.DataFrame({**base, "effect": eff_arr})[has_proj].reset_index(drop=True),
+        )
 
     # delivery_bonus_to_leads: ATT over business-unit quarters with the policy in force ------
     bu = lat.clients["bu"].to_numpy()
