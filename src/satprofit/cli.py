@@ -65,6 +65,23 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from satprofit.io.loader import atomic_write_text
+    from satprofit.metrics import dashboard
+
+    portfolio = load_portfolio(args.folder)
+    try:
+        table = dashboard(portfolio, by=args.by, freq=args.freq)
+    except (ValueError, AttributeError) as err:
+        raise _UsageError(f"cannot build the dashboard with --freq {args.freq!r}: {err}") from err
+    if args.out:
+        path = atomic_write_text(args.out, table.to_csv(index=False, lineterminator="\n"))
+        print(f"wrote {len(table)} rows ({args.by} x period) to {path}")
+    else:
+        print(table.to_csv(index=False, lineterminator="\n"), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="satprofit",
@@ -87,6 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default="2022-01-01", help="first day (ISO date)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("metrics", help="the article's six dashboard metrics per group and period")
+    p.add_argument("folder", help="portfolio folder")
+    p.add_argument(
+        "--by",
+        choices=("client", "sales_owner", "delivery_team", "business_unit"),
+        default="client",
+        help="grouping (default client)",
+    )
+    p.add_argument("--freq", default="Q", help="pandas period frequency: Q (default), M, W, Y")
+    p.add_argument("--out", help="CSV file to write (default: print to standard output)")
+    p.set_defaults(func=_cmd_metrics)
     return parser
 
 

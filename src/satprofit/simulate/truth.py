@@ -178,6 +178,7 @@ def compute_truth(lat: Latent) -> Truth:
 
     # csat_to_repeat (b): margin of the projects delivering repeat deals in q+1..q+4 -------
     rp = lat.repeat_projects
+    rp = rp[rp["revenue"] > 0]  # a project that has not started billing has no margin yet
     w_arr = np.stack(weights, axis=1)  # [unit, j]
     unit_of = pd.Series(np.arange(len(c_idx)), index=pd.MultiIndex.from_arrays([c_idx, q_idx]))
     rows = []
