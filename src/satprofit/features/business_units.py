@@ -79,10 +79,13 @@ def business_unit_panel(
     policies = list(dict.fromkeys([*POLICIES, *starts["policy"]]))
     for pol in policies:
         s = starts[starts["policy"] == pol].set_index("business_unit")["start_date"]
-        start = out["business_unit"].map(s)
+        start = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+        known = out["business_unit"].isin(s.index)
+        if known.any():
+            start[known] = out.loc[known, "business_unit"].map(s).to_numpy()
         out[pol] = (start <= period_start).fillna(False).astype(bool).to_numpy()
-        first = start.map(lambda d: d if pd.isna(d) else _first_full_period(d, freq))
-        out[f"{pol}_first_period"] = first.astype("str").where(start.notna(), "")
+        first = {u: _first_full_period(d, freq) for u, d in s.items()}
+        out[f"{pol}_first_period"] = [first.get(u, "") for u in out["business_unit"]]
     return out
 
 

@@ -247,18 +247,21 @@ def client_panel(
     )
 
     # ------------------------------------------------------------------ rows that exist
+    # a client has rows from the period of its first engagement or first event, if earlier
     first = np.full(C, P, dtype=np.int64)
-    for frame, codes in (
-        (portfolio.clients, grid.code(portfolio.clients["first_engagement_date"])),
-        (proj, start),
-        (sv, sper),
-        (de, grid.code(de["close_date"])),
-        (portfolio.interactions, grid.code(portfolio.interactions["date"])),
-        (ld, lper),
-        (es, eper),
-    ):
-        c = cc(frame)
-        codes = np.where(codes < 0, np.where(_before_grid(frame, grid), 0, P), codes)
+    dated = [
+        (portfolio.clients, "first_engagement_date"),
+        (portfolio.projects, "start_date"),
+        (sv, "date"),
+        (de, "close_date"),
+        (portfolio.interactions, "date"),
+        (ld, "created_date"),
+        (es, "opened_date"),
+    ]
+    for frame, col in dated:
+        c, dates = cc(frame), frame[col]
+        codes = grid.code(dates)
+        codes = np.where(codes >= 0, codes, np.where(dates < grid.periods[0].start_time, 0, P))
         ok = c >= 0
         np.minimum.at(first, c[ok], codes[ok])
     keep = np.arange(P)[None, :] >= first[:, None]
@@ -275,14 +278,6 @@ def client_panel(
     panel = panel.reset_index(drop=True)
     panel.attrs.update(freq=freq, window=w, horizon=h, data_end=str(grid.data_end.date()))
     return add_indices(panel) if indices else panel
-
-
-def _before_grid(frame: pd.DataFrame, grid: PeriodGrid) -> np.ndarray:
-    """Rows whose first date column lies before the grid (counted from the first period)."""
-    dates = frame.select_dtypes("datetime")
-    if dates.empty:
-        return np.zeros(len(frame), dtype=bool)
-    return (dates.iloc[:, 0] < grid.periods[0].start_time).to_numpy()
 
 
 _ORDER = (
