@@ -14,9 +14,10 @@ import pandas as pd
 
 from satprofit.constants import REPEAT_DEAL_TYPES, SOURCE_TEAMS
 from satprofit.features.indices import add_indices
+from satprofit.features.keys import isin, lookup
 from satprofit.features.periods import (
+    ClientCodes,
     PeriodGrid,
-    client_codes,
     forward,
     grid_sum,
     ratio,
@@ -138,7 +139,7 @@ def client_panel(
     h = horizon or grid.per_year
     C, P = len(portfolio.clients), grid.n
     shape = (C, P)
-    cc = lambda frame: client_codes(portfolio, frame["client_id"])  # noqa: E731
+    cc = ClientCodes(portfolio)
     f: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ delivery quality
@@ -233,8 +234,8 @@ def client_panel(
     rep_value = grid_sum(rcode, rper, shape, rep["contract_value"].to_numpy())
     rep_count = grid_sum(rcode, rper, shape)
     f["repeat_value_trailing"] = trailing(rep_value, w)
-    rp = proj[proj["deal_id"].isin(rep["deal_id"])]
-    rp_close = grid.code(rp["deal_id"].map(rep.set_index("deal_id")["close_date"]))
+    rp = proj[isin(proj["deal_id"], rep["deal_id"])]
+    rp_close = grid.code(pd.Series(lookup(rp["deal_id"], rep["deal_id"], rep["close_date"])))
     rp_code = cc(rp)
     m = rp["margin"].to_numpy()
     margin_sum = grid_sum(rp_code, rp_close, shape, m)
@@ -254,6 +255,7 @@ def client_panel(
         (portfolio.projects, "start_date"),
         (sv, "date"),
         (de, "close_date"),
+        (de, "proposal_date"),
         (portfolio.interactions, "date"),
         (ld, "created_date"),
         (es, "opened_date"),

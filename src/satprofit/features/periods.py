@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from satprofit.features.keys import positions
 from satprofit.io import Portfolio
 
 #: Date columns that date an *event* (used to find the data's first and last day).
@@ -93,8 +94,38 @@ class PeriodGrid:
 
 def client_codes(portfolio: Portfolio, ids: pd.Series) -> np.ndarray:
     """Position of each client id in ``portfolio.clients`` (-1 when missing)."""
-    cats = pd.Index(portfolio.clients["client_id"])
-    return cats.get_indexer(ids)
+    return positions(ids, portfolio.clients["client_id"])
+
+
+class ClientCodes:
+    """Client positions of the rows of any contract table or of a row subset of one.
+
+    Codes are computed once per table and reused for every filtered subset (portfolio frames
+    have a RangeIndex, so a subset's index labels are row positions in its table). The table
+    of a frame is recognised by its first column, the table's key.
+    """
+
+    _KEYS = {
+        "escalation_id": "escalations",
+        "interaction_id": "interactions",
+        "response_id": "surveys",
+        "lead_id": "leads",
+        "project_id": "projects",
+        "deal_id": "deals",
+        "client_id": "clients",
+    }
+
+    def __init__(self, portfolio: Portfolio):
+        self.portfolio = portfolio
+        self._codes: dict[str, np.ndarray] = {}
+
+    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
+        table = self._KEYS[frame.columns[0]]
+        if table not in self._codes:
+            self._codes[table] = client_codes(
+                self.portfolio, self.portfolio.tables[table]["client_id"]
+            )
+        return self._codes[table][frame.index.to_numpy()]
 
 
 def grid_sum(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.constants import DAYS_PER_MONTH, SEVERITIES
+from satprofit.features.keys import positions, reindex
 from satprofit.features.periods import EVENT_DATES, ratio
 from satprofit.features.windows import EventIndex, day_number
 from satprofit.io import Portfolio
@@ -67,7 +68,6 @@ def project_table(portfolio: Portfolio, data_end: str | pd.Timestamp | None = No
     """
     end = pd.Timestamp(data_end) if data_end is not None else data_end_of(portfolio)
     pr = portfolio.projects
-    deals = portfolio.deals.set_index("deal_id")
     out = pr[
         [
             "project_id",
@@ -112,7 +112,7 @@ def project_table(portfolio: Portfolio, data_end: str | pd.Timestamp | None = No
             "days_to_resolve": g["resolve"].mean(),
         }
     )
-    agg = agg.reindex(pr["project_id"])
+    agg = reindex(agg, pr["project_id"])
     out["escalations"] = agg["escalations"].fillna(0).astype(int).to_numpy()
     out["escalations_with_sales"] = agg["escalations_with_sales"].fillna(0).astype(int).to_numpy()
     rank = agg["worst_severity_rank"].fillna(-1).astype(int).to_numpy()
@@ -126,30 +126,33 @@ def project_table(portfolio: Portfolio, data_end: str | pd.Timestamp | None = No
 
     # the client's interactions during the project
     cl = pd.Index(portfolio.clients["client_id"])
-    pc = cl.get_indexer(pr["client_id"])
+    pc = positions(pr["client_id"], cl)
     lo, hi = day_number(pr["start_date"]), day_number(window_end)
     for name, frame in (
         ("status_reports_by_sales", sales_status_reports(portfolio)),
         ("joint_engagements", joint_engagements(portfolio)),
     ):
-        idx = EventIndex(cl.get_indexer(frame["client_id"]), frame["date"])
+        idx = EventIndex(positions(frame["client_id"], cl), frame["date"])
         out[name] = idx.count(pc, lo, hi).astype(int)
     out["status_reports_per_month"] = ratio(
         out["status_reports_by_sales"].to_numpy(float), out["duration_months"].to_numpy()
     )
 
     # the deal
-    out["presales_signoff"] = pr["deal_id"].map(deals["presales_delivery_signoff"]).astype(bool)
-    out["deal_type"] = pr["deal_id"].map(deals["deal_type"])
-    out["contract_value"] = pr["deal_id"].map(deals["contract_value"]).astype(float)
-    out["sales_owner"] = pr["deal_id"].map(deals["sales_owner"])
+    de = portfolio.deals
+    at = positions(pr["deal_id"], de["deal_id"])  # every project's deal exists (validated)
+    out["presales_signoff"] = de["presales_delivery_signoff"].to_numpy()[at].astype(bool)
+    out["deal_type"] = pd.Series(de["deal_type"].to_numpy()[at], dtype="str")
+    out["contract_value"] = de["contract_value"].to_numpy()[at].astype(float)
+    out["sales_owner"] = pd.Series(de["sales_owner"].to_numpy()[at], dtype="str")
 
     # survey responses tied to the project
     sv = portfolio.surveys.dropna(subset=["project_id"])
     g = sv.assign(nps=sv["nps"].astype(float)).groupby("project_id")
     s = pd.DataFrame(
         {"responses": g.size(), "csat_mean": g["csat"].mean(), "nps_mean": g["nps"].mean()}
-    ).reindex(pr["project_id"])
+    )
+    s = reindex(s, pr["project_id"])
     out["responses"] = s["responses"].fillna(0).astype(int).to_numpy()
     out["csat_mean"] = s["csat_mean"].to_numpy()
     out["nps_mean"] = s["nps_mean"].to_numpy()
