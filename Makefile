@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name satprofit --display-name "Python (satprofit)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help venv demo sample test test-all lint format clean
+.PHONY: help venv demo sample test test-all bench lint format clean
 help: ## show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
 
@@ -39,6 +39,10 @@ test: $(STAMP) ## fast test suite (what CI runs)
 
 test-all: $(STAMP) ## every test, slow ones included
 	$(PY) -m pytest -q -m "slow or not slow"
+
+bench: $(STAMP) ## benchmarks against named baselines (installs the bench extra)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/bench_features.py
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check src tests benchmarks
