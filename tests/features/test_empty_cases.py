@@ -32,8 +32,14 @@ def _quiet(fn, *args, **kwargs):
 
 def test_panel_without_engagement_tables(bare):
     p = _quiet(client_panel, bare)
-    for col in ("escalations", "status_reports_by_sales", "joint_engagements", "delivery_leads",
-                "leads_sales", "escalations_with_sales"):
+    for col in (
+        "escalations",
+        "status_reports_by_sales",
+        "joint_engagements",
+        "delivery_leads",
+        "leads_sales",
+        "escalations_with_sales",
+    ):
         assert (p[col] == 0).all(), col
     for col in ("sales_escalation_share", "sales_escalation_share_trailing"):
         assert p[col].isna().all(), col
