@@ -122,7 +122,8 @@ def client_panel(
 
         *Trailing* (``window`` periods up to ``t``): ``ontime_rate_trailing``,
         ``cost_overrun_trailing``, ``schedule_slip_days_trailing``,
-        ``projects_finished_trailing``, ``escalations_per_project_trailing``,
+        ``projects_finished_trailing``, ``defects_per_project_trailing``,
+        ``change_requests_per_project_trailing``, ``escalations_per_project_trailing``,
         ``status_reports_by_sales_trailing``, ``joint_engagements_trailing``,
         ``sales_meetings_with_delivery_trailing``, ``sales_escalation_share_trailing``,
         ``signoff_share_trailing``, ``repeat_value_trailing``.
@@ -218,6 +219,9 @@ def client_panel(
     f["cost_overrun_trailing"] = ratio(trailing(sums["cost_overrun"], w), tr_fin)
     f["schedule_slip_days_trailing"] = ratio(trailing(sums["schedule_slip_days"], w), tr_fin)
     f["projects_finished_trailing"] = tr_fin
+    f["defects_per_project_trailing"] = ratio(trailing(sums["defects"], w), tr_fin)
+    f["change_requests_per_project_trailing"] = ratio(trailing(sums["change_requests"], w),
+                                                      tr_fin)
     f["escalations_per_project_trailing"] = ratio(
         trailing(f["escalations"], w), trailing(f["active_projects"], w)
     )
@@ -321,6 +325,8 @@ _ORDER = (
     "cost_overrun_trailing",
     "schedule_slip_days_trailing",
     "projects_finished_trailing",
+    "defects_per_project_trailing",
+    "change_requests_per_project_trailing",
     "escalations_per_project_trailing",
     "status_reports_by_sales_trailing",
     "joint_engagements_trailing",

@@ -1,0 +1,187 @@
+"""The result object every causal estimator returns, and its sensitivity measures."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from satprofit.constants import INTERVAL_PROB
+
+
+def e_value(estimate: float, ci_low: float, ci_high: float, sd_outcome: float) -> tuple[float, float]:
+    """E-values of an effect on a continuous outcome (VanderWeele & Ding 2017).
+
+    The effect is first put on the standardized-mean-difference scale ``d = estimate / sd`` and
+    converted to an approximate risk ratio ``RR = exp(0.91 d)`` (VanderWeele 2017, "On a
+    square-root transformation of the odds ratio..."; the SMD approximation of the E-value
+    paper's Table 2). The E-value is ``RR + sqrt(RR (RR - 1))`` for ``RR >= 1`` (invert first
+    otherwise): how strongly an unmeasured confounder would have to be associated with both
+    treatment and outcome, on the risk-ratio scale, to explain the effect away. The second
+    value is the E-value of the interval limit closest to no effect (1 when the interval
+    contains 0).
+    """
+
+    def ev(x: float) -> float:
+        if not np.isfinite(x) or sd_outcome <= 0:
+            return float("nan")
+        rr = math.exp(0.91 * abs(x) / sd_outcome)
+        return rr + math.sqrt(rr * (rr - 1.0))
+
+    point = ev(estimate)
+    if ci_low <= 0 <= ci_high:
+        return point, 1.0
+    return point, ev(ci_low if estimate > 0 else ci_high)
+
+
+def robustness_value(t_stat: float, dof: float, q: float = 1.0, alpha: float | None = None):
+    """Robustness value of Cinelli & Hazlett (2020, JRSS-B), eq. (17)-(18).
+
+    The minimum share of residual variance of both treatment and outcome that an unobserved
+    confounder would have to explain to reduce the estimate by ``100 q`` % (``alpha=None``) or
+    to make it no longer significant at level ``alpha``. Computed from the estimate's t
+    statistic and residual degrees of freedom; for estimators that are not a single OLS
+    coefficient the t statistic is estimate / standard error (an approximation, as in
+    Cinelli & Hazlett's discussion of general estimators).
+    """
+    if not np.isfinite(t_stat) or dof <= 1:
+        return float("nan")
+    f = q * abs(t_stat) / math.sqrt(dof)
+    if alpha is not None:
+        f -= abs(stats.t.ppf(alpha / 2, dof - 1)) / math.sqrt(dof - 1)
+        if f <= 0:
+            return 0.0
+    return 0.5 * (math.sqrt(f**4 + 4 * f**2) - f**2)
+
+
+@dataclass(frozen=True)
+class CausalEstimate:
+    """One estimate of one estimand, with everything a reader needs to judge it.
+
+    Attributes
+    ----------
+    estimand : str
+        ``question`` or ``question.part`` id.
+    estimate, se, ci_low, ci_high : float
+        In the estimand's unit (see ``unit``); the interval has probability ``interval_prob``.
+    unit : str
+        As stated in QUESTIONS.md.
+    method : str
+        Estimator id (``regression``, ``aipw``, ``mediation``, ``did``, ``naive``, ...).
+    adjustment_set : tuple of str
+        Covariates adjusted for (``client FE`` / ``period FE`` when fixed effects are used).
+    n : int
+        Units of analysis used.
+    n_clusters : int
+        Independent clusters behind the standard error.
+    diagnostics : dict
+        Method-specific checks (overlap, pre-trends, identification notes, ...).
+    sensitivity : dict
+        ``e_value``, ``e_value_ci``, ``robustness_value``, ``robustness_value_alpha``.
+    refutations : DataFrame or None
+        Placebo, random common cause and subset checks when run.
+    """
+
+    estimand: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    unit: str
+    method: str
+    adjustment_set: tuple[str, ...]
+    n: int
+    n_clusters: int
+    interval_prob: float = INTERVAL_PROB
+    diagnostics: dict = field(default_factory=dict, repr=False)
+    sensitivity: dict = field(default_factory=dict)
+    refutations: pd.DataFrame | None = field(default=None, repr=False)
+    identified: bool = True
+    note: str = ""
+
+    @property
+    def question(self) -> str:
+        return self.estimand.split(".")[0]
+
+    def covers(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval."""
+        return bool(self.ci_low <= value <= self.ci_high)
+
+    def with_refutations(self, table: pd.DataFrame) -> CausalEstimate:
+        return replace(self, refutations=table)
+
+    def to_dict(self) -> dict:
+        """JSON-ready record with the CLI's keys."""
+        return {
+            "question": self.estimand, "estimate": self.estimate, "ci_low": self.ci_low,
+            "ci_high": self.ci_high, "unit": self.unit, "method": self.method, "n": self.n,
+            "se": self.se, "adjustment_set": list(self.adjustment_set),
+            "identified": self.identified, **{k: v for k, v in self.sensitivity.items()},
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """One row: estimand, estimate, interval, unit, method, n, adjustment set, sensitivity."""
+        row = {
+            "estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "se": self.se, "unit": self.unit, "method": self.method, "n": self.n,
+            "clusters": self.n_clusters, "adjustment_set": ", ".join(self.adjustment_set),
+            **self.sensitivity,
+        }
+        return pd.DataFrame([row], index=pd.Index([self.estimand], name="estimand"))
+
+    def effect_summary(self) -> str:
+        """One plain-language sentence for a business reader."""
+        pct = round(100 * self.interval_prob)
+        sure = "" if not (self.ci_low <= 0 <= self.ci_high) else (
+            " The data are also consistent with no effect at all.")
+        return (f"Estimated effect: {self.estimate:,.3g} {self.unit} "
+                f"({pct}% interval {self.ci_low:,.3g} to {self.ci_high:,.3g}; "
+                f"{self.method}, {self.n} units).{sure}")
+
+    def plot(self, *, truth: float | None = None, ax=None):
+        """Point estimate and interval (and the truth, when known). Returns the figure."""
+        import matplotlib.pyplot as plt
+
+        fig = ax.figure if ax is not None else plt.figure(figsize=(6, 1.8))
+        ax = ax or fig.add_subplot()
+        ax.errorbar([self.estimate], [0], xerr=[[self.estimate - self.ci_low],
+                                                 [self.ci_high - self.estimate]],
+                    fmt="o", capsize=4, label=f"{self.method} ({round(100 * self.interval_prob)}%)")
+        ax.axvline(0, color="grey", lw=0.8)
+        if truth is not None:
+            ax.axvline(truth, color="tab:red", ls="--", label="truth")
+        ax.set_yticks([])
+        ax.set_xlabel(self.unit)
+        ax.set_title(self.estimand)
+        ax.legend(fontsize=8, loc="best")
+        return fig
+
+
+def finish(
+    estimand: str, unit: str, method: str, estimate: float, se: float, *, n: int,
+    n_clusters: int, adjustment: tuple[str, ...], sd_outcome: float, dof: float | None = None,
+    diagnostics: dict | None = None, identified: bool = True, note: str = "",
+    interval: tuple[float, float] | None = None,
+) -> CausalEstimate:
+    """Build a :class:`CausalEstimate`: interval (t with clusters - 1 df unless given),
+    E-value and robustness value."""
+    dof_ci = max(n_clusters - 1, 1)
+    if interval is None:
+        crit = stats.t.ppf(0.5 + INTERVAL_PROB / 2, dof_ci)
+        interval = (estimate - crit * se, estimate + crit * se)
+    lo, hi = interval
+    ev, ev_ci = e_value(estimate, lo, hi, sd_outcome)
+    t_stat = estimate / se if se > 0 else float("nan")
+    dof = dof if dof is not None else max(n - len(adjustment) - 2, 2)
+    sens = {
+        "e_value": ev, "e_value_ci": ev_ci,
+        "robustness_value": robustness_value(t_stat, dof),
+        "robustness_value_alpha": robustness_value(t_stat, dof, alpha=1 - INTERVAL_PROB),
+    }
+    return CausalEstimate(estimand, float(estimate), float(se), float(lo), float(hi), unit,
+                          method, tuple(adjustment), int(n), int(n_clusters),
+                          diagnostics=diagnostics or {}, sensitivity=sens,
+                          identified=identified, note=note)
