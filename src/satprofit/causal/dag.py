@@ -177,18 +177,23 @@ class Identification:
     note: str
 
 
-def identify(question: str, graph: nx.DiGraph | None = None) -> Identification:
+def identify(
+    question: str, graph: nx.DiGraph | None = None, *, client_fe: bool | None = None
+) -> Identification:
     """Back-door adjustment set of a question, as graph nodes and as table columns.
 
     Observed nodes are those with at least one column in the question's design (``client
-    FE``/``period FE`` count as columns). The set is a minimal d-separator of treatment and
-    outcome in the back-door graph among observed non-descendants of the treatment, forced to
-    include the design's precision nodes when that keeps it valid.
+    FE``/``period FE`` count as columns); ``client_fe=False`` marks the latent client traits
+    unobserved, as in a design without client fixed effects. The set is a minimal d-separator
+    of treatment and outcome in the back-door graph among observed non-descendants of the
+    treatment, forced to include the design's precision nodes when that keeps it valid.
     """
     g = graph or domain_dag()
     d = DESIGNS[question]
     t, y = d.treatment, d.outcome
     observed = {n for n, cols in d.columns.items() if cols}
+    if client_fe is False or (client_fe is None and not d.client_fe):
+        observed.discard("client_traits")
     allowed = observed - nx.descendants(g, t) - {t, y}
     backdoor = g.copy()
     backdoor.remove_edges_from(list(g.out_edges(t)))

@@ -1,0 +1,45 @@
+"""Stage 3a: causal estimation of the questions of QUESTIONS.md.
+
+``estimate(portfolio, question_id, method=None)`` and ``estimate_all(portfolio)`` return
+:class:`Estimates` of :class:`CausalEstimate` (estimate, interval, unit, method, adjustment set,
+n, sensitivity). The domain DAG and back-door identification are in :mod:`.dag`; estimators in
+:mod:`.regression`, :mod:`.aipw`, :mod:`.mediation`, :mod:`.did`; refutations in :mod:`.refute`.
+"""
+
+from satprofit.causal.aipw import aipw, plot_overlap
+from satprofit.causal.api import (
+    DEFAULT_METHODS,
+    METHODS,
+    Estimates,
+    compare_methods,
+    estimate,
+    estimate_all,
+)
+from satprofit.causal.dag import DESIGNS, domain_dag, draw_dag, identify
+from satprofit.causal.did import plot_event_study, staggered_did
+from satprofit.causal.mediation import mediation
+from satprofit.causal.regression import naive, regression_adjustment
+from satprofit.causal.results import CausalEstimate, e_value, robustness_value
+
+__all__ = [
+    "DEFAULT_METHODS",
+    "DESIGNS",
+    "METHODS",
+    "CausalEstimate",
+    "Estimates",
+    "aipw",
+    "compare_methods",
+    "domain_dag",
+    "draw_dag",
+    "e_value",
+    "estimate",
+    "estimate_all",
+    "identify",
+    "mediation",
+    "naive",
+    "plot_event_study",
+    "plot_overlap",
+    "regression_adjustment",
+    "robustness_value",
+    "staggered_did",
+]
