@@ -85,3 +85,35 @@ def test_committed_sample_is_what_make_demo_generates(tmp_path):
     for name in TABLES:
         fresh = (tmp_path / f"{name}.csv").read_bytes()
         assert fresh == (SAMPLE / f"{name}.csv").read_bytes(), f"data/sample/{name}.csv is stale"
+
+
+def test_estimate_sample_prints_every_question(capsys):
+    from satprofit.constants import ESTIMAND_IDS
+
+    assert main(["estimate", str(SAMPLE), "--boot", "30"]) == 0
+    out = capsys.readouterr().out
+    for estimand in ESTIMAND_IDS:
+        assert estimand in out
+    for word in ("estimate", "ci_low", "ci_high", "unit", "method", "aipw", "did"):
+        assert word in out
+
+
+def test_estimate_json(capsys):
+    assert (
+        main(["estimate", str(SAMPLE), "--question", "quality_to_repeat", "--json", "--boot", "30"])
+        == 0
+    )
+    records = json.loads(capsys.readouterr().out)
+    assert [r["question"] for r in records] == [
+        "quality_to_repeat.total",
+        "quality_to_repeat.direct",
+        "quality_to_repeat.indirect",
+    ]
+    for r in records:
+        assert {"question", "estimate", "ci_low", "ci_high", "unit", "method", "n"} <= set(r)
+
+
+def test_estimate_bad_question_and_method(capsys):
+    assert main(["estimate", str(SAMPLE), "--question", "nope"]) == 2
+    assert main(["estimate", str(SAMPLE), "--question", "presales_signoff", "--method", "did"]) == 2
+    assert "error" in capsys.readouterr().err

@@ -82,6 +82,52 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    import json
+
+    from satprofit.causal import estimate, estimate_all
+
+    portfolio = load_portfolio(args.folder)
+    try:
+        if args.question:
+            result = estimate(
+                portfolio,
+                args.question,
+                args.method,
+                seed=args.seed,
+                n_boot=args.boot,
+                refutations=args.refute,
+            )
+        else:
+            if args.method:
+                raise _UsageError("--method needs --question (methods differ by question)")
+            result = estimate_all(
+                portfolio, seed=args.seed, n_boot=args.boot, refutations=args.refute
+            )
+    except KeyError as err:
+        raise _UsageError(str(err).strip("'\"")) from err
+    if args.json:
+        keys = ("question", "estimate", "ci_low", "ci_high", "unit", "method", "n")
+        records = [
+            {k: rec[k] for k in keys} | {"note": r.note}
+            for rec, r in zip(result.to_records(), result, strict=True)
+        ]
+        print(json.dumps(records, indent=2, allow_nan=True))
+        return 0
+    table = result.summary()[["estimate", "ci_low", "ci_high", "unit", "method", "n"]]
+    with pd.option_context("display.width", 220, "display.max_colwidth", 60):
+        print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
+    notes = [f"  {r.estimand}: {r.note}" for r in result if r.note]
+    if notes:
+        print("\nnotes:\n" + "\n".join(notes))
+    if args.refute:
+        for r in result:
+            if r.refutations is not None:
+                print(f"\nrefutations of {r.estimand}:")
+                print(r.refutations.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="satprofit",
@@ -116,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freq", default="Q", help="pandas period frequency: Q (default), M, W, Y")
     p.add_argument("--out", help="CSV file to write (default: print to standard output)")
     p.set_defaults(func=_cmd_metrics)
+
+    p = sub.add_parser("estimate", help="causal estimates of the questions, with intervals")
+    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("--question", help="question or estimand id (default: every question)")
+    p.add_argument("--method", help="estimator (default: the question's default)")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.add_argument("--refute", action="store_true", help="also run refutation checks")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--boot", type=int, default=200, help="bootstrap replicates")
+    p.set_defaults(func=_cmd_estimate)
     return parser
 
 

@@ -81,8 +81,9 @@ class Estimates:
         import matplotlib.pyplot as plt
 
         n = len(self.results)
-        fig, axes = plt.subplots(n, 1, figsize=(7, 1.3 * n + 0.5), squeeze=False,
-                                 constrained_layout=True)
+        fig, axes = plt.subplots(
+            n, 1, figsize=(7, 1.3 * n + 0.5), squeeze=False, constrained_layout=True
+        )
         for ax, r in zip(axes[:, 0], self.results, strict=True):
             r.plot(truth=None if truth is None else truth.get(r.estimand), ax=ax)
             ax.set_xlabel(r.unit, fontsize=8)
@@ -92,8 +93,20 @@ class Estimates:
 def unavailable(estimand: str, method: str, reason: str) -> CausalEstimate:
     """A result saying the data cannot answer this estimand (reports show it as such)."""
     nan = float("nan")
-    return CausalEstimate(estimand, nan, nan, nan, nan, ESTIMAND_UNITS[estimand], method, (),
-                          0, 0, identified=False, note=f"not estimable: {reason}")
+    return CausalEstimate(
+        estimand,
+        nan,
+        nan,
+        nan,
+        nan,
+        ESTIMAND_UNITS[estimand],
+        method,
+        (),
+        0,
+        0,
+        identified=False,
+        note=f"not estimable: {reason}",
+    )
 
 
 def _use_client_fe(qt: QuestionTable) -> bool:
@@ -152,15 +165,19 @@ def estimate(
         raise KeyError(f"unknown question {q!r}; known: {', '.join(QUESTION_IDS)}")
     method = method or DEFAULT_METHODS[q]
     if method not in METHODS[q]:
-        raise ValueError(f"method {method!r} does not answer {q}; use one of "
-                         f"{', '.join(METHODS[q])}")
+        raise ValueError(
+            f"method {method!r} does not answer {q}; use one of {', '.join(METHODS[q])}"
+        )
     if q == "quality_to_repeat" and part in ("direct", "indirect") and method != "mediation":
         raise ValueError("direct and indirect effects need method='mediation'")
     out: list[CausalEstimate] = []
     for estimand in _estimand_ids(q, method, part):
         try:
-            out.extend(_estimate_one(portfolio, estimand, method, seed=seed, n_boot=n_boot,
-                                     refutations=refutations))
+            out.extend(
+                _estimate_one(
+                    portfolio, estimand, method, seed=seed, n_boot=n_boot, refutations=refutations
+                )
+            )
         except (ValueError, np.linalg.LinAlgError) as err:
             out.append(unavailable(estimand, method, str(err)))
     # mediation answers all three parts at once: keep the ones asked for, once each
@@ -188,19 +205,34 @@ def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
     fe = _use_client_fe(qt)
     ident = identify(q, client_fe=fe)
     adjustment = tuple(c for c in ident.columns if c in qt.data.columns)
-    note = ident.note if fe or not DESIGNS[q].client_fe else (
-        "client fixed effects not usable (too few units per client or no treatment variation "
-        "within clients); " + ident.note).strip("; ")
+    note = (
+        ident.note
+        if fe or not DESIGNS[q].client_fe
+        else (
+            "client fixed effects not usable (too few units per client or no treatment variation "
+            "within clients); " + ident.note
+        ).strip("; ")
+    )
 
     def fit(table: QuestionTable, adj: tuple[str, ...]) -> CausalEstimate:
         if method == "aipw":
-            return aipw(table, adj, seed=seed, identified=ident.identified, note=note)
-        return regression_adjustment(table, adj, client_fe=fe, identified=ident.identified,
-                                     note=note)
+            padj = tuple(c for c in ident.minimal_columns if c in adj) or adj
+            return aipw(
+                table,
+                adj,
+                propensity_adjustment=padj,
+                seed=seed,
+                identified=ident.identified,
+                note=note,
+            )
+        return regression_adjustment(
+            table, adj, client_fe=fe, identified=ident.identified, note=note
+        )
 
     if method == "mediation":
-        parts = mediation(qt, adjustment, n_boot=n_boot, seed=seed,
-                          identified=ident.identified, note=note)
+        parts = mediation(
+            qt, adjustment, n_boot=n_boot, seed=seed, identified=ident.identified, note=note
+        )
         results = [parts["total"], parts["direct"], parts["indirect"]]
         if refutations:
             checks = refute(qt, adjustment, fit, fit(qt, adjustment), seed=seed)
@@ -225,17 +257,28 @@ def estimate_all(
     methods = {**DEFAULT_METHODS, **(methods or {})}
     results: list[CausalEstimate] = []
     for q in questions:
-        results.extend(estimate(portfolio, q, methods[q.split(".")[0]], seed=seed,
-                                n_boot=n_boot, refutations=refutations))
+        results.extend(
+            estimate(
+                portfolio,
+                q,
+                methods[q.split(".")[0]],
+                seed=seed,
+                n_boot=n_boot,
+                refutations=refutations,
+            )
+        )
     return Estimates(tuple(results))
 
 
-def compare_methods(portfolio: Portfolio, question: str, *, seed: int = DEFAULT_SEED,
-                    n_boot: int = 200) -> Estimates:
+def compare_methods(
+    portfolio: Portfolio, question: str, *, seed: int = DEFAULT_SEED, n_boot: int = 200
+) -> Estimates:
     """Every method that answers ``question``, side by side (naive included)."""
     q = question.split(".")[0]
     results = []
     for m in METHODS[q]:
-        results.extend(replace(r, estimand=r.estimand) for r in
-                       estimate(portfolio, question, m, seed=seed, n_boot=n_boot))
+        results.extend(
+            replace(r, estimand=r.estimand)
+            for r in estimate(portfolio, question, m, seed=seed, n_boot=n_boot)
+        )
     return Estimates(tuple(results))

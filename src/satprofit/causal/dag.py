@@ -50,33 +50,64 @@ NODES: dict[str, str] = {
 LATENT = frozenset({"client_traits"})
 
 EDGES: tuple[tuple[str, str], ...] = (
-    *[("client_size", y) for y in ("presales_signoff", "ontime_rate", "defects",
-                                    "change_requests", "status_reports", "sales_in_escalation",
-                                    "csat", "csat_prior", "repeat_business", "repeat_margin",
-                                    "delivery_leads")],
-    *[("tenure", y) for y in ("status_reports", "sales_in_escalation", "csat", "csat_prior",
-                               "repeat_business")],
-    ("industry", "csat"), ("industry", "csat_prior"),
+    *[
+        ("client_size", y)
+        for y in (
+            "presales_signoff",
+            "ontime_rate",
+            "defects",
+            "change_requests",
+            "status_reports",
+            "sales_in_escalation",
+            "csat",
+            "csat_prior",
+            "repeat_business",
+            "repeat_margin",
+            "delivery_leads",
+        )
+    ],
+    *[
+        ("tenure", y)
+        for y in ("status_reports", "sales_in_escalation", "csat", "csat_prior", "repeat_business")
+    ],
+    ("industry", "csat"),
+    ("industry", "csat_prior"),
     *[("client_traits", y) for y in ("csat", "csat_prior", "repeat_business")],
-    *[("account_manager", y) for y in ("status_reports", "joint_engagements", "csat",
-                                        "csat_prior")],
-    *[("team_skill", y) for y in ("presales_signoff", "ontime_rate", "defects", "escalations",
-                                   "repeat_margin")],
-    *[("business_unit", y) for y in ("signoff_policy", "delivery_bonus", "shared_bonus",
-                                      "delivery_leads")],
-    *[("period", y) for y in ("signoff_policy", "delivery_bonus", "shared_bonus",
-                               "delivery_leads")],
+    *[
+        ("account_manager", y)
+        for y in ("status_reports", "joint_engagements", "csat", "csat_prior")
+    ],
+    *[
+        ("team_skill", y)
+        for y in ("presales_signoff", "ontime_rate", "defects", "escalations", "repeat_margin")
+    ],
+    *[
+        ("business_unit", y)
+        for y in ("signoff_policy", "delivery_bonus", "shared_bonus", "delivery_leads")
+    ],
+    *[
+        ("period", y)
+        for y in ("signoff_policy", "delivery_bonus", "shared_bonus", "delivery_leads")
+    ],
     ("signoff_policy", "presales_signoff"),
-    ("presales_signoff", "ontime_rate"), ("presales_signoff", "change_requests"),
-    ("ontime_rate", "csat"), ("ontime_rate", "repeat_business"),
-    ("defects", "escalations"), ("defects", "csat"), ("defects", "escalation_severity"),
-    ("change_requests", "escalations"), ("change_requests", "repeat_margin"),
+    ("presales_signoff", "ontime_rate"),
+    ("presales_signoff", "change_requests"),
+    ("ontime_rate", "csat"),
+    ("ontime_rate", "repeat_business"),
+    ("defects", "escalations"),
+    ("defects", "csat"),
+    ("defects", "escalation_severity"),
+    ("change_requests", "escalations"),
+    ("change_requests", "repeat_margin"),
     ("escalations", "csat"),
-    ("escalation_severity", "sales_in_escalation"), ("escalation_severity", "csat"),
+    ("escalation_severity", "sales_in_escalation"),
+    ("escalation_severity", "csat"),
     ("sales_in_escalation", "csat"),
     ("status_reports", "csat"),
-    ("shared_bonus", "joint_engagements"), ("joint_engagements", "csat"),
-    ("csat", "repeat_business"), ("csat", "repeat_margin"),
+    ("shared_bonus", "joint_engagements"),
+    ("joint_engagements", "csat"),
+    ("csat", "repeat_business"),
+    ("csat", "repeat_margin"),
     ("delivery_bonus", "delivery_leads"),
 )
 
@@ -103,66 +134,121 @@ class Design:
     client_fe: bool = False
 
 
-_CLIENT = {"client_size": ("size_rank",), "tenure": ("tenure_years",),
-           "industry": ("industry",), "region": ("region",),
-           "account_manager": ("sales_owner",), "business_unit": ("business_unit",),
-           "period": ("period",)}
+_CLIENT = {
+    "client_size": ("size_rank",),
+    "tenure": ("tenure_years",),
+    "industry": ("industry",),
+    "region": ("region",),
+    "account_manager": ("sales_owner",),
+    "business_unit": ("business_unit",),
+    "period": ("period",),
+}
 _PRIOR = {"csat_prior": ("csat_prior", "csat_prior_missing")}
 
 DESIGNS: dict[str, Design] = {
     "presales_signoff": Design(
-        "presales_signoff", "ontime_rate",
+        "presales_signoff",
+        "ontime_rate",
         {**_CLIENT, "team_skill": ("delivery_team",), "signoff_policy": ()},
-        precision=("period",)),
+        precision=("period",),
+    ),
     "quality_to_csat": Design(
-        "ontime_rate", "csat",
-        {**_CLIENT, **_PRIOR, "team_skill": ("delivery_team",),
-         "presales_signoff": ("presales_signoff",), "defects": ("defects",),
-         "change_requests": ("change_requests",), "escalations": ("escalations",),
-         "escalation_severity": ("worst_severity_rank",),
-         "status_reports": ("status_reports_per_month",), "client_traits": ("client FE",)},
-        precision=("tenure", "account_manager", "industry", "csat_prior", "period",
-                   "status_reports", "client_traits"),
-        client_fe=True),
+        "ontime_rate",
+        "csat",
+        {
+            **_CLIENT,
+            **_PRIOR,
+            "team_skill": ("delivery_team",),
+            "presales_signoff": ("presales_signoff",),
+            "defects": ("defects",),
+            "change_requests": ("change_requests",),
+            "escalations": ("escalations",),
+            "escalation_severity": ("worst_severity_rank",),
+            "status_reports": ("status_reports_per_month",),
+            "client_traits": ("client FE",),
+        },
+        precision=(
+            "tenure",
+            "account_manager",
+            "industry",
+            "csat_prior",
+            "period",
+            "status_reports",
+            "client_traits",
+        ),
+        client_fe=True,
+    ),
     "status_reports_to_csat": Design(
-        "status_reports", "csat",
-        {**_CLIENT, **_PRIOR, "team_skill": ("delivery_team",),
-         "presales_signoff": ("presales_signoff",), "defects": ("defects",),
-         "change_requests": ("change_requests",), "escalations": ("escalations",),
-         "escalation_severity": ("worst_severity_rank",), "ontime_rate": ("ontime_rate",),
-         "client_traits": ("client FE",)},
-        precision=("ontime_rate", "defects", "escalations", "industry", "period",
-                   "client_traits"),
-        client_fe=True),
+        "status_reports",
+        "csat",
+        {
+            **_CLIENT,
+            **_PRIOR,
+            "team_skill": ("delivery_team",),
+            "presales_signoff": ("presales_signoff",),
+            "defects": ("defects",),
+            "change_requests": ("change_requests",),
+            "escalations": ("escalations",),
+            "escalation_severity": ("worst_severity_rank",),
+            "ontime_rate": ("ontime_rate",),
+            "client_traits": ("client FE",),
+        },
+        precision=("ontime_rate", "defects", "escalations", "industry", "period", "client_traits"),
+        client_fe=True,
+    ),
     "sales_in_escalations": Design(
-        "sales_in_escalation", "csat",
-        {**_CLIENT, **_PRIOR, "escalation_severity": ("severity_rank",),
-         "presales_signoff": ("presales_signoff",)},
-        precision=("csat_prior", "industry", "period", "account_manager")),
+        "sales_in_escalation",
+        "csat",
+        {
+            **_CLIENT,
+            **_PRIOR,
+            "escalation_severity": ("severity_rank",),
+            "presales_signoff": ("presales_signoff",),
+        },
+        precision=("csat_prior", "industry", "period", "account_manager"),
+    ),
     "csat_to_repeat": Design(
-        "csat", "repeat_business",
-        {**_CLIENT, "ontime_rate": ("ontime_rate_trailing", "ontime_rate_trailing_missing"),
-         "status_reports": ("status_reports_by_sales_trailing",),
-         "joint_engagements": ("joint_engagements_trailing",),
-         "escalations": ("escalations_per_project_trailing",
-                         "escalations_per_project_trailing_missing"),
-         "client_traits": ("client FE",)},
-        precision=("period", "client_traits"), client_fe=True),
+        "csat",
+        "repeat_business",
+        {
+            **_CLIENT,
+            "ontime_rate": ("ontime_rate_trailing", "ontime_rate_trailing_missing"),
+            "status_reports": ("status_reports_by_sales_trailing",),
+            "joint_engagements": ("joint_engagements_trailing",),
+            "escalations": (
+                "escalations_per_project_trailing",
+                "escalations_per_project_trailing_missing",
+            ),
+            "client_traits": ("client FE",),
+        },
+        precision=("period", "client_traits"),
+        client_fe=True,
+    ),
     "quality_to_repeat": Design(
-        "ontime_rate", "repeat_business",
-        {**_CLIENT, "status_reports": ("status_reports_by_sales_trailing",),
-         "presales_signoff": ("signoff_share_trailing", "signoff_share_trailing_missing"),
-         "defects": ("defects_per_project_trailing",),
-         "change_requests": ("change_requests_per_project_trailing",),
-         "escalations": ("escalations_per_project_trailing",
-                         "escalations_per_project_trailing_missing"),
-         "client_traits": ("client FE",)},
-        precision=("period", "client_traits"), mediator="csat", client_fe=True),
+        "ontime_rate",
+        "repeat_business",
+        {
+            **_CLIENT,
+            "status_reports": ("status_reports_by_sales_trailing",),
+            "presales_signoff": ("signoff_share_trailing", "signoff_share_trailing_missing"),
+            "defects": ("defects_per_project_trailing",),
+            "change_requests": ("change_requests_per_project_trailing",),
+            "escalations": (
+                "escalations_per_project_trailing",
+                "escalations_per_project_trailing_missing",
+            ),
+            "client_traits": ("client FE",),
+        },
+        precision=("period", "client_traits"),
+        mediator="csat",
+        client_fe=True,
+    ),
     "delivery_bonus_to_leads": Design(
-        "delivery_bonus", "delivery_leads",
-        {"business_unit": ("business unit FE",), "period": ("period FE",),
-         "client_size": ()},
-        precision=()),
+        "delivery_bonus",
+        "delivery_leads",
+        {"business_unit": ("business unit FE",), "period": ("period FE",), "client_size": ()},
+        precision=(),
+    ),
 }
 
 
@@ -175,6 +261,7 @@ class Identification:
     columns: tuple[str, ...]
     identified: bool
     note: str
+    minimal_columns: tuple[str, ...] = ()  # the confounders alone, without precision covariates
 
 
 def identify(
@@ -206,11 +293,17 @@ def identify(
     identified = z is not None
     if not identified:
         z = allowed
-        note = ("no observed set blocks every back-door path; adjusting for every observed "
-                "non-descendant of the treatment, the estimate may be confounded")
+        note = (
+            "no observed set blocks every back-door path; adjusting for every observed "
+            "non-descendant of the treatment, the estimate may be confounded"
+        )
     nodes = tuple(sorted(z))
     cols = tuple(c for n in nodes for c in d.columns[n])
-    return Identification(question, nodes, cols, identified, note)
+    minimal = (
+        nx.find_minimal_d_separator(backdoor, {t}, {y}, restricted=allowed) if identified else z
+    )
+    min_cols = tuple(c for n in sorted(minimal) for c in d.columns[n])
+    return Identification(question, nodes, cols, identified, note, min_cols)
 
 
 def draw_dag(*, highlight: str | None = None, ax=None):
@@ -237,13 +330,21 @@ def draw_dag(*, highlight: str | None = None, ax=None):
             colors.append("#e9ecef")
         else:
             colors.append("#a8dadc")
-    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=10, edge_color="#6c757d",
-                           width=0.8, node_size=2600)
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colors, node_size=2600,
-                           edgecolors=["#343a40" if not g.nodes[n]["latent"] else "#adb5bd"
-                                       for n in g.nodes])
+    nx.draw_networkx_edges(
+        g, pos, ax=ax, arrows=True, arrowsize=10, edge_color="#6c757d", width=0.8, node_size=2600
+    )
+    nx.draw_networkx_nodes(
+        g,
+        pos,
+        ax=ax,
+        node_color=colors,
+        node_size=2600,
+        edgecolors=["#343a40" if not g.nodes[n]["latent"] else "#adb5bd" for n in g.nodes],
+    )
     nx.draw_networkx_labels(g, pos, labels=NODES, font_size=7, ax=ax)
-    ax.set_title("How the levers work: the causal graph satprofit assumes"
-                 + (f" (highlighted: {highlight})" if highlight else ""))
+    ax.set_title(
+        "How the levers work: the causal graph satprofit assumes"
+        + (f" (highlighted: {highlight})" if highlight else "")
+    )
     ax.axis("off")
     return fig

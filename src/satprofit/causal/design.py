@@ -20,9 +20,9 @@ class Covariates:
 
     matrix: np.ndarray
     names: list[str]
-    used: tuple[str, ...]          # adjustment columns actually used
+    used: tuple[str, ...]  # adjustment columns actually used
     client_fe: bool
-    clusters: np.ndarray           # integer cluster code per row
+    clusters: np.ndarray  # integer cluster code per row
 
 
 def covariates(qt: QuestionTable, adjustment: tuple[str, ...], *, client_fe: bool) -> Covariates:
@@ -62,8 +62,13 @@ def demean(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
     a2 = a[:, None] if squeeze else a
     n_groups = groups.max() + 1 if len(groups) else 0
     counts = np.bincount(groups, minlength=n_groups).astype(float)
-    sums = np.stack([np.bincount(groups, weights=a2[:, j], minlength=n_groups)
-                     for j in range(a2.shape[1])], axis=1) if a2.shape[1] else \
-        np.zeros((n_groups, 0))
+    sums = (
+        np.stack(
+            [np.bincount(groups, weights=a2[:, j], minlength=n_groups) for j in range(a2.shape[1])],
+            axis=1,
+        )
+        if a2.shape[1]
+        else np.zeros((n_groups, 0))
+    )
     out = a2 - (sums / np.maximum(counts, 1)[:, None])[groups]
     return out[:, 0] if squeeze else out

@@ -44,11 +44,11 @@ PRE_PERIODS = 3
 class LeadPanel:
     """Client-level delivery leads (clients x quarters) and the units' adoption quarters."""
 
-    leads: np.ndarray          # [client, quarter]
+    leads: np.ndarray  # [client, quarter]
     unit_of_client: np.ndarray  # [client] -> unit index
     units: list[str]
     periods: pd.PeriodIndex
-    cohort: np.ndarray         # [unit] first quarter in force (index), n_periods if never
+    cohort: np.ndarray  # [unit] first quarter in force (index), n_periods if never
 
     def unit_sums(self, clients: np.ndarray | None = None) -> np.ndarray:
         rows = np.arange(len(self.unit_of_client)) if clients is None else clients
@@ -65,10 +65,17 @@ def lead_panel(portfolio: Portfolio, policy: str = "delivery_lead_bonus") -> Lea
     unit_of = client_business_unit(portfolio).dropna()
     units = sorted(unit_of.unique())
     clients = list(unit_of.index)
-    wide = (panel[panel["client_id"].isin(clients)]
-            .pivot_table(index="client_id", columns="period", values="leads_delivery",
-                         aggfunc="sum", fill_value=0.0)
-            .reindex(index=clients, columns=periods, fill_value=0.0))
+    wide = (
+        panel[panel["client_id"].isin(clients)]
+        .pivot_table(
+            index="client_id",
+            columns="period",
+            values="leads_delivery",
+            aggfunc="sum",
+            fill_value=0.0,
+        )
+        .reindex(index=clients, columns=periods, fill_value=0.0)
+    )
     starts = policy_starts(portfolio)
     starts = starts[starts["policy"] == policy].set_index("business_unit")["start_date"]
     cohort = np.full(len(units), len(periods))
@@ -78,8 +85,9 @@ def lead_panel(portfolio: Portfolio, policy: str = "delivery_lead_bonus") -> Lea
             in_force = np.flatnonzero(periods.start_time >= starts[u])
             cohort[i] = in_force[0] if len(in_force) else len(periods)
     unit_index = {u: i for i, u in enumerate(units)}
-    return LeadPanel(wide.to_numpy(float), unit_of.map(unit_index).to_numpy(), units, periods,
-                     cohort)
+    return LeadPanel(
+        wide.to_numpy(float), unit_of.map(unit_index).to_numpy(), units, periods, cohort
+    )
 
 
 def _poisson_twoway(y: np.ndarray, mask: np.ndarray, iters: int = 500, tol: float = 1e-10):
@@ -93,12 +101,18 @@ def _poisson_twoway(y: np.ndarray, mask: np.ndarray, iters: int = 500, tol: floa
     for _ in range(iters):
         a_old = a.copy()
         denom = (mask * np.exp(g)[None, :]).sum(1)
-        a = np.where(has_row & (row_tot > 0), np.log(np.maximum(row_tot, 1e-300))
-                     - np.log(np.maximum(denom, 1e-300)), -np.inf)
+        a = np.where(
+            has_row & (row_tot > 0),
+            np.log(np.maximum(row_tot, 1e-300)) - np.log(np.maximum(denom, 1e-300)),
+            -np.inf,
+        )
         ea = np.where(np.isfinite(a), np.exp(np.where(np.isfinite(a), a, 0)), 0.0)
         denom = (mask * ea[:, None]).sum(0)
-        g = np.where(has_col & (denom > 0), np.log(np.maximum(col_tot, 1e-300))
-                     - np.log(np.maximum(denom, 1e-300)), 0.0)
+        g = np.where(
+            has_col & (denom > 0),
+            np.log(np.maximum(col_tot, 1e-300)) - np.log(np.maximum(denom, 1e-300)),
+            0.0,
+        )
         g = np.where(col_tot > 0, g, -30.0)
         finite = np.isfinite(a)
         if np.all(np.abs(a[finite] - a_old[finite]) < tol):
@@ -116,8 +130,11 @@ def _imputation(y: np.ndarray, cohort: np.ndarray, drop_pre: int = 0):
     t_idx = np.arange(nt)[None, :]
     treated = t_idx >= cohort[:, None]
     event = t_idx - cohort[:, None]
-    placebo = (~treated) & (event >= -drop_pre) & (cohort[:, None] < nt) if drop_pre else \
-        np.zeros_like(treated)
+    placebo = (
+        (~treated) & (event >= -drop_pre) & (cohort[:, None] < nt)
+        if drop_pre
+        else np.zeros_like(treated)
+    )
     fit_mask = ~treated & ~placebo
     a, g = _poisson_twoway(y, fit_mask)
     mu0 = np.exp(np.where(np.isfinite(a), a, -np.inf)[:, None] + g[None, :])
@@ -148,8 +165,7 @@ def _callaway_santanna(y: np.ndarray, cohort: np.ndarray):
 
 
 def _summaries(tau, event, treated, placebo):
-    att = np.nanmean(np.where(treated, tau, np.nan)) if np.isfinite(tau[treated]).any() \
-        else np.nan
+    att = np.nanmean(np.where(treated, tau, np.nan)) if np.isfinite(tau[treated]).any() else np.nan
     es = {}
     for e in np.unique(event[(treated | placebo) & np.isfinite(tau)]):
         es[int(e)] = float(np.nanmean(tau[(event == e) & (treated | placebo)]))
@@ -170,7 +186,7 @@ def staggered_did(
     adopters = (lp.cohort > 0) & (lp.cohort < nt)
     if not adopters.any():
         raise ValueError("no business unit adopts the delivery lead bonus inside the data")
-    keep = lp.cohort > 0           # always-treated units have no untreated quarter: dropped
+    keep = lp.cohort > 0  # always-treated units have no untreated quarter: dropped
     cohort = lp.cohort[keep]
 
     def run(yy):
@@ -202,27 +218,52 @@ def staggered_did(
     se = float(np.nanstd(boots, ddof=1))
     keys = list(event_study)
     es_lo, es_hi = np.nanquantile(es_boots, [alpha, 1 - alpha], axis=0)
-    es_table = pd.DataFrame({"event_time": keys, "effect": [event_study[k] for k in keys],
-                             "ci_low": es_lo, "ci_high": es_hi})
+    es_table = pd.DataFrame(
+        {
+            "event_time": keys,
+            "effect": [event_study[k] for k in keys],
+            "ci_low": es_lo,
+            "ci_high": es_hi,
+        }
+    )
     pre_cols = [i for i, k in enumerate(keys) if k < 0 and np.isfinite(event_study[k])]
-    pretrend_p = _wald_p(np.array([event_study[keys[i]] for i in pre_cols]),
-                         es_boots[:, pre_cols]) if pre_cols else float("nan")
+    pretrend_p = (
+        _wald_p(np.array([event_study[keys[i]] for i in pre_cols]), es_boots[:, pre_cols])
+        if pre_cols
+        else float("nan")
+    )
     treated_cells = int(sum(max(0, nt - c) for c in cohort if c < nt))
     diagnostics = {
-        "event_study": es_table, "pretrend_p_value": pretrend_p,
+        "event_study": es_table,
+        "pretrend_p_value": pretrend_p,
         "pretrend_ok": bool(not np.isfinite(pretrend_p) or pretrend_p > 0.05),
-        "cohorts": {lp.units[i]: (str(lp.periods[c]) if c < nt else "never")
-                    for i, c in enumerate(lp.cohort)},
-        "n_boot": n_boot, "bootstrap": boots,
+        "cohorts": {
+            lp.units[i]: (str(lp.periods[c]) if c < nt else "never")
+            for i, c in enumerate(lp.cohort)
+        },
+        "n_boot": n_boot,
+        "bootstrap": boots,
     }
     sd_y = float(np.std(y))
-    label = ("Poisson imputation (Wooldridge 2023; Borusyak et al. 2024)" if method == "did"
-             else "Callaway & Sant'Anna (2021), not-yet-treated controls")
-    return finish("delivery_bonus_to_leads", ESTIMAND_UNITS["delivery_bonus_to_leads"], method,
-                  float(att), se, n=treated_cells, n_clusters=int(keep.sum()),
-                  adjustment=("business unit FE", "period FE"), sd_outcome=sd_y,
-                  interval=(float(lo), float(hi)), diagnostics=diagnostics,
-                  note=f"{label}; clients resampled within business units")
+    label = (
+        "Poisson imputation (Wooldridge 2023; Borusyak et al. 2024)"
+        if method == "did"
+        else "Callaway & Sant'Anna (2021), not-yet-treated controls"
+    )
+    return finish(
+        "delivery_bonus_to_leads",
+        ESTIMAND_UNITS["delivery_bonus_to_leads"],
+        method,
+        float(att),
+        se,
+        n=treated_cells,
+        n_clusters=int(keep.sum()),
+        adjustment=("business unit FE", "period FE"),
+        sd_outcome=sd_y,
+        interval=(float(lo), float(hi)),
+        diagnostics=diagnostics,
+        note=f"{label}; clients resampled within business units",
+    )
 
 
 def _wald_p(est: np.ndarray, draws: np.ndarray) -> float:
@@ -244,12 +285,20 @@ def plot_event_study(result: CausalEstimate, *, ax=None):
     fig = ax.figure if ax is not None else plt.figure(figsize=(7, 3.5))
     ax = ax or fig.add_subplot()
     pre = es["event_time"] < 0
-    for mask, color, label in ((pre, "tab:gray", "before adoption (placebo)"),
-                               (~pre, "tab:blue", "after adoption")):
+    for mask, color, label in (
+        (pre, "tab:gray", "before adoption (placebo)"),
+        (~pre, "tab:blue", "after adoption"),
+    ):
         sub = es[mask]
-        ax.errorbar(sub["event_time"], sub["effect"],
-                    yerr=[sub["effect"] - sub["ci_low"], sub["ci_high"] - sub["effect"]],
-                    fmt="o", color=color, capsize=3, label=label)
+        ax.errorbar(
+            sub["event_time"],
+            sub["effect"],
+            yerr=[sub["effect"] - sub["ci_low"], sub["ci_high"] - sub["effect"]],
+            fmt="o",
+            color=color,
+            capsize=3,
+            label=label,
+        )
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel("quarters since the bonus came into force")

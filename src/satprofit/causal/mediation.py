@@ -48,8 +48,8 @@ def _effects(y, t, m, mods, x, groups, d) -> np.ndarray:
     xy = full_rank(demean(np.hstack([lead, x]), groups), lead.shape[1])
     coef = np.linalg.lstsq(xy, demean(y, groups), rcond=None)[0]
     k = mods.shape[1]
-    c0, cm = coef[0], coef[1: 1 + k]
-    b0, bm = coef[1 + k], coef[2 + k: 2 + 2 * k]
+    c0, cm = coef[0], coef[1 : 1 + k]
+    b0, bm = coef[1 + k], coef[2 + k : 2 + 2 * k]
     direct = (c0 + mods @ cm) * d
     indirect = (b0 + mods @ bm) * a * d
     del n
@@ -82,8 +82,9 @@ def mediation(
 
     rng = np.random.default_rng(seed)
     n_groups = groups.max() + 1
-    members = np.split(np.argsort(groups, kind="stable"),
-                       np.cumsum(np.bincount(groups, minlength=n_groups))[:-1])
+    members = np.split(
+        np.argsort(groups, kind="stable"), np.cumsum(np.bincount(groups, minlength=n_groups))[:-1]
+    )
     draws = np.empty((n_boot, 3))
     for b in range(n_boot):
         pick = rng.integers(0, n_groups, n_groups)
@@ -98,14 +99,26 @@ def mediation(
     base = qt.estimand.split(".")[0]
     for j, part in enumerate(PARTS):
         out[part] = finish(
-            f"{base}.{part}", f"currency per +{qt.delta * 100:g} pp on-time rate", "mediation",
-            float(point[j]) * qt.outcome_scale, float(se[j]) * qt.outcome_scale, n=len(d),
-            n_clusters=int(n_groups), adjustment=cov.used, sd_outcome=float(y.std()),
+            f"{base}.{part}",
+            f"currency per +{qt.delta * 100:g} pp on-time rate",
+            "mediation",
+            float(point[j]) * qt.outcome_scale,
+            float(se[j]) * qt.outcome_scale,
+            n=len(d),
+            n_clusters=int(n_groups),
+            adjustment=cov.used,
+            sd_outcome=float(y.std()),
             interval=(float(lo[j]) * qt.outcome_scale, float(hi[j]) * qt.outcome_scale),
-            diagnostics={"n_boot": n_boot, "mediator": qt.mediator,
-                         "mediator_missing_share": float(miss.mean()),
-                         "moderators": mod_names, "bootstrap": draws[:, j]},
-            identified=identified, note=note)
+            diagnostics={
+                "n_boot": n_boot,
+                "mediator": qt.mediator,
+                "mediator_missing_share": float(miss.mean()),
+                "moderators": mod_names,
+                "bootstrap": draws[:, j],
+            },
+            identified=identified,
+            note=note,
+        )
     return out
 
 

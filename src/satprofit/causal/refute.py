@@ -38,22 +38,38 @@ def refute(
     rows = []
     d = qt.data
 
-    placebo = replace(qt, data=d.assign(**{qt.treatment: rng.permutation(
-        d[qt.treatment].to_numpy())}))
+    placebo = replace(
+        qt, data=d.assign(**{qt.treatment: rng.permutation(d[qt.treatment].to_numpy())})
+    )
     p = fit(placebo, adjustment)
-    rows.append({"refutation": "placebo treatment", "estimate": p.estimate,
-                 "ci_low": p.ci_low, "ci_high": p.ci_high,
-                 "passed": bool(p.ci_low <= 0 <= p.ci_high),
-                 "note": "treatment permuted across units; expect ~0"})
+    rows.append(
+        {
+            "refutation": "placebo treatment",
+            "estimate": p.estimate,
+            "ci_low": p.ci_low,
+            "ci_high": p.ci_high,
+            "passed": bool(p.ci_low <= 0 <= p.ci_high),
+            "note": "treatment permuted across units; expect ~0",
+        }
+    )
 
-    rcc = replace(qt, data=d.assign(random_common_cause=rng.normal(size=len(d))),
-                  confounders=(*qt.confounders, "random_common_cause"))
+    rcc = replace(
+        qt,
+        data=d.assign(random_common_cause=rng.normal(size=len(d))),
+        confounders=(*qt.confounders, "random_common_cause"),
+    )
     r = fit(rcc, (*adjustment, "random_common_cause"))
     moved = abs(r.estimate - original.estimate)
-    rows.append({"refutation": "random common cause", "estimate": r.estimate,
-                 "ci_low": r.ci_low, "ci_high": r.ci_high,
-                 "passed": bool(moved <= 0.2 * max(original.se, 1e-12)),
-                 "note": f"moved by {moved:.3g} ({moved / max(original.se, 1e-12):.2f} SE)"})
+    rows.append(
+        {
+            "refutation": "random common cause",
+            "estimate": r.estimate,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "passed": bool(moved <= 0.2 * max(original.se, 1e-12)),
+            "note": f"moved by {moved:.3g} ({moved / max(original.se, 1e-12):.2f} SE)",
+        }
+    )
 
     clients = d[qt.cluster].unique()
     sub = []
@@ -67,10 +83,14 @@ def refute(
     half = (original.ci_high - original.ci_low) / 2
     lo, hi = original.ci_low - half / 2, original.ci_high + half / 2
     sub = np.asarray(sub)
-    rows.append({"refutation": "subset stability (80% of clients)",
-                 "estimate": float(sub.mean()) if len(sub) else np.nan,
-                 "ci_low": float(sub.min()) if len(sub) else np.nan,
-                 "ci_high": float(sub.max()) if len(sub) else np.nan,
-                 "passed": bool(len(sub) and ((sub >= lo) & (sub <= hi)).all()),
-                 "note": f"{len(sub)} subsets; range shown as ci_low..ci_high"})
+    rows.append(
+        {
+            "refutation": "subset stability (80% of clients)",
+            "estimate": float(sub.mean()) if len(sub) else np.nan,
+            "ci_low": float(sub.min()) if len(sub) else np.nan,
+            "ci_high": float(sub.max()) if len(sub) else np.nan,
+            "passed": bool(len(sub) and ((sub >= lo) & (sub <= hi)).all()),
+            "note": f"{len(sub)} subsets; range shown as ci_low..ci_high",
+        }
+    )
     return pd.DataFrame(rows).assign(original=original.estimate)

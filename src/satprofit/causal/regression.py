@@ -99,8 +99,9 @@ def regression_adjustment(
     y = d[qt.outcome].to_numpy(float)
     t = d[qt.treatment].to_numpy(float)
     cov = covariates(qt, adjustment, client_fe=client_fe)
-    mods, mod_names = moderator_matrix(qt, MODERATORS.get(qt.estimand, ()) if moderators is None
-                                       else moderators)
+    mods, mod_names = moderator_matrix(
+        qt, MODERATORS.get(qt.estimand, ()) if moderators is None else moderators
+    )
     g = treatment_terms(t, mods, binary)
     if client_fe:
         x, yy = demean(np.hstack([g, cov.matrix]), cov.clusters), demean(y, cov.clusters)
@@ -116,19 +117,31 @@ def regression_adjustment(
     contrast = (treatment_terms(hi, mods, binary) - treatment_terms(lo, mods, binary)).mean(0)
     L = np.zeros(x.shape[1])
     offset = 0 if client_fe else 1
-    L[offset: offset + g.shape[1]] = contrast
+    L[offset : offset + g.shape[1]] = contrast
     est = float(L @ fit.params) * qt.outcome_scale
     se = float(np.sqrt(L @ fit.cov_params() @ L)) * qt.outcome_scale
     n_clusters = int(cov.clusters.max() + 1)
     diagnostics = {
-        "moderators": mod_names, "n_covariates": cov.matrix.shape[1],
+        "moderators": mod_names,
+        "n_covariates": cov.matrix.shape[1],
         "r2_within" if client_fe else "r2": float(fit.rsquared),
         "treatment_within_share": _within_share(t, cov.clusters) if client_fe else 1.0,
     }
-    return finish(qt.estimand, qt.unit_label, method, est, se, n=len(d),
-                  n_clusters=n_clusters, adjustment=cov.used, dof=float(fit.df_resid),
-                  sd_outcome=float(np.std(y) * qt.outcome_scale), diagnostics=diagnostics,
-                  identified=identified, note=note)
+    return finish(
+        qt.estimand,
+        qt.unit_label,
+        method,
+        est,
+        se,
+        n=len(d),
+        n_clusters=n_clusters,
+        adjustment=cov.used,
+        dof=float(fit.df_resid),
+        sd_outcome=float(np.std(y) * qt.outcome_scale),
+        diagnostics=diagnostics,
+        identified=identified,
+        note=note,
+    )
 
 
 def full_rank(x: np.ndarray, lead: int) -> np.ndarray:

@@ -12,7 +12,9 @@ from scipy import stats
 from satprofit.constants import INTERVAL_PROB
 
 
-def e_value(estimate: float, ci_low: float, ci_high: float, sd_outcome: float) -> tuple[float, float]:
+def e_value(
+    estimate: float, ci_low: float, ci_high: float, sd_outcome: float
+) -> tuple[float, float]:
     """E-values of an effect on a continuous outcome (VanderWeele & Ding 2017).
 
     The effect is first put on the standardized-mean-difference scale ``d = estimate / sd`` and
@@ -116,18 +118,31 @@ class CausalEstimate:
     def to_dict(self) -> dict:
         """JSON-ready record with the CLI's keys."""
         return {
-            "question": self.estimand, "estimate": self.estimate, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "unit": self.unit, "method": self.method, "n": self.n,
-            "se": self.se, "adjustment_set": list(self.adjustment_set),
-            "identified": self.identified, **{k: v for k, v in self.sensitivity.items()},
+            "question": self.estimand,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "unit": self.unit,
+            "method": self.method,
+            "n": self.n,
+            "se": self.se,
+            "adjustment_set": list(self.adjustment_set),
+            "identified": self.identified,
+            **{k: v for k, v in self.sensitivity.items()},
         }
 
     def summary(self) -> pd.DataFrame:
         """One row: estimand, estimate, interval, unit, method, n, adjustment set, sensitivity."""
         row = {
-            "estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
-            "se": self.se, "unit": self.unit, "method": self.method, "n": self.n,
-            "clusters": self.n_clusters, "adjustment_set": ", ".join(self.adjustment_set),
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "se": self.se,
+            "unit": self.unit,
+            "method": self.method,
+            "n": self.n,
+            "clusters": self.n_clusters,
+            "adjustment_set": ", ".join(self.adjustment_set),
             **self.sensitivity,
         }
         return pd.DataFrame([row], index=pd.Index([self.estimand], name="estimand"))
@@ -135,11 +150,16 @@ class CausalEstimate:
     def effect_summary(self) -> str:
         """One plain-language sentence for a business reader."""
         pct = round(100 * self.interval_prob)
-        sure = "" if not (self.ci_low <= 0 <= self.ci_high) else (
-            " The data are also consistent with no effect at all.")
-        return (f"Estimated effect: {self.estimate:,.3g} {self.unit} "
-                f"({pct}% interval {self.ci_low:,.3g} to {self.ci_high:,.3g}; "
-                f"{self.method}, {self.n} units).{sure}")
+        sure = (
+            ""
+            if not (self.ci_low <= 0 <= self.ci_high)
+            else (" The data are also consistent with no effect at all.")
+        )
+        return (
+            f"Estimated effect: {self.estimate:,.3g} {self.unit} "
+            f"({pct}% interval {self.ci_low:,.3g} to {self.ci_high:,.3g}; "
+            f"{self.method}, {self.n} units).{sure}"
+        )
 
     def plot(self, *, truth: float | None = None, ax=None):
         """Point estimate and interval (and the truth, when known). Returns the figure."""
@@ -147,9 +167,14 @@ class CausalEstimate:
 
         fig = ax.figure if ax is not None else plt.figure(figsize=(6, 1.8))
         ax = ax or fig.add_subplot()
-        ax.errorbar([self.estimate], [0], xerr=[[self.estimate - self.ci_low],
-                                                 [self.ci_high - self.estimate]],
-                    fmt="o", capsize=4, label=f"{self.method} ({round(100 * self.interval_prob)}%)")
+        ax.errorbar(
+            [self.estimate],
+            [0],
+            xerr=[[self.estimate - self.ci_low], [self.ci_high - self.estimate]],
+            fmt="o",
+            capsize=4,
+            label=f"{self.method} ({round(100 * self.interval_prob)}%)",
+        )
         ax.axvline(0, color="grey", lw=0.8)
         if truth is not None:
             ax.axvline(truth, color="tab:red", ls="--", label="truth")
@@ -161,9 +186,20 @@ class CausalEstimate:
 
 
 def finish(
-    estimand: str, unit: str, method: str, estimate: float, se: float, *, n: int,
-    n_clusters: int, adjustment: tuple[str, ...], sd_outcome: float, dof: float | None = None,
-    diagnostics: dict | None = None, identified: bool = True, note: str = "",
+    estimand: str,
+    unit: str,
+    method: str,
+    estimate: float,
+    se: float,
+    *,
+    n: int,
+    n_clusters: int,
+    adjustment: tuple[str, ...],
+    sd_outcome: float,
+    dof: float | None = None,
+    diagnostics: dict | None = None,
+    identified: bool = True,
+    note: str = "",
     interval: tuple[float, float] | None = None,
 ) -> CausalEstimate:
     """Build a :class:`CausalEstimate`: interval (t with clusters - 1 df unless given),
@@ -177,11 +213,24 @@ def finish(
     t_stat = estimate / se if se > 0 else float("nan")
     dof = dof if dof is not None else max(n - len(adjustment) - 2, 2)
     sens = {
-        "e_value": ev, "e_value_ci": ev_ci,
+        "e_value": ev,
+        "e_value_ci": ev_ci,
         "robustness_value": robustness_value(t_stat, dof),
         "robustness_value_alpha": robustness_value(t_stat, dof, alpha=1 - INTERVAL_PROB),
     }
-    return CausalEstimate(estimand, float(estimate), float(se), float(lo), float(hi), unit,
-                          method, tuple(adjustment), int(n), int(n_clusters),
-                          diagnostics=diagnostics or {}, sensitivity=sens,
-                          identified=identified, note=note)
+    return CausalEstimate(
+        estimand,
+        float(estimate),
+        float(se),
+        float(lo),
+        float(hi),
+        unit,
+        method,
+        tuple(adjustment),
+        int(n),
+        int(n_clusters),
+        diagnostics=diagnostics or {},
+        sensitivity=sens,
+        identified=identified,
+        note=note,
+    )

@@ -220,8 +220,7 @@ def client_panel(
     f["schedule_slip_days_trailing"] = ratio(trailing(sums["schedule_slip_days"], w), tr_fin)
     f["projects_finished_trailing"] = tr_fin
     f["defects_per_project_trailing"] = ratio(trailing(sums["defects"], w), tr_fin)
-    f["change_requests_per_project_trailing"] = ratio(trailing(sums["change_requests"], w),
-                                                      tr_fin)
+    f["change_requests_per_project_trailing"] = ratio(trailing(sums["change_requests"], w), tr_fin)
     f["escalations_per_project_trailing"] = ratio(
         trailing(f["escalations"], w), trailing(f["active_projects"], w)
     )
