@@ -47,10 +47,19 @@ def dowhy_estimate(qt, columns: tuple[str, ...], method: str) -> float:
             parts.append(d[[c]].astype(float))
     x = pd.concat(parts, axis=1)
     x.columns = [f"x{i}" for i in range(x.shape[1])]  # DoWhy parses names into formulas
-    frame = pd.concat([x, pd.DataFrame({"treat": d[qt.treatment].astype(bool).to_numpy(),
-                                        "y": d[qt.outcome].to_numpy(float)})], axis=1)
-    model = CausalModel(data=frame, treatment="treat", outcome="y",
-                        common_causes=list(x.columns))
+    frame = pd.concat(
+        [
+            x,
+            pd.DataFrame(
+                {
+                    "treat": d[qt.treatment].astype(bool).to_numpy(),
+                    "y": d[qt.outcome].to_numpy(float),
+                }
+            ),
+        ],
+        axis=1,
+    )
+    model = CausalModel(data=frame, treatment="treat", outcome="y", common_causes=list(x.columns))
     estimand = model.identify_effect(proceed_when_unidentifiable=True)
     params = {"weighting_scheme": "ips_weight"} if "weighting" in method else {}
     est = model.estimate_effect(estimand, method_name=method, method_params=params)
@@ -83,8 +92,14 @@ def main(argv=None) -> int:
                     value = estimate(sim.portfolio, q, seed=rep)[q].estimate
                 else:
                     value = dowhy_estimate(qt, cols, m)
-                rows.append({"question": q, "method": name, "error": value - truth,
-                             "seconds": time.perf_counter() - t0})
+                rows.append(
+                    {
+                        "question": q,
+                        "method": name,
+                        "error": value - truth,
+                        "seconds": time.perf_counter() - t0,
+                    }
+                )
         print(f"replication {rep + 1}/{args.reps} done", file=sys.stderr, flush=True)
     d = pd.DataFrame(rows)
     table = d.groupby(["question", "method"], sort=False).agg(
@@ -93,16 +108,19 @@ def main(argv=None) -> int:
         median_seconds=("seconds", statistics.median),
     )
     best = table.groupby(level="question")["rmse"].transform(
-        lambda r: r[~r.index.get_level_values("method").str.startswith("satprofit")].min())
+        lambda r: r[~r.index.get_level_values("method").str.startswith("satprofit")].min()
+    )
     table["rmse_ratio_vs_best_dowhy"] = table["rmse"] / best
     print(f"\n{args.reps} replications, {args.clients} clients x 12 quarters each\n")
     with pd.option_context("display.width", 200, "display.float_format", "{:,.4f}".format):
         print(table)
     ok = table.xs("satprofit default (AIPW, cross-fitted)", level="method")[
-        "rmse_ratio_vs_best_dowhy"]
-    print("\ngoal: satprofit RMSE no worse than the best DoWhy estimator -> "
-          + ", ".join(f"{q}: {'met' if r <= 1.0 else 'NOT met'} ({r:.2f})" for q, r in
-                      ok.items()))
+        "rmse_ratio_vs_best_dowhy"
+    ]
+    print(
+        "\ngoal: satprofit RMSE no worse than the best DoWhy estimator -> "
+        + ", ".join(f"{q}: {'met' if r <= 1.0 else 'NOT met'} ({r:.2f})" for q, r in ok.items())
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ from satprofit.causal.did import staggered_did
 from satprofit.causal.mediation import mediation
 from satprofit.causal.refute import refute
 from satprofit.causal.regression import naive, regression_adjustment
+from satprofit.causal.repeat import repeat_dynamics
 from satprofit.causal.results import CausalEstimate
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, ESTIMAND_UNITS, QUESTION_IDS
 from satprofit.features.questions import QuestionTable, question_table
@@ -31,7 +32,7 @@ DEFAULT_METHODS: dict[str, str] = {
     "quality_to_csat": "regression",
     "status_reports_to_csat": "regression",
     "sales_in_escalations": "aipw",
-    "csat_to_repeat": "regression",
+    "csat_to_repeat": "repeat_dynamics",
     "quality_to_repeat": "mediation",
     "delivery_bonus_to_leads": "did",
 }
@@ -42,7 +43,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "quality_to_csat": ("regression", "naive"),
     "status_reports_to_csat": ("regression", "naive"),
     "sales_in_escalations": ("aipw", "regression", "naive"),
-    "csat_to_repeat": ("regression", "naive"),
+    "csat_to_repeat": ("repeat_dynamics", "regression", "naive"),
     "quality_to_repeat": ("mediation", "regression", "naive"),
     "delivery_bonus_to_leads": ("did", "did_cs", "naive"),
 }
@@ -197,6 +198,8 @@ def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
             qt = question_table(portfolio, estimand)
             return [naive(qt)]
         return [staggered_did(portfolio, method=method, n_boot=n_boot, seed=seed)]
+    if method == "repeat_dynamics":
+        return [repeat_dynamics(portfolio, estimand.split(".")[1])]
     qt = question_table(portfolio, estimand)
     if qt.n < 10:
         raise ValueError(f"only {qt.n} units of analysis (need at least 10)")

@@ -34,21 +34,31 @@ def coverage(
         est = estimate_all(sim.portfolio, n_boot=n_boot, seed=seed0 + rep)
         for r in est:
             truth = sim.truth[r.estimand]
-            rows.append({"estimand": r.estimand, "rep": rep, "truth": truth,
-                         "estimate": r.estimate, "covered": r.covers(truth),
-                         "width": r.ci_high - r.ci_low})
+            rows.append(
+                {
+                    "estimand": r.estimand,
+                    "rep": rep,
+                    "truth": truth,
+                    "estimate": r.estimate,
+                    "covered": r.covers(truth),
+                    "width": r.ci_high - r.ci_low,
+                }
+            )
     d = pd.DataFrame(rows)
     g = d.groupby("estimand", sort=False)
-    out = pd.DataFrame({
-        "coverage": g["covered"].mean(),
-        "mean_truth": g["truth"].mean(),
-        "mean_estimate": g["estimate"].mean(),
-        "bias": g.apply(lambda f: (f["estimate"] - f["truth"]).mean(), include_groups=False),
-        "rmse": g.apply(lambda f: np.sqrt(((f["estimate"] - f["truth"]) ** 2).mean()),
-                        include_groups=False),
-        "mean_width": g["width"].mean(),
-        "reps": g.size(),
-    })
+    out = pd.DataFrame(
+        {
+            "coverage": g["covered"].mean(),
+            "mean_truth": g["truth"].mean(),
+            "mean_estimate": g["estimate"].mean(),
+            "bias": g.apply(lambda f: (f["estimate"] - f["truth"]).mean(), include_groups=False),
+            "rmse": g.apply(
+                lambda f: np.sqrt(((f["estimate"] - f["truth"]) ** 2).mean()), include_groups=False
+            ),
+            "mean_width": g["width"].mean(),
+            "reps": g.size(),
+        }
+    )
     return out
 
 
@@ -60,8 +70,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed0", type=int, default=1000)
     ap.add_argument("--boot", type=int, default=100)
     args = ap.parse_args(argv)
-    table = coverage(args.reps, args.clients, args.quarters, seed0=args.seed0,
-                     n_boot=args.boot)
+    table = coverage(args.reps, args.clients, args.quarters, seed0=args.seed0, n_boot=args.boot)
     with pd.option_context("display.width", 200, "display.float_format", "{:,.4g}".format):
         print(table)
     return 0

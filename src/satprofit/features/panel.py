@@ -128,6 +128,9 @@ def client_panel(
         ``sales_meetings_with_delivery_trailing``, ``sales_escalation_share_trailing``,
         ``signoff_share_trailing``, ``repeat_value_trailing``.
 
+        *Repeat business closed in ``t``*: ``repeat_value``, ``repeat_count``. (Their margin is
+        known only when the delivering projects finish, so it is a target, never a feature.)
+
         *Targets* (periods ``t+1..t+horizon``; missing when any of them is not full):
         ``repeat_value_next``, ``repeat_count_next``, ``repeat_margin_next`` (mean margin of
         the projects delivering those deals; missing when none).
@@ -236,6 +239,8 @@ def client_panel(
     rcode, rper = cc(rep), grid.code(rep["close_date"])
     rep_value = grid_sum(rcode, rper, shape, rep["contract_value"].to_numpy())
     rep_count = grid_sum(rcode, rper, shape)
+    f["repeat_value"] = rep_value
+    f["repeat_count"] = rep_count
     f["repeat_value_trailing"] = trailing(rep_value, w)
     rp = proj[isin(proj["deal_id"], rep["deal_id"])]
     rp_close = grid.code(pd.Series(lookup(rp["deal_id"], rep["deal_id"], rep["close_date"])))
@@ -333,6 +338,9 @@ _ORDER = (
     "sales_escalation_share_trailing",
     "signoff_share_trailing",
     "repeat_value_trailing",
+    # repeat business closed in the period
+    "repeat_value",
+    "repeat_count",
     # targets
     "repeat_value_next",
     "repeat_count_next",
