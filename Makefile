@@ -43,6 +43,7 @@ test-all: $(STAMP) ## every test, slow ones included
 bench: $(STAMP) ## benchmarks against named baselines (installs the bench extra)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/bench_features.py
+	$(PY) benchmarks/bench_causal.py
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check src tests benchmarks

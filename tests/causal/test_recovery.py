@@ -101,3 +101,23 @@ def test_unanswerable_question_is_reported_not_raised(small_sim):
     tiny = small_sim.portfolio.subset(small_sim.portfolio.clients["client_id"].iloc[:3])
     r = estimate(tiny, "csat_to_repeat.margin")["csat_to_repeat.margin"]
     assert r.note.startswith("not estimable") and r.estimate != r.estimate  # NaN
+
+
+def test_plots(world):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from satprofit.causal import plot_event_study, plot_overlap
+
+    sim, est = world
+    figs = [
+        est["presales_signoff"].plot(truth=sim.truth["presales_signoff"]),
+        plot_overlap(est["presales_signoff"]),
+        plot_event_study(est["delivery_bonus_to_leads"]),
+        est.plot(truth=sim.truth.values),
+    ]
+    for fig in figs:
+        assert isinstance(fig, matplotlib.figure.Figure) and fig.axes
+        matplotlib.pyplot.close(fig)
+    sentence = est["csat_to_repeat.value"].effect_summary()
+    assert "currency per +1 csat point" in sentence and "interval" in sentence
