@@ -13,7 +13,7 @@ MIN_COVERAGE = 0.85
 @pytest.mark.slow
 def test_interval_coverage_over_replications():
     table = coverage(n_reps=30, n_clients=300, n_boot=100)
-    with pd.option_context("display.width", 200):
+    with pd.option_context("display.width", 250, "display.max_columns", None):
         print("\n", table)
     assert (table["reps"] == 30).all()
     low = table[table["coverage"] < MIN_COVERAGE]
