@@ -60,7 +60,8 @@ def dowhy_estimate(qt, columns: tuple[str, ...], method: str) -> float:
         axis=1,
     )
     model = CausalModel(data=frame, treatment="treat", outcome="y", common_causes=list(x.columns))
-    estimand = model.identify_effect(proceed_when_unidentifiable=True)
+    estimand = model.identify_effect(proceed_when_unidentifiable=True,
+                                     method_name="maximal-adjustment")
     params = {"weighting_scheme": "ips_weight"} if "weighting" in method else {}
     est = model.estimate_effect(estimand, method_name=method, method_params=params)
     return float(est.value) * qt.outcome_scale

@@ -71,8 +71,9 @@ def main(argv=None) -> int:
     ap.add_argument("--boot", type=int, default=100)
     args = ap.parse_args(argv)
     table = coverage(args.reps, args.clients, args.quarters, seed0=args.seed0, n_boot=args.boot)
-    with pd.option_context("display.width", 250, "display.max_columns", None,
-                           "display.float_format", "{:,.4g}".format):
+    with pd.option_context(
+        "display.width", 250, "display.max_columns", None, "display.float_format", "{:,.4g}".format
+    ):
         print(table)
     return 0
 

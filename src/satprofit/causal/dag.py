@@ -144,6 +144,18 @@ _CLIENT = {
     "period": ("period",),
 }
 _PRIOR = {"csat_prior": ("csat_prior", "csat_prior_missing")}
+#: Columns of the project-level questions (quality_to_csat, status_reports_to_csat).
+_PROJECT = {
+    **_CLIENT,
+    **_PRIOR,
+    "team_skill": ("delivery_team",),
+    "presales_signoff": ("presales_signoff",),
+    "defects": ("defects",),
+    "change_requests": ("change_requests",),
+    "escalations": ("escalations",),
+    "escalation_severity": ("worst_severity_rank",),
+    "client_traits": ("client FE",),
+}
 
 DESIGNS: dict[str, Design] = {
     "presales_signoff": Design(
@@ -155,18 +167,7 @@ DESIGNS: dict[str, Design] = {
     "quality_to_csat": Design(
         "ontime_rate",
         "csat",
-        {
-            **_CLIENT,
-            **_PRIOR,
-            "team_skill": ("delivery_team",),
-            "presales_signoff": ("presales_signoff",),
-            "defects": ("defects",),
-            "change_requests": ("change_requests",),
-            "escalations": ("escalations",),
-            "escalation_severity": ("worst_severity_rank",),
-            "status_reports": ("status_reports_per_month",),
-            "client_traits": ("client FE",),
-        },
+        {**_PROJECT, "status_reports": ("status_reports_per_month",)},
         precision=(
             "tenure",
             "account_manager",
@@ -181,18 +182,7 @@ DESIGNS: dict[str, Design] = {
     "status_reports_to_csat": Design(
         "status_reports",
         "csat",
-        {
-            **_CLIENT,
-            **_PRIOR,
-            "team_skill": ("delivery_team",),
-            "presales_signoff": ("presales_signoff",),
-            "defects": ("defects",),
-            "change_requests": ("change_requests",),
-            "escalations": ("escalations",),
-            "escalation_severity": ("worst_severity_rank",),
-            "ontime_rate": ("ontime_rate",),
-            "client_traits": ("client FE",),
-        },
+        {**_PROJECT, "ontime_rate": ("ontime_rate",)},
         precision=("ontime_rate", "defects", "escalations", "industry", "period", "client_traits"),
         client_fe=True,
     ),

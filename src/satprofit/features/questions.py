@@ -267,92 +267,74 @@ def _project_csat_rows(portfolio: Portfolio, need_milestones: bool) -> pd.DataFr
     return d.reset_index(drop=True)
 
 
-def quality_to_csat_table(portfolio: Portfolio) -> QuestionTable:
-    """Finished projects with milestones and responses: on-time rate -> mean csat."""
-    d = _project_csat_rows(portfolio, need_milestones=True)
-    conf = [
-        "size_rank",
-        "industry",
-        "region",
-        "tenure_years",
-        "delivery_team",
-        "business_unit",
-        "sales_owner",
-        "presales_signoff",
-        "log_contract_value",
-        "duration_months",
-        "defects",
-        "change_requests",
-        "escalations",
-        "worst_severity_rank",
-        "status_reports_per_month",
-        "period",
-    ]
-    conf = _fill_missing(d, conf + ["csat_prior"])
+_PROJECT_CONFOUNDERS = (
+    "size_rank",
+    "industry",
+    "region",
+    "tenure_years",
+    "delivery_team",
+    "business_unit",
+    "sales_owner",
+    "presales_signoff",
+    "log_contract_value",
+    "duration_months",
+    "defects",
+    "change_requests",
+    "escalations",
+    "worst_severity_rank",
+    "period",
+    "csat_prior",
+)
+_PROJECT_CATEGORICAL = (
+    "industry",
+    "region",
+    "delivery_team",
+    "business_unit",
+    "sales_owner",
+    "period",
+)
+
+
+def _project_question(portfolio, estimand, treatment, delta, other, need_milestones):
+    """A project-level csat question: ``other`` is the other lever, adjusted for as well."""
+    d = _project_csat_rows(portfolio, need_milestones=need_milestones)
+    conf = _fill_missing(d, [*_PROJECT_CONFOUNDERS, other])
     return QuestionTable(
-        "quality_to_csat",
+        estimand,
         d,
         ("project_id",),
-        "ontime_rate",
+        treatment,
         "csat_mean",
         "continuous",
-        0.10,
+        delta,
         1.0,
         tuple(conf),
-        categorical=(
-            "industry",
-            "region",
-            "delivery_team",
-            "business_unit",
-            "sales_owner",
-            "period",
-        ),
+        categorical=_PROJECT_CATEGORICAL,
         time="period",
+    )
+
+
+def quality_to_csat_table(portfolio: Portfolio) -> QuestionTable:
+    """Finished projects with milestones and responses: on-time rate -> mean csat."""
+    return _project_question(
+        portfolio,
+        "quality_to_csat",
+        "ontime_rate",
+        0.10,
+        "status_reports_per_month",
+        need_milestones=True,
     )
 
 
 def status_reports_to_csat_table(portfolio: Portfolio) -> QuestionTable:
     """Finished projects with responses: sales status reports a month -> mean csat."""
-    d = _project_csat_rows(portfolio, need_milestones=False)
-    conf = [
-        "size_rank",
-        "industry",
-        "region",
-        "tenure_years",
-        "delivery_team",
-        "business_unit",
-        "sales_owner",
-        "presales_signoff",
-        "log_contract_value",
-        "duration_months",
-        "defects",
-        "change_requests",
-        "escalations",
-        "worst_severity_rank",
-        "ontime_rate",
-        "period",
-        "csat_prior",
-    ]
-    conf = _fill_missing(d, conf)
-    return QuestionTable(
+    return _project_question(
+        portfolio,
         "status_reports_to_csat",
-        d,
-        ("project_id",),
         "status_reports_per_month",
-        "csat_mean",
-        "continuous",
         1.0,
-        1.0,
-        tuple(conf),
-        categorical=(
-            "industry",
-            "region",
-            "delivery_team",
-            "business_unit",
-            "sales_owner",
-            "period",
-        ),
-        time="period",
+        "ontime_rate",
+        need_milestones=False,
     )
 
 
