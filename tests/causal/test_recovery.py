@@ -112,7 +112,7 @@ def test_plots(world):
     sim, est = world
     figs = [
         est["presales_signoff"].plot(truth=sim.truth["presales_signoff"]),
-        plot_overlap(est["presales_signoff"]),
+        plot_overlap(est["sales_in_escalations"]),
         plot_event_study(est["delivery_bonus_to_leads"]),
         est.plot(truth=sim.truth.values),
     ]
