@@ -1,0 +1,302 @@
+"""Shared machinery of satprofit's PyMC models: fitting, the convergence gate, saving.
+
+A model subclass writes only ``build_model`` (and, optionally, ``effects``); the base class
+samples (PyMC's NUTS or nutpie), runs the convergence gate, and wraps everything in a
+:class:`BayesResult` that can be summarized, plotted, saved and loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from satprofit.constants import DEFAULT_SEED
+
+#: The convergence gate (issue #5): every fit must meet all three.
+RHAT_MAX = 1.01
+ESS_MIN = 400
+DIVERGENCES_MAX = 0
+
+
+class ConvergenceWarning(UserWarning):
+    """A posterior failed the convergence gate; its result carries ``converged=False``."""
+
+
+def _quiet_arviz():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
+    return az
+
+
+def convergence(idata, var_names: list[str]) -> dict:
+    """R-hat, bulk/tail ESS and divergences, variable by variable (never ``to_array``: with
+    per-observation deterministics that broadcasts into gigabytes)."""
+    az = _quiet_arviz()
+    rows = []
+    for name in var_names:
+        da = idata.posterior[name]
+        rhat = az.rhat(idata, var_names=[name])[name].values
+        ess_b = az.ess(idata, var_names=[name], method="bulk")[name].values
+        ess_t = az.ess(idata, var_names=[name], method="tail")[name].values
+        rows.append(
+            {
+                "parameter": name,
+                "size": int(np.prod(da.shape[2:])) or 1,
+                "rhat_max": float(np.nanmax(rhat)),
+                "ess_bulk_min": float(np.nanmin(ess_b)),
+                "ess_tail_min": float(np.nanmin(ess_t)),
+            }
+        )
+    table = pd.DataFrame(rows).set_index("parameter")
+    div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    failing = table[
+        (table["rhat_max"] > RHAT_MAX)
+        | (table["ess_bulk_min"] < ESS_MIN)
+        | (table["ess_tail_min"] < ESS_MIN)
+    ].index.tolist()
+    return {
+        "table": table,
+        "divergences": div,
+        "failing": failing,
+        "rhat_max": float(table["rhat_max"].max()),
+        "ess_min": float(table[["ess_bulk_min", "ess_tail_min"]].min().min()),
+        "converged": not failing and div <= DIVERGENCES_MAX,
+    }
+
+
+@dataclass
+class BayesResult:
+    """A fitted model: posterior, configuration, convergence, and estimand summaries.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+    model_name : str
+    config : dict
+        The model's configuration (priors, predictors) and sampler settings.
+    diagnostics : dict
+        Output of :func:`convergence`; ``converged`` is the gate's verdict that reports show.
+    effects : DataFrame
+        One row per estimand answered: posterior median, 2.5 % / 97.5 % quantiles, unit.
+    """
+
+    idata: Any
+    model_name: str
+    config: dict
+    diagnostics: dict
+    effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.diagnostics.get("converged", False))
+
+    def summary(self) -> pd.DataFrame:
+        """ArviZ summary of the model's main parameters."""
+        az = _quiet_arviz()
+        names = self.config.get("summary_vars") or list(self.idata.posterior.data_vars)
+        return az.summary(self.idata, var_names=names, round_to=None)
+
+    def effect_records(self) -> list[dict]:
+        """The CLI's records: question, estimate, ci_low, ci_high, unit, method, n, and the
+        convergence figures."""
+        recs = []
+        for estimand, row in self.effects.iterrows():
+            recs.append(
+                {
+                    "question": estimand,
+                    "estimate": float(row["median"]),
+                    "ci_low": float(row["ci_low"]),
+                    "ci_high": float(row["ci_high"]),
+                    "unit": row["unit"],
+                    "method": self.model_name,
+                    "n": int(row["n"]),
+                    "converged": self.converged,
+                    "rhat_max": self.diagnostics["rhat_max"],
+                    "ess_min": self.diagnostics["ess_min"],
+                    "divergences": self.diagnostics["divergences"],
+                }
+            )
+        return recs
+
+    def plot_trace(self, *, var_names: list[str] | None = None):
+        """Trace plot of the main parameters; returns the figure."""
+        az = _quiet_arviz()
+        axes = az.plot_trace(
+            self.idata, var_names=var_names or self.config.get("summary_vars"), compact=True
+        )
+        return np.atleast_2d(axes)[0, 0].figure
+
+    def plot_effects(self, *, ax=None):
+        """Posterior medians and 95 % intervals of the estimands; returns the figure."""
+        import matplotlib.pyplot as plt
+
+        e = self.effects
+        fig = ax.figure if ax is not None else plt.figure(figsize=(6, 0.8 * len(e) + 1))
+        ax = ax or fig.add_subplot()
+        y = np.arange(len(e))
+        ax.errorbar(
+            e["median"],
+            y,
+            xerr=[e["median"] - e["ci_low"], e["ci_high"] - e["median"]],
+            fmt="o",
+            capsize=4,
+        )
+        ax.set_yticks(
+            y, [f"{i}\n({u})" for i, u in zip(e.index, e["unit"], strict=True)], fontsize=8
+        )
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(
+            f"{self.model_name}: posterior medians and 95% intervals"
+            + ("" if self.converged else " (NOT CONVERGED)")
+        )
+        return fig
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``<path>.nc`` (InferenceData) and ``<path>.json`` (metadata with a hash of
+        configuration and package version), each through a temporary file and a rename."""
+        from satprofit import __version__
+
+        base = Path(path)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "model_name": self.model_name,
+            "config": self.config,
+            "satprofit_version": __version__,
+            "effects": json.loads(self.effects.to_json(orient="index")),
+            "diagnostics": {k: v for k, v in self.diagnostics.items() if k != "table"},
+        }
+        meta["hash"] = _hash(self.model_name, self.config, __version__)
+        fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=base.parent)
+        os.close(fd)
+        try:
+            self.idata.to_netcdf(tmp)
+            os.replace(tmp, base.with_suffix(".nc"))
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        from satprofit.io.loader import atomic_write_text
+
+        atomic_write_text(base.with_suffix(".json"), json.dumps(meta, indent=2, default=str))
+        return base
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, expected_config: dict | None = None) -> BayesResult:
+        """Read a saved fit; fails loudly when the metadata's hash does not match its content,
+        the package version differs, or ``expected_config`` differs from the saved one."""
+        from satprofit import __version__
+
+        az = _quiet_arviz()
+        base = Path(path)
+        meta = json.loads(base.with_suffix(".json").read_text())
+        if meta["hash"] != _hash(meta["model_name"], meta["config"], meta["satprofit_version"]):
+            raise ValueError(f"{base}: metadata hash mismatch (file edited or corrupt)")
+        if meta["satprofit_version"] != __version__:
+            raise ValueError(
+                f"{base}: saved by satprofit {meta['satprofit_version']}, this is "
+                f"{__version__}; refit"
+            )
+        if expected_config is not None and _canon(expected_config) != _canon(meta["config"]):
+            raise ValueError(f"{base}: saved with another model configuration; refit")
+        idata = az.from_netcdf(base.with_suffix(".nc"))
+        diag = convergence(idata, meta["config"].get("summary_vars", []))
+        effects = pd.DataFrame.from_dict(meta["effects"], orient="index")
+        return cls(idata, meta["model_name"], meta["config"], diag, effects)
+
+
+def _canon(obj) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
+def _hash(name: str, config: dict, version: str) -> str:
+    return hashlib.sha256(_canon([name, config, version]).encode()).hexdigest()[:16]
+
+
+class BayesModel:
+    """Base class: ``__init__`` stores configuration, ``fit`` samples and returns a result.
+
+    Subclasses set ``name``, ``default_model_config`` and write ``build_model(data)`` (a
+    ``pm.Model``), ``summary_vars`` and ``effects(idata, data)``.
+    """
+
+    name: ClassVar[str] = "bayes"
+    default_model_config: ClassVar[dict] = {}
+    summary_vars: ClassVar[list[str]] = []
+
+    def __init__(self, model_config: dict | None = None):
+        self.model_config = {**self.default_model_config, **(model_config or {})}
+
+    def build_model(self, data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def effects(self, idata, data) -> pd.DataFrame:  # pragma: no cover - optional
+        return pd.DataFrame()
+
+    def fit(
+        self,
+        data,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        cores: int | None = None,
+        random_seed: int = DEFAULT_SEED,
+        sampler: str = "pymc",
+        target_accept: float = 0.9,
+    ) -> BayesResult:
+        """Sample the posterior and run the convergence gate.
+
+        Raises no error on a poor fit: it warns (:class:`ConvergenceWarning`, naming the
+        parameters that failed) and the result's ``converged`` is False.
+        """
+        import pymc as pm
+
+        model = self.build_model(data)
+        cores = cores or min(chains, os.cpu_count() or 1)
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            if sampler == "nutpie":
+                try:
+                    import nutpie  # noqa: F401
+                except ImportError as err:
+                    raise ValueError("sampler='nutpie' needs the nutpie package") from err
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                progressbar=False,
+                target_accept=target_accept,
+                compute_convergence_checks=False,
+                nuts_sampler=sampler,
+            )
+        diag = convergence(idata, self.summary_vars)
+        if not diag["converged"]:
+            warnings.warn(
+                ConvergenceWarning(
+                    f"{self.name}: posterior failed the convergence gate (R-hat <= {RHAT_MAX}, "
+                    f"ESS >= {ESS_MIN}, divergences = 0): parameters {diag['failing']}, "
+                    f"{diag['divergences']} divergences"
+                ),
+                stacklevel=2,
+            )
+        config = {
+            **self.model_config,
+            "draws": draws,
+            "tune": tune,
+            "chains": chains,
+            "random_seed": random_seed,
+            "sampler": sampler,
+            "summary_vars": list(self.summary_vars),
+        }
+        return BayesResult(idata, self.name, config, diag, self.effects(idata, data))

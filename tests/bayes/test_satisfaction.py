@@ -1,0 +1,101 @@
+"""The ordinal satisfaction model: recovery, reproducibility, the convergence gate, saving.
+
+Fast settings (2 chains, few draws) keep the suite quick; the recovery check asserts only that
+the 95 % posterior interval of each estimand contains the simulator's truth.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from satprofit.bayes import BayesResult, ConvergenceWarning, SatisfactionModel, satisfaction_data
+
+FAST = {"draws": 300, "tune": 300, "chains": 2, "cores": 2}
+
+
+@pytest.fixture(scope="module")
+def data(sim):
+    return satisfaction_data(sim.portfolio)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few draws: the gate may warn; recovery is the point
+        return SatisfactionModel().fit(data, random_seed=11, **FAST)
+
+
+def test_data_units_match_the_questions(sim, data):
+    projects = data.frame.loc[data.frame["no_milestones"] == 0, "project_id"].nunique()
+    assert projects == sim.truth.n_units["quality_to_csat"]
+    assert data.frame["project_id"].nunique() == sim.truth.n_units["status_reports_to_csat"]
+
+
+@pytest.mark.parametrize("estimand", ["quality_to_csat", "status_reports_to_csat"])
+def test_posterior_interval_contains_truth(sim, fitted, estimand):
+    row = fitted.effects.loc[estimand]
+    truth = sim.truth[estimand]
+    assert row["ci_low"] <= truth <= row["ci_high"], (row.to_dict(), truth)
+    assert row["unit"] == sim.truth.summary().loc[estimand, "unit"]
+
+
+def test_records_have_the_cli_keys(fitted):
+    rec = fitted.effect_records()[0]
+    assert {
+        "question",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "unit",
+        "method",
+        "n",
+        "converged",
+        "rhat_max",
+        "ess_min",
+        "divergences",
+    } <= set(rec)
+
+
+def test_same_seed_same_posterior(data):
+    kw = {"draws": 60, "tune": 60, "chains": 2, "cores": 1, "random_seed": 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = SatisfactionModel().fit(data, **kw)
+        b = SatisfactionModel().fit(data, **kw)
+    np.testing.assert_array_equal(
+        a.idata.posterior["beta"].values, b.idata.posterior["beta"].values
+    )
+
+
+def test_gate_fires_on_a_bad_fit(data):
+    with pytest.warns(ConvergenceWarning, match="convergence gate"):
+        bad = SatisfactionModel().fit(data, draws=20, tune=5, chains=2, cores=1, random_seed=1)
+    assert not bad.converged
+    assert bad.diagnostics["failing"]
+
+
+def test_prior_predictive_covers_every_score(data):
+    shares = SatisfactionModel().prior_predictive(data, samples=200)
+    assert list(shares.index) == [1, 2, 3, 4, 5]
+    assert shares.max() < 0.6 and shares.min() > 0.03
+
+
+def test_save_and_load(fitted, tmp_path):
+    path = fitted.save(tmp_path / "fit")
+    back = BayesResult.load(path, expected_config=fitted.config)
+    np.testing.assert_allclose(
+        back.effects["median"].astype(float), fitted.effects["median"].astype(float)
+    )
+    assert back.converged == fitted.converged
+    meta = json.loads((tmp_path / "fit.json").read_text())
+    meta["config"]["beta_sd"] = 99
+    (tmp_path / "fit.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="hash mismatch"):
+        BayesResult.load(path)
+    with pytest.raises(ValueError, match="another model configuration"):
+        fitted.save(tmp_path / "fit2")
+        BayesResult.load(tmp_path / "fit2", expected_config={**fitted.config, "beta_sd": 2})
