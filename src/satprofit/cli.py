@@ -128,6 +128,35 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bayes(args: argparse.Namespace) -> int:
+    import json
+    import warnings
+
+    from satprofit.bayes import ConvergenceWarning, SatisfactionModel, satisfaction_data
+
+    portfolio = load_portfolio(args.folder)
+    data = satisfaction_data(portfolio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the output instead
+        result = SatisfactionModel().fit(
+            data, draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed
+        )
+    records = result.effect_records()
+    if args.json:
+        print(json.dumps(records, indent=2, allow_nan=True))
+        return 0
+    table = pd.DataFrame(records).set_index("question")
+    with pd.option_context("display.width", 220, "display.max_columns", None):
+        print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
+    if not result.converged:
+        print(
+            f"\nNOT CONVERGED: {result.diagnostics['failing']} failed the gate "
+            f"({result.diagnostics['divergences']} divergences); do not report these figures"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="satprofit",
@@ -172,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--boot", type=int, default=200, help="bootstrap replicates")
     p.set_defaults(func=_cmd_estimate)
+
+    p = sub.add_parser("bayes", help="Bayesian models (PyMC) with the convergence gate")
+    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
+    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    p.add_argument("--chains", type=int, default=4, help="chains")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(func=_cmd_bayes)
     return parser
 
 

@@ -99,3 +99,39 @@ def test_save_and_load(fitted, tmp_path):
     with pytest.raises(ValueError, match="another model configuration"):
         fitted.save(tmp_path / "fit2")
         BayesResult.load(tmp_path / "fit2", expected_config={**fitted.config, "beta_sd": 2})
+
+
+def test_bayes_cli_json(capsys):
+    from satprofit.cli import main
+    from tests.conftest import REPO
+
+    code = main(
+        [
+            "bayes",
+            str(REPO / "data" / "sample"),
+            "--draws",
+            "50",
+            "--tune",
+            "50",
+            "--chains",
+            "2",
+            "--json",
+        ]
+    )
+    assert code == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["question"] for r in records] == ["quality_to_csat", "status_reports_to_csat"]
+    for r in records:
+        assert {
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "unit",
+            "method",
+            "n",
+            "converged",
+            "rhat_max",
+            "ess_min",
+            "divergences",
+        } <= set(r)
+        assert r["converged"] is False  # 50 draws cannot pass the gate, and it says so
