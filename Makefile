@@ -27,10 +27,12 @@ help: ## show this help
 
 venv: $(STAMP) ## create .venv and install satprofit with its dev extras (automatic)
 
-demo: $(STAMP) ## the main job on the embedded default: simulate the sample portfolio, validate it
+demo: $(STAMP) ## the main job on the embedded default: simulate, validate, estimate every question
 	$(VENV)/bin/satprofit simulate $(SAMPLE) $(SAMPLE_ARGS)
 	@echo
 	$(VENV)/bin/satprofit validate $(SAMPLE)
+	@echo
+	$(VENV)/bin/satprofit estimate $(SAMPLE)
 
 sample: demo ## regenerate data/sample (same as demo)
 
