@@ -391,9 +391,14 @@ def sales_in_escalations_table(portfolio: Portfolio) -> QuestionTable:
         1.0,
         1.0,
         tuple(conf),
-        categorical=("industry", "region", "business_unit", "sales_owner", "period"),
+        categorical=_CLIENT_PANEL_CATEGORICAL,
         time="period",
     )
+
+
+#: Client-level confounders of the client-quarter questions, and their categorical columns.
+_CLIENT_LEVEL = ("size_rank", "industry", "region", "tenure_years", "business_unit", "sales_owner")
+_CLIENT_PANEL_CATEGORICAL = ("industry", "region", "business_unit", "sales_owner", "period")
 
 
 def _quarter_panel(portfolio: Portfolio) -> pd.DataFrame:
@@ -417,12 +422,7 @@ def csat_to_repeat_table(portfolio: Portfolio, part: str = "value") -> QuestionT
     d = _with_client(d, portfolio, d["period_end"])
     d["period"] = d["period"].astype(str)
     conf = [
-        "size_rank",
-        "industry",
-        "region",
-        "tenure_years",
-        "business_unit",
-        "sales_owner",
+        *_CLIENT_LEVEL,
         "ontime_rate_trailing",
         "status_reports_by_sales_trailing",
         "joint_engagements_trailing",
@@ -442,7 +442,7 @@ def csat_to_repeat_table(portfolio: Portfolio, part: str = "value") -> QuestionT
         1.0,
         scale,
         tuple(conf),
-        categorical=("industry", "region", "business_unit", "sales_owner", "period"),
+        categorical=_CLIENT_PANEL_CATEGORICAL,
         time="period",
     )
 
@@ -464,12 +464,7 @@ def quality_to_repeat_table(portfolio: Portfolio, part: str = "total") -> Questi
     d = _with_client(d, portfolio, d["period_end"])
     d["period"] = d["period"].astype(str)
     conf = [
-        "size_rank",
-        "industry",
-        "region",
-        "tenure_years",
-        "business_unit",
-        "sales_owner",
+        *_CLIENT_LEVEL,
         "status_reports_by_sales_trailing",
         "signoff_share_trailing",
         "defects_per_project_trailing",
@@ -492,7 +487,7 @@ def quality_to_repeat_table(portfolio: Portfolio, part: str = "total") -> Questi
         0.10,
         1.0,
         tuple(conf),
-        categorical=("industry", "region", "business_unit", "sales_owner", "period"),
+        categorical=_CLIENT_PANEL_CATEGORICAL,
         time="period",
         mediator="csat_next",
     )
