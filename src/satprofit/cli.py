@@ -132,28 +132,45 @@ def _cmd_bayes(args: argparse.Namespace) -> int:
     import json
     import warnings
 
-    from satprofit.bayes import ConvergenceWarning, SatisfactionModel, satisfaction_data
+    from satprofit.bayes import (
+        ConvergenceWarning,
+        RepeatBusinessModel,
+        SatisfactionModel,
+        repeat_data,
+        satisfaction_data,
+    )
 
     portfolio = load_portfolio(args.folder)
-    data = satisfaction_data(portfolio)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the output instead
-        result = SatisfactionModel().fit(
-            data, draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed
-        )
-    records = result.effect_records()
+    records, unconverged = [], []
+    for model, build in (
+        (SatisfactionModel(), satisfaction_data),
+        (RepeatBusinessModel(), repeat_data),
+    ):
+        try:
+            data = build(portfolio)
+        except ValueError as err:  # too little data for this model: say so, fit the others
+            print(f"{model.name}: not fitted ({err})", file=sys.stderr)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the output
+            result = model.fit(
+                data, draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed
+            )
+        records += result.effect_records()
+        if not result.converged:
+            unconverged.append(
+                f"{model.name}: {result.diagnostics['failing']} failed the gate "
+                f"({result.diagnostics['divergences']} divergences)"
+            )
     if args.json:
         print(json.dumps(records, indent=2, allow_nan=True))
         return 0
     table = pd.DataFrame(records).set_index("question")
     with pd.option_context("display.width", 220, "display.max_columns", None):
         print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
-    if not result.converged:
-        print(
-            f"\nNOT CONVERGED: {result.diagnostics['failing']} failed the gate "
-            f"({result.diagnostics['divergences']} divergences); do not report these figures"
-        )
+    for line in unconverged:
+        print(f"\nNOT CONVERGED: {line}; do not report these figures")
     return 0
 
 

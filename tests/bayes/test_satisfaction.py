@@ -120,7 +120,11 @@ def test_bayes_cli_json(capsys):
     )
     assert code == 0
     records = json.loads(capsys.readouterr().out)
-    assert [r["question"] for r in records] == ["quality_to_csat", "status_reports_to_csat"]
+    assert [r["question"] for r in records] == [
+        "quality_to_csat",
+        "status_reports_to_csat",
+        "csat_to_repeat.value",
+    ]
     for r in records:
         assert {
             "estimate",
