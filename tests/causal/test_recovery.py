@@ -121,3 +121,14 @@ def test_plots(world):
         matplotlib.pyplot.close(fig)
     sentence = est["csat_to_repeat.value"].effect_summary()
     assert "currency per +1 csat point" in sentence and "interval" in sentence
+
+
+def test_compare_methods_side_by_side(world):
+    from satprofit.causal import compare_methods
+
+    sim, _ = world
+    table = compare_methods(sim.portfolio, "presales_signoff").summary()
+    assert list(table["method"]) == ["regression", "aipw", "naive"]
+    truth = sim.truth["presales_signoff"]
+    naive_err = abs(table["estimate"].iloc[2] - truth)
+    assert naive_err > abs(table["estimate"].iloc[0] - truth), "adjustment beats no adjustment"

@@ -8,7 +8,7 @@ design allows (several units per client and treatment variation within clients).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -282,8 +282,5 @@ def compare_methods(
     q = question.split(".")[0]
     results = []
     for m in METHODS[q]:
-        results.extend(
-            replace(r, estimand=r.estimand)
-            for r in estimate(portfolio, question, m, seed=seed, n_boot=n_boot)
-        )
+        results.extend(estimate(portfolio, question, m, seed=seed, n_boot=n_boot))
     return Estimates(tuple(results))

@@ -36,7 +36,6 @@ MODERATORS = ("size=medium", "size=large", "size=enterprise")
 
 def _effects(y, t, m, mods, x, groups, d) -> np.ndarray:
     """(total, direct, indirect) per +d for one (re)sample."""
-    n = len(y)
     tm = t[:, None] * mods
     mm = m[:, None] * mods
     # mediator model
@@ -52,7 +51,6 @@ def _effects(y, t, m, mods, x, groups, d) -> np.ndarray:
     b0, bm = coef[1 + k], coef[2 + k : 2 + 2 * k]
     direct = (c0 + mods @ cm) * d
     indirect = (b0 + mods @ bm) * a * d
-    del n
     return np.array([(direct + indirect).mean(), direct.mean(), indirect.mean()])
 
 
