@@ -163,23 +163,21 @@ def _value(qt, p, sample, units, w) -> CausalEstimate:
         eff += m * 2 * np.sinh(beta * w[:, j] * d / 2)
         deriv += m * w[:, j] * d * np.cosh(beta * w[:, j] * d / 2)
     est, se = float(eff.mean()), float(abs(deriv.mean()) * se_beta)
-    return finish(
-        qt.estimand,
-        qt.unit_label,
-        "repeat_dynamics",
+    return _result(
+        qt,
         est,
         se,
-        n=len(units),
-        n_clusters=int(cl.max() + 1),
-        adjustment=("client FE", "period FE", *names),
-        sd_outcome=float(qt.data[qt.outcome].std()),
-        diagnostics={
+        units,
+        cl,
+        names,
+        float(qt.data[qt.outcome].std()),
+        {
             "beta_per_csat_point": beta,
             "beta_se": se_beta,
             "quarter_rows": len(s),
             "mean_w": w.mean(axis=0).tolist(),
         },
-        note="quarterly Poisson model with client and quarter fixed effects, "
+        "quarterly Poisson model with client and quarter fixed effects, "
         "propagated through the overlapping windows",
     )
 
@@ -228,6 +226,26 @@ def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
     wbar = np.where(den > 0, num / np.maximum(den, 1), 0.0)
     scale = qt.outcome_scale * qt.delta
     est, se = beta * float(wbar.mean()) * scale, se_beta * float(wbar.mean()) * scale
+    return _result(
+        qt,
+        est,
+        se,
+        units,
+        cl,
+        names,
+        float(qt.data[qt.outcome].std() * qt.outcome_scale),
+        {
+            "beta_per_csat_point": beta,
+            "beta_se": se_beta,
+            "quarter_rows": len(s),
+            "mean_w": float(wbar.mean()),
+        },
+        "quarterly fixed-effects model of delivered margin, propagated through the "
+        "overlapping windows",
+    )
+
+
+def _result(qt, est, se, units, clusters, names, sd_outcome, diagnostics, note):
     return finish(
         qt.estimand,
         qt.unit_label,
@@ -235,15 +253,9 @@ def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
         est,
         se,
         n=len(units),
-        n_clusters=int(cl.max() + 1),
+        n_clusters=int(clusters.max() + 1),
         adjustment=("client FE", "period FE", *names),
-        sd_outcome=float(qt.data[qt.outcome].std() * qt.outcome_scale),
-        diagnostics={
-            "beta_per_csat_point": beta,
-            "beta_se": se_beta,
-            "quarter_rows": len(s),
-            "mean_w": float(wbar.mean()),
-        },
-        note="quarterly fixed-effects model of delivered margin, propagated through "
-        "the overlapping windows",
+        sd_outcome=sd_outcome,
+        diagnostics=diagnostics,
+        note=note,
     )

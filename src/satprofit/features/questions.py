@@ -401,6 +401,32 @@ _CLIENT_LEVEL = ("size_rank", "industry", "region", "tenure_years", "business_un
 _CLIENT_PANEL_CATEGORICAL = ("industry", "region", "business_unit", "sales_owner", "period")
 
 
+def _client_quarter_question(
+    portfolio, estimand, d, treatment, outcome, delta, scale, conf, mediator=None
+) -> QuestionTable:
+    """Client covariates, text periods, filled confounders and the table, for the
+    client-quarter questions."""
+    d = _with_client(d, portfolio, d["period_end"])
+    d["period"] = d["period"].astype(str)
+    conf = _fill_missing(d, [*_CLIENT_LEVEL, *conf])
+    if mediator is not None:
+        d[f"{mediator}_missing"] = d[mediator].isna().astype(int)
+    return QuestionTable(
+        estimand,
+        d.reset_index(drop=True),
+        ("client_id", "period"),
+        treatment,
+        outcome,
+        "continuous",
+        delta,
+        scale,
+        tuple(conf),
+        categorical=_CLIENT_PANEL_CATEGORICAL,
+        time="period",
+        mediator=mediator,
+    )
+
+
 def _quarter_panel(portfolio: Portfolio) -> pd.DataFrame:
     p = client_panel(portfolio, "Q", window=4, horizon=4, indices=False)
     p["period_end"] = p["period"].dt.end_time.dt.normalize()
@@ -419,10 +445,7 @@ def csat_to_repeat_table(portfolio: Portfolio, part: str = "value") -> QuestionT
     if part == "margin":
         d = d[d["repeat_margin_next"].notna()].copy()
         outcome, scale = "repeat_margin_next", 100.0
-    d = _with_client(d, portfolio, d["period_end"])
-    d["period"] = d["period"].astype(str)
     conf = [
-        *_CLIENT_LEVEL,
         "ontime_rate_trailing",
         "status_reports_by_sales_trailing",
         "joint_engagements_trailing",
@@ -431,19 +454,8 @@ def csat_to_repeat_table(portfolio: Portfolio, part: str = "value") -> QuestionT
         "active_projects",
         "period",
     ]
-    conf = _fill_missing(d, conf)
-    return QuestionTable(
-        f"csat_to_repeat.{part}",
-        d.reset_index(drop=True),
-        ("client_id", "period"),
-        "csat_trailing",
-        outcome,
-        "continuous",
-        1.0,
-        scale,
-        tuple(conf),
-        categorical=_CLIENT_PANEL_CATEGORICAL,
-        time="period",
+    return _client_quarter_question(
+        portfolio, f"csat_to_repeat.{part}", d, "csat_trailing", outcome, 1.0, scale, conf
     )
 
 
@@ -461,10 +473,7 @@ def quality_to_repeat_table(portfolio: Portfolio, part: str = "total") -> Questi
     before = p.groupby("client_id", sort=False)["csat_trailing"].shift(4)
     p["csat_before"] = before
     d = p[p["repeat_value_next"].notna() & p["ontime_rate_trailing"].notna()].copy()
-    d = _with_client(d, portfolio, d["period_end"])
-    d["period"] = d["period"].astype(str)
     conf = [
-        *_CLIENT_LEVEL,
         "status_reports_by_sales_trailing",
         "signoff_share_trailing",
         "defects_per_project_trailing",
@@ -475,20 +484,15 @@ def quality_to_repeat_table(portfolio: Portfolio, part: str = "total") -> Questi
         "period",
         "csat_before",
     ]
-    conf = _fill_missing(d, conf)
-    d["csat_next_missing"] = d["csat_next"].isna().astype(int)
-    return QuestionTable(
+    return _client_quarter_question(
+        portfolio,
         f"quality_to_repeat.{part}",
-        d.reset_index(drop=True).sort_index(),
-        ("client_id", "period"),
+        d,
         "ontime_rate_trailing",
         "repeat_value_next",
-        "continuous",
         0.10,
         1.0,
-        tuple(conf),
-        categorical=_CLIENT_PANEL_CATEGORICAL,
-        time="period",
+        conf,
         mediator="csat_next",
     )
 
