@@ -128,49 +128,104 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bayes(args: argparse.Namespace) -> int:
-    import json
+def _fit(args: argparse.Namespace, portfolio):
+    """Fit the Bayesian models with the command's sampler options (warnings reported in the
+    output, not as Python warnings)."""
     import warnings
 
-    from satprofit.bayes import (
-        ConvergenceWarning,
-        RepeatBusinessModel,
-        SatisfactionModel,
-        repeat_data,
-        satisfaction_data,
-    )
+    from satprofit.bayes import ConvergenceWarning, fit_models
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit_models(
+            portfolio,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            cores=args.cores,
+            random_seed=args.seed,
+            sampler=args.sampler,
+            progress=lambda msg: print(msg, file=sys.stderr),
+        )
+
+
+def _print_fit(fit, as_json: bool) -> None:
+    import json
+
+    for key, why in fit.skipped.items():
+        print(f"{key}: not fitted ({why})", file=sys.stderr)
+    if as_json:
+        print(json.dumps(fit.records(), indent=2, allow_nan=True))
+        return
+    with pd.option_context("display.width", 220, "display.max_columns", None):
+        print(fit.summary().to_string(float_format=lambda v: f"{v:,.4g}"))
+    for key, r in fit.results.items():
+        if not r.converged:
+            print(
+                f"\nNOT CONVERGED: {key}: {r.diagnostics['failing']} failed the gate "
+                f"({r.diagnostics['divergences']} divergences); do not report these figures"
+            )
+
+
+def _cmd_bayes(args: argparse.Namespace) -> int:
+    portfolio = load_portfolio(args.folder)
+    _print_fit(_fit(args, portfolio), args.json)
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from satprofit.runs import save_run
 
     portfolio = load_portfolio(args.folder)
-    records, unconverged = [], []
-    for model, build in (
-        (SatisfactionModel(), satisfaction_data),
-        (RepeatBusinessModel(), repeat_data),
-    ):
-        try:
-            data = build(portfolio)
-        except ValueError as err:  # too little data for this model: say so, fit the others
-            print(f"{model.name}: not fitted ({err})", file=sys.stderr)
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", ConvergenceWarning)  # reported in the output
-            result = model.fit(
-                data, draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed
-            )
-        records += result.effect_records()
-        if not result.converged:
-            unconverged.append(
-                f"{model.name}: {result.diagnostics['failing']} failed the gate "
-                f"({result.diagnostics['divergences']} divergences)"
-            )
+    t0 = time.perf_counter()
+    fit = _fit(args, portfolio)
+    out = save_run(args.out, args.folder, fit)
+    _print_fit(fit, as_json=False)
+    print(f"\nsaved run to {out} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    import json
+
+    from satprofit.bayes import scenario
+    from satprofit.runs import load_run
+
+    fit = load_run(args.run).fit
+    changes = {}
+    if args.ontime_pp is not None:
+        changes["ontime_pp"] = args.ontime_pp
+    if args.status_reports_per_month is not None:
+        changes["status_reports_per_month"] = args.status_reports_per_month
+    if args.signoff_all:
+        changes["signoff_all"] = True
+    if not changes:
+        raise _UsageError("give at least one lever: --ontime-pp, --status-reports, --signoff-all")
+    res = scenario(fit, args.client, changes, mode=args.mode, seed=args.seed)
     if args.json:
-        print(json.dumps(records, indent=2, allow_nan=True))
+        recs = [
+            {"measure": m, "case": c, **row}
+            for (m, c), row in res.table.to_dict(orient="index").items()
+        ]
+        out = {
+            "client_id": res.client_id,
+            "changes": res.changes,
+            "mode": res.mode,
+            "n_clients": res.n_clients,
+            "notes": res.notes,
+            "converged": fit.converged,
+            "rows": recs,
+        }
+        print(json.dumps(out, indent=2, allow_nan=True))
         return 0
-    table = pd.DataFrame(records).set_index("question")
-    with pd.option_context("display.width", 220, "display.max_columns", None):
-        print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
-    for line in unconverged:
-        print(f"\nNOT CONVERGED: {line}; do not report these figures")
+    who = f"client {args.client}" if args.client else f"portfolio ({res.n_clients} clients)"
+    print(f"next 4 quarters, {who}, changes {res.changes} ({res.mode}):\n")
+    print(res.summary().to_string(float_format=lambda v: f"{v:,.0f}"))
+    for note in res.notes:
+        print(f"note: {note}")
+    if not fit.converged:
+        print("\nNOT CONVERGED: a model failed the convergence gate; do not report these figures")
     return 0
 
 
@@ -221,13 +276,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bayes", help="Bayesian models (PyMC) with the convergence gate")
     p.add_argument("folder", help="portfolio folder")
+    _sampler_options(p)
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(func=_cmd_bayes)
+
+    p = sub.add_parser("fit", help="fit the Bayesian models once and save the run for reports")
+    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("--out", required=True, help="run folder to write, e.g. runs/2026-q4")
+    _sampler_options(p)
+    p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser("scenario", help="what-if: a lever's worth in currency, from a saved run")
+    p.add_argument("--run", required=True, help="run folder written by 'satprofit fit'")
+    p.add_argument("--client", help="client id (default: the whole portfolio)")
+    p.add_argument("--ontime-pp", type=float, help="raise on-time milestones by this many pp")
+    p.add_argument(
+        "--status-reports",
+        dest="status_reports_per_month",
+        type=float,
+        help="sales sends this many status reports a month",
+    )
+    p.add_argument("--signoff-all", action="store_true", help="delivery signs off every proposal")
+    p.add_argument("--mode", choices=("steady", "ramp"), default="steady")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_scenario)
+    return parser
+
+
+def _sampler_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
     p.add_argument("--chains", type=int, default=4, help="chains")
+    p.add_argument("--cores", type=int, default=None, help="processes (default: min(chains, CPUs))")
+    p.add_argument("--sampler", choices=("pymc", "nutpie"), default="pymc")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
-    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    p.set_defaults(func=_cmd_bayes)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

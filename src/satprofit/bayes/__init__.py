@@ -1,16 +1,28 @@
-"""Stage 3b: Bayesian models (PyMC) with partial pooling, and their convergence gate."""
+"""Stage 3b: Bayesian models (PyMC) with partial pooling, their convergence gate, and the
+what-if engine."""
 
 from satprofit.bayes.base import BayesModel, BayesResult, ConvergenceWarning, convergence
+from satprofit.bayes.fits import MODELS, PortfolioFit, fit_models
+from satprofit.bayes.path import PathModel, path_data
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
+from satprofit.bayes.scenario import LEVERS, ScenarioResult, scenario
 
 __all__ = [
+    "LEVERS",
+    "MODELS",
     "BayesModel",
     "BayesResult",
     "ConvergenceWarning",
+    "PathModel",
+    "PortfolioFit",
     "RepeatBusinessModel",
     "SatisfactionModel",
+    "ScenarioResult",
     "convergence",
+    "fit_models",
+    "path_data",
     "repeat_data",
     "satisfaction_data",
+    "scenario",
 ]

@@ -241,6 +241,10 @@ class BayesModel:
     def effects(self, idata, data) -> pd.DataFrame:  # pragma: no cover - optional
         return pd.DataFrame()
 
+    def variables(self, data) -> list[str]:
+        """The parameters summarized and gated for this data (default ``summary_vars``)."""
+        return list(self.summary_vars)
+
     def fit(
         self,
         data,
@@ -280,7 +284,8 @@ class BayesModel:
                 compute_convergence_checks=False,
                 nuts_sampler=sampler,
             )
-        diag = convergence(idata, self.summary_vars)
+        names = self.variables(data)
+        diag = convergence(idata, names)
         if not diag["converged"]:
             warnings.warn(
                 ConvergenceWarning(
@@ -297,6 +302,6 @@ class BayesModel:
             "chains": chains,
             "random_seed": random_seed,
             "sampler": sampler,
-            "summary_vars": list(self.summary_vars),
+            "summary_vars": names,
         }
         return BayesResult(idata, self.name, config, diag, self.effects(idata, data))

@@ -5,26 +5,38 @@ csat at the end of quarter :math:`r-1`:
 
 .. math::
 
-    \Pr(D_{cr} > 0) = \operatorname{logit}^{-1}(\alpha + \beta_a T + x^\top\gamma_a
+    \Pr(D_{cr} > 0) = \operatorname{logit}^{-1}(\alpha + \beta_a (T - \bar T_c) + x^\top\gamma_a
         + \lambda_a \bar T_c + u_c + u_{\text{size}} + u_{\text{ind}}),\qquad
-    \log D_{cr} \mid D_{cr} > 0 \sim N(\mu + \beta_v T + x^\top\gamma_v + \lambda_v \bar T_c
+    \log D_{cr} \mid D_{cr} > 0 \sim N(\mu + \beta_v (T - \bar T_c) + x^\top\gamma_v
+        + \lambda_v \bar T_c
         + v_c + v_{\text{size}} + v_{\text{ind}},\ \sigma^2)
 
 a hurdle model (probability of any won repeat business, log-normal value given some), with
-partial pooling by client, size band and industry (non-centered). The client mean of the
+partial pooling by client, size band and industry (non-centered). A third part models the
+delivered margin: for quarters whose repeat deals have delivering projects, their mean margin
+:math:`M_{cr} \sim N(\mu_m + \beta_m T + x^\top\gamma_m + \lambda_m \bar T_c + w_c,\
+\sigma_m^2 / n_{cr})` with :math:`n_{cr}` the number of projects (a mean of more projects is
+more precise). The client mean of the
 trailing csat, :math:`\bar T_c` (the Mundlak device), lets the client intercepts absorb
 time-invariant client traits such as relationship health, so :math:`\beta` is a within-client
-effect, as with fixed effects. ``x``: the trailing on-time rate (with a missing indicator) and
+effect, as with fixed effects (the within / between split keeps the two columns orthogonal,
+which the sampler prefers to :math:`T` and :math:`\bar T_c` side by side). ``x``: the trailing
+on-time rate (with a missing indicator) and
 sales status reports.
 
-The estimand ``csat_to_repeat.value`` is computed per draw as QUESTIONS.md defines it, through
+The estimands ``csat_to_repeat.value`` and ``.margin`` are computed per draw as QUESTIONS.md defines it, through
 the overlapping windows (see :mod:`satprofit.causal.repeat`): shifting the responses of
 quarters ``q-3..q`` moves window ``s`` by ``w_{q,s}`` times the shift, and
-:math:`E[D] = p\,e^{m + \sigma^2/2}` is re-evaluated in quarters ``q+1..q+4``.
+:math:`E[D] = p\,e^{m + \sigma^2/2}` is re-evaluated in quarters ``q+1..q+4``; the margin
+moves by :math:`\beta_m` times the project-weighted share of the shifted windows (as in
+:func:`satprofit.causal.repeat.margin_weights`).
 
 Priors: coefficients Normal(0, 1) on the logit and log scales (a 1-point csat change multiplying
 the odds or the value by e is already large), intercepts Normal(0, 2.5) around the data's
-observed rate and log value, group scales HalfNormal(1), sigma HalfNormal(2).
+observed rate and log value, group scales HalfNormal(1), sigma HalfNormal(2). The margin part
+works in margin points (percentage points / 100, as the data store them): coefficients
+Normal(0, 0.1) (one csat point moving margin by 10 pp is already extreme), intercept
+Normal(observed mean, 0.2), client scale HalfNormal(0.1), project-level sd HalfNormal(0.3).
 """
 
 from __future__ import annotations
@@ -36,12 +48,12 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel
-from satprofit.causal.repeat import _quarterly, _weights
+from satprofit.causal.repeat import _quarterly, _weights, margin_rows, margin_weights
 from satprofit.constants import ESTIMAND_UNITS
 from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
 
-PREDICTORS = ("csat", "csat_client_mean", "ontime", "ontime_missing", "status_reports")
+PREDICTORS = ("csat_within", "csat_client_mean", "ontime", "ontime_missing", "status_reports")
 
 
 @dataclass
@@ -59,7 +71,14 @@ class RepeatData:
     industries: list[str]
     units: pd.DataFrame
     w: np.ndarray
-    csat_center: float
+    scales: dict
+    current: pd.DataFrame
+    x_now: np.ndarray
+    margin_rows: pd.DataFrame
+    x_margin: np.ndarray
+    margin_client: np.ndarray
+    margin_units: pd.DataFrame
+    margin_wbar: np.ndarray
 
 
 def repeat_data(portfolio: Portfolio) -> RepeatData:
@@ -68,23 +87,45 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
     s = p[p["full_period"] & (p["responses_trailing_prev"] > 0)].reset_index(drop=True)
     if len(s) < 30:
         raise ValueError(f"only {len(s)} client-quarters with a trailing csat (need 30)")
-    center = float(s["csat_trailing_prev"].mean())
-    t = s["csat_trailing_prev"].to_numpy(float) - center
-    tbar = pd.Series(t).groupby(s["client_id"].to_numpy()).transform("mean").to_numpy()
-    ontime = s["ontime_rate_trailing_prev"].to_numpy(float)
-    miss = np.isnan(ontime)
-    ontime = np.where(miss, 0.0, (ontime - np.nanmean(ontime)) * 10)
     sr = s["status_reports_by_sales_trailing_prev"].to_numpy(float)
-    sr = (sr - sr.mean()) / (sr.std() or 1.0)
-    x = np.column_stack([t, tbar, ontime, miss.astype(float), sr])
+    scales = {
+        "csat_center": float(s["csat_trailing_prev"].mean()),
+        "ontime_center": float(np.nanmean(s["ontime_rate_trailing_prev"].to_numpy(float))),
+        "sr_mean": float(sr.mean()),
+        "sr_sd": float(sr.std() or 1.0),
+    }
+    x = _design(s, "_prev", scales)
+    # within / between split of the trailing csat (Mundlak): orthogonal columns sample better
+    tbar = pd.Series(x[:, 0]).groupby(s["client_id"].to_numpy()).transform("mean").to_numpy()
+    x[:, 0] -= tbar
+    x[:, 1] = tbar
+    # the state at the end of each client's last full quarter: the start of a forecast
+    last = p[p["full_period"] & (p["responses_trailing"] > 0)].groupby("client_id").tail(1)
+    last = last[last["client_id"].isin(s["client_id"])].reset_index(drop=True)
+    x_now = _design(last, "", scales)
+    x_now[:, 1] = (
+        pd.Series(tbar, index=s["client_id"]).groupby(level=0).first()[last["client_id"]].to_numpy()
+    )
+    x_now[:, 0] -= x_now[:, 1]
     cl = portfolio.clients.set_index("client_id")
     c_codes, clients = pd.factorize(s["client_id"], sort=True)
     z_codes, sizes = pd.factorize(s["client_id"].map(cl["size_band"]), sort=True)
     i_codes, industries = pd.factorize(s["client_id"].map(cl["industry"]), sort=True)
-    qt = question_table(portfolio, "csat_to_repeat.value")
-    units = qt.data[["client_id", "period"]].copy()
-    units["period"] = pd.PeriodIndex(units["period"], freq="Q")
-    units = units.merge(p[["client_id", "period", "t"]], on=["client_id", "period"])
+    units = _units(portfolio, p, "value")
+    # margin part: quarter rows whose repeat deals have delivering projects
+    agg = margin_rows(portfolio, p)
+    pos = s[["client_id", "t"]].reset_index().merge(agg, on=["client_id", "t"])
+    xm = x[pos["index"].to_numpy()].copy()
+    if len(pos):  # the margin rows' own within / between split
+        raw = xm[:, 0] + xm[:, 1]
+        xm[:, 1] = pd.Series(raw).groupby(pos["client_id"].to_numpy()).transform("mean")
+        xm[:, 0] = raw - xm[:, 1]
+    m_clients = pd.Index(clients)
+    try:
+        m_units = _units(portfolio, p, "margin")
+        m_wbar = margin_weights(agg, m_units, _weights(p, m_units))
+    except ValueError:  # no unit has a delivered repeat margin
+        m_units, m_wbar = _no_units(), np.zeros(0)
     return RepeatData(
         s,
         x,
@@ -97,15 +138,54 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         list(industries),
         units,
         _weights(p, units),
-        center,
+        scales,
+        last,
+        x_now,
+        pos,
+        xm,
+        m_clients.get_indexer(pos["client_id"]),
+        m_units,
+        m_wbar,
     )
+
+
+def _design(frame: pd.DataFrame, suffix: str, scales: dict) -> np.ndarray:
+    """Predictor columns (``PREDICTORS`` order; the client mean is filled by the caller)."""
+    t = frame[f"csat_trailing{suffix}"].to_numpy(float) - scales["csat_center"]
+    ontime = frame[f"ontime_rate_trailing{suffix}"].to_numpy(float)
+    miss = np.isnan(ontime)
+    ontime = np.where(miss, 0.0, (ontime - scales["ontime_center"]) * 10)
+    sr = frame[f"status_reports_by_sales_trailing{suffix}"].to_numpy(float)
+    sr = (sr - scales["sr_mean"]) / scales["sr_sd"]
+    return np.column_stack([t, np.zeros(len(frame)), ontime, miss.astype(float), sr])
+
+
+def _no_units() -> pd.DataFrame:
+    return pd.DataFrame({"client_id": [], "period": [], "t": []})
+
+
+def _units(portfolio: Portfolio, p: pd.DataFrame, part: str) -> pd.DataFrame:
+    """The question's units (client, quarter) with their quarter index ``t``."""
+    qt = question_table(portfolio, f"csat_to_repeat.{part}")
+    if len(qt.data) == 0:
+        raise ValueError(f"csat_to_repeat.{part} has no units")
+    units = qt.data[["client_id", "period"]].copy()
+    units["period"] = pd.PeriodIndex(units["period"], freq="Q")
+    return units.merge(p[["client_id", "period", "t"]], on=["client_id", "period"])
 
 
 class RepeatBusinessModel(BayesModel):
     """Hurdle model of quarterly repeat value (see module docstring)."""
 
     name = "bayes_repeat_hurdle"
-    default_model_config = {"beta_sd": 1.0, "group_sd": 1.0, "sigma_sd": 2.0}
+    default_model_config = {
+        "beta_sd": 1.0,
+        "group_sd": 1.0,
+        "sigma_sd": 2.0,
+        "margin_beta_sd": 0.1,
+        "margin_group_sd": 0.1,
+        "margin_sigma_sd": 0.3,
+    }
     summary_vars = [
         "beta_any",
         "beta_value",
@@ -115,6 +195,11 @@ class RepeatBusinessModel(BayesModel):
         "sigma_client_any",
         "sigma_client_value",
     ]
+    #: added to the summary (and the gate) when the data have delivered repeat margins
+    margin_vars = ["beta_margin", "mu_margin", "sigma_margin", "sigma_client_margin"]
+
+    def variables(self, data: RepeatData) -> list[str]:
+        return self.summary_vars + (self.margin_vars if len(data.margin_rows) >= 10 else [])
 
     def build_model(self, data: RepeatData):
         import pymc as pm
@@ -152,24 +237,55 @@ class RepeatBusinessModel(BayesModel):
             sigma = pm.HalfNormal("sigma", cfg["sigma_sd"])
             lin_val = mu + parts["value"][0] + parts["value"][1]
             pm.Normal("log_value", lin_val[pos], sigma, observed=np.log(data.value[pos]))
+            if len(data.margin_rows) >= 10:
+                self._margin_part(data)
         return model
 
-    def effects(self, idata, data: RepeatData) -> pd.DataFrame:
+    def _margin_part(self, data: RepeatData) -> None:
+        import pymc as pm
+
+        cfg = self.model_config
+        m = data.margin_rows["rmargin"].to_numpy(float)
+        n = data.margin_rows["projects"].to_numpy(float)
+        beta = pm.Normal("beta_margin", 0.0, cfg["margin_beta_sd"], dims="predictor")
+        mu = pm.Normal("mu_margin", float(m.mean()), 0.2)
+        sd_c = pm.HalfNormal("sigma_client_margin", cfg["margin_group_sd"])
+        z = pm.Normal("z_client_margin", 0.0, 1.0, dims="client")
+        u = pm.Deterministic("u_client_margin", sd_c * z, dims="client")
+        sigma = pm.HalfNormal("sigma_margin", cfg["margin_sigma_sd"])
+        lin = mu + pm.math.dot(data.x_margin, beta) + u[data.margin_client]
+        pm.Normal("margin", lin, sigma / np.sqrt(n), observed=m)
+
+    def draws(self, idata, max_draws: int = 1000) -> dict[str, np.ndarray]:
+        """Posterior draws flattened over chains, thinned to at most ``max_draws``."""
         post = idata.posterior
         n_draws = post.sizes["chain"] * post.sizes["draw"]
-        step = max(1, n_draws // 1000)
+        step = max(1, n_draws // max_draws)
+        out = {}
+        for name, da in post.data_vars.items():
+            if name.startswith("z_"):
+                continue
+            v = da.values
+            out[name] = v.reshape(n_draws, *v.shape[2:])[::step]
+        return out
 
-        def arr(name):
-            v = post[name].values
-            return v.reshape(n_draws, *v.shape[2:])[::step]
+    def linear_predictors(
+        self, post: dict, x: np.ndarray, client: np.ndarray, size: np.ndarray, industry: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Logit of any repeat business and mean log value, [row, draw]."""
+        lin_any = post["alpha_any"][None, :] + x @ post["beta_any"].T
+        lin_val = post["mu_value"][None, :] + x @ post["beta_value"].T
+        for g, idx in (("client", client), ("size", size), ("industry", industry)):
+            lin_any = lin_any + post[f"u_{g}_any"][:, idx].T
+            lin_val = lin_val + post[f"u_{g}_value"][:, idx].T
+        return lin_any, lin_val
 
-        b_any, b_val = arr("beta_any"), arr("beta_value")
-        a, mu, sigma = arr("alpha_any"), arr("mu_value"), arr("sigma")
-        lin_any = a[None, :] + data.x @ b_any.T  # [row, draw]
-        lin_val = mu[None, :] + data.x @ b_val.T
-        for g, idx in (("client", data.client), ("size", data.size), ("industry", data.industry)):
-            lin_any = lin_any + arr(f"u_{g}_any")[:, idx].T
-            lin_val = lin_val + arr(f"u_{g}_value")[:, idx].T
+    def effects(self, idata, data: RepeatData) -> pd.DataFrame:
+        post = self.draws(idata)
+        b_any, b_val, sigma = post["beta_any"], post["beta_value"], post["sigma"]
+        lin_any, lin_val = self.linear_predictors(
+            post, data.x, data.client, data.size, data.industry
+        )
         # row lookup: (client, quarter) -> row position
         key = pd.Series(
             np.arange(len(data.rows)),
@@ -190,17 +306,15 @@ class RepeatBusinessModel(BayesModel):
                 lv = lin_val[rows] + sign * shift * b_val[None, :, 0]
                 ev = expit(la) * np.exp(lv + sigma[None, :] ** 2 / 2)
                 eff[ok] += sign * ev
-        draws = eff.mean(axis=0)
-        lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
-        return pd.DataFrame.from_dict(
-            {
-                "csat_to_repeat.value": {
-                    "median": med,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "unit": ESTIMAND_UNITS["csat_to_repeat.value"],
-                    "n": len(units),
-                }
-            },
-            orient="index",
-        )
+        rows = {"csat_to_repeat.value": _row(eff.mean(axis=0), "csat_to_repeat.value", len(units))}
+        if "beta_margin" in post and len(data.margin_units):
+            # margin share -> percentage points, per +1 csat point
+            b = post["beta_margin"][:, 0] * 100.0 * float(data.margin_wbar.mean())
+            rows["csat_to_repeat.margin"] = _row(b, "csat_to_repeat.margin", len(data.margin_units))
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _row(draws: np.ndarray, estimand: str, n: int) -> dict:
+    """Posterior median and 95 % interval of an estimand's draws."""
+    lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
+    return {"median": med, "ci_low": lo, "ci_high": hi, "unit": ESTIMAND_UNITS[estimand], "n": n}

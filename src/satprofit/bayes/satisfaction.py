@@ -19,6 +19,15 @@ a large effect); group scales HalfNormal(0.5) (client-to-client differences of a
 are plausible, +-3 are not); cut points Normal(0, 2.5) ordered, so the prior predictive puts
 mass on every score.
 
+NPS as a second likelihood (``model_config={"nps": True}``): the 0..10 likelihood-to-recommend
+answers of the same responses share the latent satisfaction, :math:`\Pr(\text{nps}_r \le k) =
+\operatorname{logit}^{-1}(c'_k - \kappa\,\eta_r)`, with their own ten ordered cut points
+(Normal(0, 2.5) around evenly spread values) and a loading :math:`\kappa \sim
+\text{LogNormal}(0, 0.5)` (positive: both scores rise with satisfaction; a factor of 2.7 either way
+covers the plausible range). Responses without an nps answer enter the csat likelihood only.
+The second score sharpens the coefficients when both measure the same attitude; the estimands
+stay in csat points.
+
 The estimands ``quality_to_csat`` and ``status_reports_to_csat`` are computed per posterior
 draw exactly as QUESTIONS.md defines them: for each unit (project) the mean over its responses of
 :math:`E[\text{csat} \mid \eta_r + \beta d/2] - E[\text{csat} \mid \eta_r - \beta d/2]`,
@@ -100,6 +109,7 @@ def satisfaction_data(portfolio: Portfolio) -> SatisfactionData:
             "project_id": d["project_id"].to_numpy(),
             "client_id": d["client_id"].to_numpy(),
             "csat": d["csat"].to_numpy(),
+            "nps": d["nps"].to_numpy(float) if "nps" in d.columns else np.nan,
             "ontime_10pp": np.where(no_ms, 0.0, (d["ontime_rate"] - ontime_center) * 10),
             "no_milestones": no_ms.astype(float).to_numpy(),
             "status_reports_per_month": d["status_reports_per_month"].to_numpy() - sr_center,
@@ -138,7 +148,7 @@ class SatisfactionModel(BayesModel):
     """Cumulative-logit model of csat with partial pooling (see module docstring)."""
 
     name = "bayes_ordinal_satisfaction"
-    default_model_config = {"beta_sd": 1.0, "group_sd": 0.5, "cut_sd": 2.5}
+    default_model_config = {"beta_sd": 1.0, "group_sd": 0.5, "cut_sd": 2.5, "nps": False}
     summary_vars = ["beta", "cutpoints", "sigma_client", "sigma_team", "sigma_industry"]
 
     def build_model(self, data: SatisfactionData):
@@ -175,7 +185,37 @@ class SatisfactionModel(BayesModel):
             )
             eta = pm.math.dot(x, beta) + effects["client"] + effects["team"] + effects["industry"]
             pm.OrderedLogistic("csat", eta=eta, cutpoints=cut, observed=data.csat - 1, dims="obs")
+            if cfg["nps"]:
+                self._nps_part(data, eta)
         return model
+
+    def _nps_part(self, data: SatisfactionData, eta) -> None:
+        import pymc as pm
+
+        nps = data.frame["nps"].to_numpy(float)
+        has = ~np.isnan(nps)
+        if has.sum() < 20:
+            raise ValueError(f"nps likelihood asked for, but only {int(has.sum())} nps answers")
+        start = np.linspace(-3.0, 2.0, 10)
+        kappa = pm.LogNormal("kappa_nps", 0.0, 0.5)
+        cut = pm.Normal(
+            "cutpoints_nps",
+            mu=start,
+            sigma=self.model_config["cut_sd"],
+            shape=10,
+            transform=pm.distributions.transforms.ordered,
+            initval=start,
+        )
+        pm.OrderedLogistic(
+            "nps",
+            eta=kappa * eta[np.flatnonzero(has)],
+            cutpoints=cut,
+            observed=nps[has].astype(int),
+        )
+
+    def variables(self, data: SatisfactionData) -> list[str]:
+        extra = ["kappa_nps", "cutpoints_nps"] if self.model_config["nps"] else []
+        return self.summary_vars + extra
 
     def latent(self, idata, data: SatisfactionData, max_draws: int = 1000) -> tuple:
         """Per-draw latent eta [draw, obs], cut points [draw, 4] and beta [draw, predictor]."""

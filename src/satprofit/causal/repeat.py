@@ -182,7 +182,9 @@ def _value(qt, p, sample, units, w) -> CausalEstimate:
     )
 
 
-def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
+def margin_rows(portfolio: Portfolio, p: pd.DataFrame) -> pd.DataFrame:
+    """Per client and quarter index ``t``: the mean margin (``rmargin``, a share) of the
+    projects delivering the repeat deals closed in that quarter, and their count."""
     pt = project_table(portfolio)
     rep = repeat_deals(portfolio)
     rp = pt[pt["deal_id"].isin(rep["deal_id"]) & pt["margin"].notna()]
@@ -192,15 +194,33 @@ def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
     g = pd.DataFrame(
         {
             "client_id": rp["client_id"].to_numpy(),
-            "t": [(x - t0).n for x in per],
-            "margin": rp["margin"].to_numpy(),
+            "t": np.asarray([(x - t0).n for x in per], dtype=int),
+            "margin": rp["margin"].to_numpy(float),
         }
     )
-    agg = (
+    return (
         g.groupby(["client_id", "t"])
         .agg(rmargin=("margin", "mean"), projects=("margin", "size"))
         .reset_index()
     )
+
+
+def margin_weights(agg: pd.DataFrame, units: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+    """For each unit (c, q): the share of its outcome's projects (those of quarters
+    q+1..q+4) whose trailing csat moves with the unit's shift, weighted by project count."""
+    counts = agg.set_index(["client_id", "t"])["projects"]
+    num = np.zeros(len(units))
+    den = np.zeros(len(units))
+    for j in range(4):
+        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
+        n = counts.reindex(key).fillna(0.0).to_numpy()
+        num += n * w[:, j]
+        den += n
+    return np.where(den > 0, num / np.maximum(den, 1), 0.0)
+
+
+def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
+    agg = margin_rows(portfolio, p)
     s = sample.merge(agg, on=["client_id", "t"])
     if len(s) < 10:
         raise ValueError("too few quarters with delivered repeat margins")
@@ -215,15 +235,7 @@ def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
         cov_type="cluster", cov_kwds={"groups": cl}
     )
     beta, se_beta = float(fit.params[0]), float(fit.bse[0])
-    counts = agg.set_index(["client_id", "t"])["projects"]
-    num = np.zeros(len(units))
-    den = np.zeros(len(units))
-    for j in range(4):
-        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
-        n = counts.reindex(key).fillna(0.0).to_numpy()
-        num += n * w[:, j]
-        den += n
-    wbar = np.where(den > 0, num / np.maximum(den, 1), 0.0)
+    wbar = margin_weights(agg, units, w)
     scale = qt.outcome_scale * qt.delta
     est, se = beta * float(wbar.mean()) * scale, se_beta * float(wbar.mean()) * scale
     return _result(

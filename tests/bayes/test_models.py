@@ -1,0 +1,145 @@
+"""All Bayesian models fitted together (``fit_models``): recovery of every question id they
+answer, the what-if engine, saving and loading a run.
+
+Fast settings (2 chains, 300 draws). Recovery asserts that the 95 % posterior interval of each
+estimand contains the simulator's truth (the tolerance is the interval itself); the what-if
+tests check identities and directions that must hold whatever the draws.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from satprofit.bayes import PortfolioFit, fit_models, scenario
+
+FAST = {"draws": 300, "tune": 300, "chains": 2, "cores": 2}
+
+
+@pytest.fixture(scope="module")
+def pfit(sim):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few draws: the gate may warn; recovery is the point
+        return fit_models(sim.portfolio, random_seed=21, **FAST)
+
+
+def test_every_model_fitted(pfit):
+    assert set(pfit.results) == {"satisfaction", "repeat", "path"}
+    assert pfit.skipped == {}
+    assert [r["question"] for r in pfit.records()] == [
+        "quality_to_csat",
+        "status_reports_to_csat",
+        "csat_to_repeat.value",
+        "csat_to_repeat.margin",
+        "quality_to_repeat.total",
+        "quality_to_repeat.direct",
+        "quality_to_repeat.indirect",
+    ]
+
+
+@pytest.mark.parametrize(
+    "estimand",
+    [
+        "csat_to_repeat.value",
+        "csat_to_repeat.margin",
+        "quality_to_repeat.total",
+        "quality_to_repeat.direct",
+        "quality_to_repeat.indirect",
+    ],
+)
+def test_posterior_interval_contains_truth(sim, pfit, estimand):
+    row = pfit.summary().loc[estimand]
+    truth = sim.truth[estimand]
+    assert row["ci_low"] <= truth <= row["ci_high"], (row.to_dict(), truth)
+    assert row["n"] == sim.truth.n_units[estimand]
+    assert row["unit"] == sim.truth.summary().loc[estimand, "unit"]
+
+
+def test_path_parts_add_up(pfit):
+    s = pfit.summary()
+    # per draw total = direct + indirect; medians need not add, intervals must be ordered
+    assert s.loc["quality_to_repeat.total", "ci_low"] < s.loc["quality_to_repeat.total", "ci_high"]
+    fit = pfit.results["path"]
+    from satprofit.bayes import PathModel
+
+    parts = PathModel().part_draws(fit.idata, pfit.data["path"])
+    np.testing.assert_allclose(parts["total"], parts["direct"] + parts["indirect"])
+
+
+def test_no_change_means_no_difference(pfit):
+    res = scenario(pfit, changes={}, seed=1)
+    diff = res.table.xs("difference", level="case")
+    assert (diff.to_numpy() == 0).all()
+    sq = res.table.loc[("value", "status_quo")]
+    assert sq["low95"] <= sq["low80"] <= sq["median"] <= sq["high80"] <= sq["high95"]
+    assert res.n_clients > 50
+
+
+def test_more_on_time_is_worth_more(pfit):
+    small = scenario(pfit, changes={"ontime_pp": 5}, seed=1).table
+    large = scenario(pfit, changes={"ontime_pp": 20}, seed=1).table
+    d_small = small.loc[("value", "difference"), "median"]
+    d_large = large.loc[("value", "difference"), "median"]
+    # every simulated effect of quality is positive, and the posterior knows it
+    assert 0 < d_small < d_large
+    ramp = scenario(pfit, changes={"ontime_pp": 20}, mode="ramp", seed=1).table
+    assert 0 < ramp.loc[("value", "difference"), "median"] < d_large
+
+
+def test_scenario_is_reproducible_and_per_client(pfit):
+    client = pfit.data["repeat"].current["client_id"].iloc[0]
+    a = scenario(pfit, client, {"status_reports_per_month": 2, "signoff_all": True}, seed=3)
+    b = scenario(pfit, client, {"status_reports_per_month": 2, "signoff_all": True}, seed=3)
+    assert a.table.equals(b.table)
+    assert a.n_clients == 1
+    port = scenario(pfit, None, {"status_reports_per_month": 2}, seed=3)
+    assert (
+        port.table.loc[("value", "status_quo"), "median"]
+        > a.table.loc[("value", "status_quo"), "median"]
+    )
+    fig = a.plot()
+    assert fig.axes
+
+
+def test_scenario_rejects_bad_input(pfit):
+    with pytest.raises(ValueError, match="unknown levers"):
+        scenario(pfit, changes={"discount": 5})
+    with pytest.raises(ValueError, match="cannot forecast"):
+        scenario(pfit, "no-such-client", {"ontime_pp": 10})
+
+
+def test_save_and_load_a_run(sim, pfit, tmp_path):
+    from satprofit.runs import load_run, save_run
+
+    out = save_run(tmp_path / "run", tmp_path / "data", pfit, causal=[])
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["models"] == ["path", "repeat", "satisfaction"]
+    run = load_run(out, sim.portfolio)
+    assert run.fit.summary()["estimate"].equals(pfit.summary()["estimate"])
+    a = scenario(pfit, changes={"ontime_pp": 10}, seed=2).table
+    b = scenario(run.fit, changes={"ontime_pp": 10}, seed=2).table
+    assert np.allclose(a.to_numpy(), b.to_numpy())
+
+
+def test_load_refuses_other_data(pfit, small_sim, tmp_path):
+    pfit.save(tmp_path / "fit")
+    with pytest.raises(ValueError, match="other data"):
+        PortfolioFit.load(tmp_path / "fit", small_sim.portfolio)
+
+
+def test_nps_second_likelihood(sim):
+    from satprofit.bayes import SatisfactionModel, satisfaction_data
+
+    data = satisfaction_data(sim.portfolio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = SatisfactionModel({"nps": True}).fit(
+            data, draws=150, tune=150, chains=2, cores=2, random_seed=4
+        )
+    assert "kappa_nps" in res.idata.posterior
+    assert res.idata.posterior["cutpoints_nps"].shape[-1] == 10
+    assert "kappa_nps" in res.config["summary_vars"]
+    assert {"quality_to_csat", "status_reports_to_csat"} == set(res.effects.index)
