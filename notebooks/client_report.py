@@ -1,0 +1,118 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (satprofit)
+#     language: python
+#     name: satprofit
+# ---
+
+# %% [markdown]
+# <!-- Client report template. Rendered by `satprofit report` through papermill and nbconvert
+# (code hidden). Every figure and sentence about the client comes from
+# satprofit.reporting.client and is escaped by satprofit.reporting.blocks; the cells below only
+# call those functions. Nothing is fitted here: the run was fitted once by `satprofit fit`. -->
+
+# %% tags=["parameters"]
+config_path = ""  # path to the JSON report config written by satprofit report
+seed = 20240601  # seed of the what-if draws
+
+# %% tags=["remove-output"]
+import logging
+import warnings
+
+warnings.filterwarnings("ignore")
+for _name in ("pymc", "pytensor", "arviz"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+from satprofit.reporting import client
+from satprofit.reporting.blocks import show, theme
+from satprofit.reporting.config import load_config
+from satprofit.runs import load_run
+
+theme()
+config = load_config(config_path)
+if config.kind != "client":
+    raise ValueError(f"this template renders client reports, not {config.kind!r} reports")
+run = load_run(config.run)
+report = client.build_client_report(
+    run, config.client_id, seed=seed, min_clients=config.min_benchmark_clients
+)
+
+# %%
+show(client.title_blocks(report))
+
+# %% [markdown]
+# ## Executive summary
+
+# %%
+show(client.summary_blocks(report))
+
+# %% [markdown]
+# ## Your metrics over time
+#
+# The article behind this report names six numbers that show whether sales and delivery work
+# together around a client: leads raised by delivery teams and the sales they bring, sales
+# meetings with delivery present, business status reports sent by sales, escalations in which
+# sales took part, and joint engagements. The black line is your account, quarter by quarter.
+# The dashed line and the shaded band are the median and the middle half of our other clients
+# in the same quarter: anonymous aggregates, never of fewer than five clients.
+
+# %%
+show(client.metrics_blocks(report))
+
+# %% [markdown]
+# ## Delivery quality and escalations
+#
+# How your projects were delivered: the share of milestones met on time, cost overrun and
+# schedule slip (known once a project has finished), defects, and the escalations raised,
+# beside the same measures for the typical client.
+
+# %%
+show(client.delivery_blocks(report))
+
+# %% [markdown]
+# ## Satisfaction trend
+#
+# Your survey scores (satisfaction from 1 to 5 and likelihood to recommend from 0 to 10) per
+# quarter, beside the range of our other clients' scores.
+
+# %%
+show(client.satisfaction_blocks(report))
+
+# %% [markdown]
+# ## What drives your satisfaction
+#
+# Our satisfaction model, fitted on every survey response across our clients, tells how much a
+# realistic improvement of each driver raises expected satisfaction for respondents like yours.
+# The chart sets that importance against how your account does today compared with other
+# clients: drivers in the upper left matter most and have the most room to improve.
+
+# %%
+show(client.drivers_blocks(report))
+
+# %% [markdown]
+# ## What-if scenarios
+#
+# What each change would be worth in repeat business (renewals, add-ons and cross-sales) over
+# the next four quarters, and in the margin we would earn delivering it,
+# once the change has been in place for a year. The most likely value comes with 80 % and
+# 95 % intervals: the range the data cannot narrow further.
+
+# %%
+show(client.what_if_blocks(report))
+
+# %% [markdown]
+# ## Methods appendix
+#
+# The data, questions, methods and settings behind this report, so that every figure in it can
+# be traced and reproduced.
+
+# %%
+show(client.methods_blocks(report))

@@ -1,0 +1,93 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (satprofit)
+#     language: python
+#     name: satprofit
+# ---
+
+# %% [markdown]
+# <!-- Portfolio (leadership) report template. Rendered by `satprofit report --portfolio`
+# through papermill and nbconvert (code hidden). Content comes from
+# satprofit.reporting.portfolio; text is escaped by satprofit.reporting.blocks. Nothing is
+# fitted here: the run was fitted once by `satprofit fit`. -->
+
+# %% tags=["parameters"]
+config_path = ""  # path to the JSON report config written by satprofit report
+seed = 20240601  # seed of the what-if draws
+
+# %% tags=["remove-output"]
+import logging
+import warnings
+
+warnings.filterwarnings("ignore")
+for _name in ("pymc", "pytensor", "arviz"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+from satprofit.reporting import portfolio
+from satprofit.reporting.blocks import show, theme
+from satprofit.reporting.config import load_config
+from satprofit.runs import load_run
+
+theme()
+config = load_config(config_path)
+if config.kind != "portfolio":
+    raise ValueError(f"this template renders the portfolio report, not {config.kind!r} reports")
+run = load_run(config.run)
+report = portfolio.build_portfolio_report(run)
+
+# %%
+show(portfolio.title_blocks(report))
+
+# %% [markdown]
+# ## Overview
+
+# %%
+show(portfolio.overview_blocks(report))
+
+# %% [markdown]
+# ## Every question by method
+#
+# Each question of the thesis (delivery quality and sales engagement drive satisfaction,
+# satisfaction drives repeat business) estimated by every method that answers it: the default
+# causal estimator, the alternatives, the naive comparison that ignores confounding, and the
+# Bayesian models behind the client reports' what-ifs. Methods that agree make a finding robust;
+# a naive estimate far from the others shows how much confounding there is.
+
+# %%
+show(portfolio.estimates_blocks(report))
+
+# %% [markdown]
+# ## Dashboard by team and business unit
+#
+# The article's six metrics over the last four full quarters, by business unit and by delivery
+# team, and their trend by business unit.
+
+# %%
+show(portfolio.dashboard_blocks(report))
+
+# %% [markdown]
+# ## Incentive policies
+#
+# Does rewarding delivery for add-on sales bring leads? Business units adopted the delivery lead
+# bonus at different dates, which a staggered difference-in-differences design uses: units that
+# had not yet adopted it serve as the comparison.
+
+# %%
+show(portfolio.policy_blocks(report))
+
+# %% [markdown]
+# ## Diagnostics
+#
+# Whether the Bayesian models converged, which models the data could not support, and how
+# sensitive each causal estimate is to confounding that the data do not measure.
+
+# %%
+show(portfolio.diagnostics_blocks(report))

@@ -1,0 +1,376 @@
+"""Safe display helpers for report notebooks: one figure theme, escaped text, tables and images.
+
+Every helper returns an IPython display object (``HTML`` or ``Image``) rather than displaying it,
+so a notebook cell shows one by leaving it last, several with :func:`show`, and tests can read
+``obj.data``. All text is escaped with :func:`html.escape` before it becomes HTML: client names
+and ids may hold ``<script>``, quotes, ``{}`` or newlines, and the renderer refuses any page
+that would run script. Nothing here writes Markdown, so MathJax-style ``$`` never matters, and
+the number formats avoid currency symbols altogether.
+
+Figures: :func:`theme` sets one seaborn theme for every report figure (white grid, colour-blind
+palette, 150 dpi, readable when printed); :func:`figure` turns a matplotlib figure into a PNG with
+alt text (read by the report template from the output's ``image/png`` metadata) and closes it,
+so the inline backend never shows it a second time without alt text. Text drawn into a figure
+goes through :func:`plot_text`, which keeps matplotlib from reading ``$`` as mathematics.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DPI",
+    "ESTIMAND_TITLES",
+    "METHOD_LABELS",
+    "QUESTION_TITLES",
+    "bullets",
+    "callout",
+    "count",
+    "figure",
+    "heading",
+    "interval",
+    "money",
+    "number",
+    "paragraph",
+    "pct",
+    "plot_text",
+    "plural",
+    "pp",
+    "show",
+    "table",
+    "theme",
+]
+
+#: Resolution of report figures (sharp on paper, small enough for one HTML file).
+DPI = 150
+
+#: Plain-language title of each question of QUESTIONS.md, as reports quote them.
+QUESTION_TITLES: dict[str, str] = {
+    "presales_signoff": "Does involving delivery in pre-sales make delivery better?",
+    "quality_to_csat": "Does delivery quality raise satisfaction?",
+    "status_reports_to_csat": "Do business status reports from sales raise satisfaction?",
+    "sales_in_escalations": "Does sales taking part in escalations protect satisfaction?",
+    "csat_to_repeat": "Does satisfaction bring re-business?",
+    "quality_to_repeat": (
+        "How much of delivery quality's value reaches re-business through satisfaction?"
+    ),
+    "delivery_bonus_to_leads": "Does rewarding delivery for add-on sales bring leads?",
+}
+
+#: Short label of each estimand (``question`` or ``question.part``) for tables and plots.
+ESTIMAND_TITLES: dict[str, str] = {
+    "presales_signoff": "Delivery signs off proposals -> on-time rate",
+    "quality_to_csat": "On-time rate -> satisfaction",
+    "status_reports_to_csat": "Status reports -> satisfaction",
+    "sales_in_escalations": "Sales in escalations -> satisfaction",
+    "csat_to_repeat.value": "Satisfaction -> repeat business value",
+    "csat_to_repeat.margin": "Satisfaction -> repeat business margin",
+    "quality_to_repeat.total": "On-time rate -> repeat business (total)",
+    "quality_to_repeat.direct": "On-time rate -> repeat business (direct)",
+    "quality_to_repeat.indirect": "On-time rate -> repeat business (through satisfaction)",
+    "delivery_bonus_to_leads": "Delivery lead bonus -> delivery leads",
+}
+
+#: Plain name of each estimation method id (causal estimators and Bayesian models).
+METHOD_LABELS: dict[str, str] = {
+    "regression": "regression adjustment (g-computation)",
+    "aipw": "doubly robust weighting (AIPW)",
+    "naive": "naive comparison (no adjustment)",
+    "repeat_dynamics": "quarterly repeat-business model",
+    "mediation": "mediation analysis",
+    "did": "staggered difference-in-differences",
+    "did_cs": "difference-in-differences (Callaway-Sant'Anna)",
+    "bayes_ordinal_satisfaction": "Bayesian hierarchical satisfaction model",
+    "bayes_repeat_hurdle": "Bayesian repeat-business model",
+    "bayes_path": "Bayesian path model (satisfaction and repeat-business models joined)",
+}
+
+_CALLOUT_STYLES = {
+    "warning": ("Warning", "#fff4e5", "#d55e00"),
+    "info": ("Note", "#eef5fb", "#0072b2"),
+}
+
+
+# --------------------------------------------------------------------------- theme, figures
+
+
+def theme() -> None:
+    """Set the one theme every report figure uses.
+
+    seaborn ``whitegrid`` style, ``notebook`` context with slightly larger fonts, the
+    colour-blind palette, and 150 dpi for figures and saved PNGs, so figures read well on screen
+    and on paper (greys and the colour-blind palette also survive black-and-white printing).
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", palette="colorblind", font_scale=0.95)
+    mpl.rcParams.update(
+        {
+            "figure.dpi": DPI,
+            "savefig.dpi": DPI,
+            "figure.autolayout": False,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 11,
+            "legend.frameon": False,
+            "text.usetex": False,
+        }
+    )
+
+
+def plot_text(text: object) -> str:
+    """Text safe to draw in a matplotlib figure: ``$`` is shown as a dollar sign, not maths.
+
+    Parameters
+    ----------
+    text : object
+        Any label (converted with ``str``); newlines become spaces.
+
+    Returns
+    -------
+    str
+    """
+    return " ".join(str(text).split()).replace("$", r"\$")
+
+
+def figure(fig, alt: str):
+    """A matplotlib figure as a PNG image with alt text; the figure is closed.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str
+        What the figure shows, for screen readers and when images are off (the report template
+        writes it, escaped, into the ``<img alt>`` attribute). Must not be empty.
+
+    Returns
+    -------
+    IPython.display.Image
+        PNG bytes at :data:`DPI`, metadata ``{"alt": alt}``.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    alt = " ".join(str(alt).split())
+    if not alt:
+        raise ValueError("every report figure needs alt text")
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+    finally:
+        plt.close(fig)
+    return Image(data=buf.getvalue(), format="png", metadata={"alt": alt})
+
+
+# --------------------------------------------------------------------------- text blocks
+
+
+def _html(markup: str):
+    from IPython.display import HTML
+
+    return HTML(markup)
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _lines(text: object) -> str:
+    """Escaped text whose newlines become line breaks."""
+    return "<br>".join(_esc(line) for line in str(text).split("\n"))
+
+
+def heading(text: object, level: int = 2):
+    """An escaped HTML heading ``<h1>``..``<h4>``."""
+    if level not in (1, 2, 3, 4):
+        raise ValueError("heading level must be 1 to 4")
+    return _html(f"<h{level}>{_esc(' '.join(str(text).split()))}</h{level}>")
+
+
+def paragraph(text: object):
+    """One escaped paragraph (newlines kept as line breaks)."""
+    return _html(f"<p>{_lines(text)}</p>")
+
+
+def bullets(items: Iterable[object]):
+    """An escaped bulleted list; an empty list shows nothing."""
+    lis = "".join(f"<li>{_lines(item)}</li>" for item in items)
+    return _html(f"<ul>{lis}</ul>" if lis else "")
+
+
+def callout(text: object, kind: str = "warning"):
+    """A boxed, escaped message that stands out (``warning``) or informs (``info``)."""
+    if kind not in _CALLOUT_STYLES:
+        raise ValueError(f"callout kind must be one of {sorted(_CALLOUT_STYLES)}")
+    label, background, border = _CALLOUT_STYLES[kind]
+    style = (
+        f"background:{background};border-left:5px solid {border};padding:0.6em 1em;margin:0.8em 0;"
+    )
+    return _html(
+        f'<div class="satprofit-callout satprofit-{kind}" style="{style}">'
+        f"<strong>{label}:</strong> {_lines(text)}</div>"
+    )
+
+
+def table(
+    df: pd.DataFrame,
+    caption: str | None = None,
+    formats: Mapping[str, Callable[[object], str] | str] | None = None,
+    *,
+    index: bool = False,
+):
+    """A DataFrame as an escaped HTML table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Any content; cells, column names and index labels are HTML-escaped.
+    caption : str, optional
+        Shown above the table (escaped).
+    formats : mapping, optional
+        Column -> callable returning text, or a format string such as ``"{:,.0f}"``.
+        Missing values show as an en dash.
+    index : bool
+        Show the index.
+
+    Returns
+    -------
+    IPython.display.HTML
+    """
+    shown = df.copy()
+    for col, fmt in (formats or {}).items():
+        if col not in shown.columns:
+            continue
+        func = fmt.format if isinstance(fmt, str) else fmt
+        shown[col] = [_missing_or(func, v) for v in shown[col]]
+    shown = shown.astype(object).where(shown.notna(), "\u2013")
+    body = shown.to_html(escape=True, index=index, border=0, classes="satprofit-table")
+    cap = f'<p class="satprofit-caption"><strong>{_esc(caption)}</strong></p>' if caption else ""
+    return _html(f"{cap}{body}")
+
+
+def _missing_or(func: Callable[[object], str], value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return func(value)
+
+
+def show(*objects) -> None:
+    """Display each object (lists and tuples are flattened; None is skipped)."""
+    from IPython.display import display
+
+    for obj in objects:
+        if obj is None:
+            continue
+        if isinstance(obj, list | tuple):
+            show(*obj)
+        else:
+            display(obj)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _finite(x: object) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _round_sig(x: float, digits: int) -> float:
+    if x == 0:
+        return 0.0
+    return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
+
+
+def money(x: object, digits: int = 3) -> str:
+    """An amount of currency, rounded to ``digits`` significant figures, no symbol.
+
+    Examples
+    --------
+    >>> money(12345.6)
+    '12,300'
+    >>> money(-987)
+    '-987'
+    """
+    if not _finite(x):
+        return "n/a"
+    value = _round_sig(float(x), digits)
+    return f"{value:,.0f}" if abs(value) >= 1 or value == 0 else f"{value:,.2g}"
+
+
+def number(x: object, decimals: int = 2) -> str:
+    """A plain number with ``decimals`` decimals (``n/a`` when missing)."""
+    return f"{float(x):,.{decimals}f}" if _finite(x) else "n/a"
+
+
+def count(x: object) -> str:
+    """A whole number with thousands separators."""
+    return f"{int(round(float(x))):,}" if _finite(x) else "n/a"
+
+
+def pct(share: object, decimals: int = 0) -> str:
+    """A share (0..1) as a percentage: ``0.834`` -> ``"83%"``."""
+    return f"{100 * float(share):.{decimals}f}%" if _finite(share) else "n/a"
+
+
+def pp(points: object, decimals: int = 1, *, sign: bool = False) -> str:
+    """Percentage points: ``4.25`` -> ``"4.2 pp"`` (``"+4.2 pp"`` with ``sign``)."""
+    if not _finite(points):
+        return "n/a"
+    return f"{float(points):{'+' if sign else ''}.{decimals}f} pp"
+
+
+def plural(n: object, word: str, words: str | None = None) -> str:
+    """``"1 project"``, ``"3 projects"`` (``words`` for an irregular plural)."""
+    k = int(n) if _finite(n) else 0
+    return f"{k:,} {word if k == 1 else (words or word + 's')}"
+
+
+def interval(
+    estimate: object,
+    low: object,
+    high: object,
+    fmt: Callable[[object], str] = money,
+    *,
+    level: int = 80,
+    about: bool = True,
+    unit: str = "",
+) -> str:
+    """An estimate with its interval in words.
+
+    Examples
+    --------
+    >>> interval(12345, 4100, 20800)
+    'about 12,300 (80% interval 4,100 to 20,800)'
+    >>> interval(0.321, 0.11, 0.56, number, unit="points")
+    'about 0.32 points (80% interval 0.11 to 0.56)'
+    """
+    if not _finite(estimate):
+        return "not estimable"
+    head = f"about {fmt(estimate)}" if about else fmt(estimate)
+    head = f"{head} {unit}" if unit else head
+    if not (_finite(low) and _finite(high)):
+        return head
+    return f"{head} ({level}% interval {fmt(low)} to {fmt(high)})"
+
+
+def spans_zero(low: object, high: object) -> bool:
+    """Whether an interval contains 0 (missing bounds count as containing it)."""
+    if not (_finite(low) and _finite(high)):
+        return True
+    return bool(float(low) <= 0 <= float(high))
+
+
+def quantiles(draws: np.ndarray, level: float = 0.80) -> tuple[float, float, float]:
+    """Median and central ``level`` interval of posterior draws."""
+    tail = (1 - level) / 2
+    lo, med, hi = np.quantile(np.asarray(draws, float), [tail, 0.5, 1 - tail])
+    return float(med), float(lo), float(hi)
