@@ -13,6 +13,9 @@ export PYTENSOR_FLAGS := base_compiledir=$(CURDIR)/$(VENV)/pytensor-cache
 
 SAMPLE := data/sample
 SAMPLE_ARGS := --clients 80 --quarters 12 --seed 20240601
+DEMO_RUN := runs/demo
+# the models' default sampler settings (4 chains of 1000 draws after 1000 tuning steps)
+DEMO_FIT := --chains 4 --draws 1000 --tune 1000
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,12 +30,14 @@ help: ## show this help
 
 venv: $(STAMP) ## create .venv and install satprofit with its dev extras (automatic)
 
-demo: $(STAMP) ## the main job on the embedded default: simulate, validate, estimate every question
+demo: $(STAMP) ## the main job on the embedded default: simulate, fit, render reports into reports/demo
 	$(VENV)/bin/satprofit simulate $(SAMPLE) $(SAMPLE_ARGS)
 	@echo
 	$(VENV)/bin/satprofit validate $(SAMPLE)
 	@echo
-	$(VENV)/bin/satprofit estimate $(SAMPLE)
+	$(VENV)/bin/satprofit fit $(SAMPLE) --out $(DEMO_RUN) --reuse $(DEMO_FIT)
+	@echo
+	$(VENV)/bin/satprofit report $(SAMPLE) --run $(DEMO_RUN) --portfolio --top 3 --out reports/demo --quiet
 
 sample: demo ## regenerate data/sample (same as demo)
 
@@ -42,10 +47,24 @@ test: $(STAMP) ## fast test suite (what CI runs)
 test-all: $(STAMP) ## every test, slow ones included
 	$(PY) -m pytest -q -m "slow or not slow"
 
-bench: $(STAMP) ## benchmarks against named baselines (installs the bench extra)
-	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) benchmarks/bench_features.py
-	$(PY) benchmarks/bench_causal.py
+# Benchmarks run in their own venv: the bench extra pins packages (matplotlib<3.11 for Bambi)
+# that must not change the .venv the tests use.
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+BENCH_PYTHON ?= $(shell command -v python3.11 || echo $(PYTHON))
+
+$(BENCH_STAMP): pyproject.toml
+	@test -x $(BENCH_PY) || $(BENCH_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+	$(BENCH_PY) -m pip install --quiet -e '.[bench,dev]'
+	@touch $(BENCH_STAMP)
+
+bench: export PYTENSOR_FLAGS := base_compiledir=$(CURDIR)/$(BENCH_VENV)/pytensor-cache
+bench: $(BENCH_STAMP) ## benchmarks against named baselines, in .venv-bench (bench extra)
+	$(BENCH_PY) benchmarks/bench_features.py
+	$(BENCH_PY) benchmarks/bench_causal.py
+	$(BENCH_PY) benchmarks/bench_bayes.py
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -55,5 +74,5 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(VENV)/bin/ruff format src tests benchmarks
 
-clean: ## remove caches (keeps .venv)
-	rm -rf .pytest_cache .ruff_cache build dist src/*.egg-info
+clean: ## remove caches and .venv-bench (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache build dist src/*.egg-info $(BENCH_VENV)

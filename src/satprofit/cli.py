@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -175,9 +176,19 @@ def _cmd_bayes(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from satprofit.runs import save_run
+    from satprofit.runs import reusable_run, save_run
 
     portfolio = load_portfolio(args.folder)
+    settings = {
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "random_seed": args.seed,
+        "sampler": args.sampler,
+    }
+    if args.reuse and reusable_run(args.out, portfolio, settings):
+        print(f"{args.out}: a finished run of these data and settings exists; reused")
+        return 0
     t0 = time.perf_counter()
     fit = _fit(args, portfolio)
     out = save_run(args.out, args.folder, fit)
@@ -227,6 +238,53 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     if not fit.converged:
         print("\nNOT CONVERGED: a model failed the convergence gate; do not report these figures")
     return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from satprofit.reporting.batch import render_reports
+    from satprofit.reporting.render import safe_filename
+    from satprofit.runs import load_run, save_run
+
+    if not (args.client or args.all or args.top or args.portfolio):
+        raise _UsageError("say which reports: --client ID, --all, --top N and/or --portfolio")
+    portfolio = load_portfolio(args.folder)
+    run_dir = Path(args.run) if args.run else None
+    if run_dir is None or not (run_dir / "run.json").exists():
+        run_dir = run_dir or Path("runs") / safe_filename(Path(args.folder).resolve().name, "run")
+        print(f"no finished run given: fitting into {run_dir}", file=sys.stderr)
+        save_run(run_dir, args.folder, _fit(args, portfolio))
+    run = load_run(run_dir, portfolio)  # refuses a run fitted on other data
+    clients = _report_clients(args, run)
+    manifest = render_reports(
+        run_dir,
+        args.out,
+        clients,
+        portfolio=args.portfolio,
+        jobs=args.jobs,
+        seed=args.seed,
+        pdf=args.pdf,
+        progress=not args.quiet,
+    )
+    for job in manifest.reports:
+        if job.status == "ok":
+            print(job.html)
+        else:
+            print(f"FAILED {job.kind} {job.client_id or ''}: {job.error}", file=sys.stderr)
+    print(f"manifest: {Path(args.out) / 'manifest.json'}", file=sys.stderr)
+    return 0 if not manifest.failed else 1
+
+
+def _report_clients(args: argparse.Namespace, run) -> list[str]:
+    """The client ids asked for: explicit ids, every client, or the N with most responses."""
+    ids = list(run.portfolio.clients["client_id"])
+    if args.all:
+        return ids
+    chosen = list(args.client or [])
+    if args.top:
+        counts = run.portfolio.surveys["client_id"].value_counts()
+        ranked = sorted(ids, key=lambda c: (-int(counts.get(c, 0)), c))
+        chosen += [c for c in ranked[: args.top] if c not in chosen]
+    return chosen
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit the Bayesian models once and save the run for reports")
     p.add_argument("folder", help="portfolio folder")
     p.add_argument("--out", required=True, help="run folder to write, e.g. runs/2026-q4")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a finished run of the same data, settings and satprofit version",
+    )
     _sampler_options(p)
     p.set_defaults(func=_cmd_fit)
 
@@ -301,6 +364,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_scenario)
+
+    p = sub.add_parser("report", help="render client reports (and the portfolio report)")
+    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("--run", help="run folder of 'satprofit fit' (fitted first when missing)")
+    p.add_argument("--out", default="reports", help="report folder (default reports/)")
+    p.add_argument("--client", action="append", help="client id (repeatable)")
+    p.add_argument("--all", action="store_true", help="every client")
+    p.add_argument("--top", type=int, default=0, help="the N clients with most responses")
+    p.add_argument("--portfolio", action="store_true", help="also the internal portfolio report")
+    p.add_argument("--jobs", type=int, default=1, help="reports rendered in parallel")
+    p.add_argument("--pdf", action="store_true", help="also print PDFs (Debian chromium)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _sampler_options(p)
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

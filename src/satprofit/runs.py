@@ -89,6 +89,25 @@ def _clean(obj):
     return obj
 
 
+def reusable_run(folder: str | os.PathLike, portfolio: Portfolio, settings: dict) -> bool:
+    """Whether ``folder`` holds a finished run of these data, sampler settings and satprofit
+    version (so ``satprofit fit --reuse`` can skip fitting)."""
+    from satprofit import __version__
+
+    path = Path(folder) / "run.json"
+    if not path.exists():
+        return False
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return False
+    return (
+        meta.get("portfolio") == portfolio_fingerprint(portfolio)
+        and meta.get("satprofit_version") == __version__
+        and meta.get("settings") == settings
+    )
+
+
 @dataclass
 class Run:
     """A loaded run: the portfolio, its fit and its causal estimates."""

@@ -62,11 +62,15 @@ def test_path_parts_add_up(pfit):
     s = pfit.summary()
     # per draw total = direct + indirect; medians need not add, intervals must be ordered
     assert s.loc["quality_to_repeat.total", "ci_low"] < s.loc["quality_to_repeat.total", "ci_high"]
-    fit = pfit.results["path"]
-    from satprofit.bayes import PathModel
+    from satprofit.bayes import path_draws
 
-    parts = PathModel().part_draws(fit.idata, pfit.data["path"])
+    r, d = pfit.results, pfit.data
+    parts, n = path_draws(
+        pfit.portfolio, r["satisfaction"], d["satisfaction"], r["repeat"], d["repeat"]
+    )
     np.testing.assert_allclose(parts["total"], parts["direct"] + parts["indirect"])
+    assert n == s.loc["quality_to_repeat.total", "n"]
+    assert r["path"].converged == (r["satisfaction"].converged and r["repeat"].converged)
 
 
 def test_no_change_means_no_difference(pfit):
@@ -117,6 +121,8 @@ def test_save_and_load_a_run(sim, pfit, tmp_path):
     out = save_run(tmp_path / "run", tmp_path / "data", pfit, causal=[])
     meta = json.loads((out / "run.json").read_text())
     assert meta["models"] == ["path", "repeat", "satisfaction"]
+    saved = json.loads((out / "fit" / "fit.json").read_text())
+    assert saved["models"] == ["repeat", "satisfaction"]  # the path is derived on load
     run = load_run(out, sim.portfolio)
     assert run.fit.summary()["estimate"].equals(pfit.summary()["estimate"])
     a = scenario(pfit, changes={"ontime_pp": 10}, seed=2).table

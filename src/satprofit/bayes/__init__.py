@@ -3,7 +3,7 @@ what-if engine."""
 
 from satprofit.bayes.base import BayesModel, BayesResult, ConvergenceWarning, convergence
 from satprofit.bayes.fits import MODELS, PortfolioFit, fit_models
-from satprofit.bayes.path import PathModel, path_data
+from satprofit.bayes.path import path_draws, path_effects
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
 from satprofit.bayes.scenario import LEVERS, ScenarioResult, scenario
@@ -14,14 +14,14 @@ __all__ = [
     "BayesModel",
     "BayesResult",
     "ConvergenceWarning",
-    "PathModel",
     "PortfolioFit",
     "RepeatBusinessModel",
     "SatisfactionModel",
     "ScenarioResult",
     "convergence",
     "fit_models",
-    "path_data",
+    "path_draws",
+    "path_effects",
     "repeat_data",
     "satisfaction_data",
     "scenario",

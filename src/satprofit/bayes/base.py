@@ -101,7 +101,10 @@ class BayesResult:
         return bool(self.diagnostics.get("converged", False))
 
     def summary(self) -> pd.DataFrame:
-        """ArviZ summary of the model's main parameters."""
+        """ArviZ summary of the model's main parameters (the effects table for a result
+        derived from other models' posteriors)."""
+        if self.idata is None:
+            return self.effects
         az = _quiet_arviz()
         names = self.config.get("summary_vars") or list(self.idata.posterior.data_vars)
         return az.summary(self.idata, var_names=names, round_to=None)

@@ -18,18 +18,35 @@ import numpy as np
 import pandas as pd
 
 from satprofit.bayes.base import BayesModel, BayesResult
-from satprofit.bayes.path import PathModel, path_data
+from satprofit.bayes.path import path_effects
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS
 from satprofit.io import Portfolio
 
-#: model key -> (model class, data builder); the order is the fitting order
+#: model key -> (model class, data builder); the order is the fitting order. The path model
+#: (``results["path"]``) is derived from the two: see :mod:`satprofit.bayes.path`.
 MODELS: dict[str, tuple[type[BayesModel], Any]] = {
     "satisfaction": (SatisfactionModel, satisfaction_data),
     "repeat": (RepeatBusinessModel, repeat_data),
-    "path": (PathModel, path_data),
 }
+
+
+def _with_path(portfolio: Portfolio, results: dict, data: dict, skipped: dict) -> None:
+    """Add the derived path result when both of its links were fitted."""
+    if "satisfaction" in results and "repeat" in results:
+        try:
+            results["path"] = path_effects(
+                portfolio,
+                results["satisfaction"],
+                data["satisfaction"],
+                results["repeat"],
+                data["repeat"],
+            )
+        except ValueError as err:
+            skipped["path"] = str(err)
+    else:
+        skipped["path"] = "needs both the satisfaction and the repeat-business model"
 
 
 def portfolio_fingerprint(portfolio: Portfolio) -> str:
@@ -37,7 +54,7 @@ def portfolio_fingerprint(portfolio: Portfolio) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for name, frame in sorted(portfolio.tables().items()):
+    for name, frame in sorted(portfolio.tables.items()):
         h.update(name.encode())
         h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return h.hexdigest()[:16]
@@ -113,9 +130,10 @@ class PortfolioFit:
         folder = Path(folder)
         (folder / "models").mkdir(parents=True, exist_ok=True)
         for key, result in self.results.items():
-            result.save(folder / "models" / key)
+            if key in MODELS:
+                result.save(folder / "models" / key)
         meta = {
-            "models": sorted(self.results),
+            "models": sorted(k for k in self.results if k in MODELS),
             "skipped": self.skipped,
             "settings": self.settings,
             "signoff": self.signoff,
@@ -138,13 +156,15 @@ class PortfolioFit:
         for key in meta["models"]:
             results[key] = BayesResult.load(folder / "models" / key)
             data[key] = MODELS[key][1](portfolio)
-        return cls(portfolio, results, data, meta["skipped"], meta["settings"], meta["signoff"])
+        skipped = {k: v for k, v in meta["skipped"].items() if k != "path"}
+        _with_path(portfolio, results, data, skipped)
+        return cls(portfolio, results, data, skipped, meta["settings"], meta["signoff"])
 
 
 def fit_models(
     portfolio: Portfolio,
     *,
-    models: tuple[str, ...] = tuple(MODELS),
+    models: tuple[str, ...] = (*MODELS, "path"),
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -160,7 +180,7 @@ def fit_models(
     ----------
     portfolio : Portfolio
     models : tuple of str
-        Keys of :data:`MODELS` to fit.
+        Keys of :data:`MODELS` to fit, and ``path`` for the derived path estimands.
     draws, tune, chains, cores, random_seed, sampler
         Passed to :meth:`BayesModel.fit`; each model gets its own seed derived from
         ``random_seed``, so the run is reproducible.
@@ -189,6 +209,8 @@ def fit_models(
             sampler=sampler,
         )
         data[key] = d
+    if "path" in models:
+        _with_path(portfolio, results, data, skipped)
     settings = {
         "draws": draws,
         "tune": tune,

@@ -1,218 +1,183 @@
-r"""Joint path model: delivery quality -> satisfaction -> repeat business, in one PyMC model.
+r"""The path from delivery quality to repeat business through satisfaction, with a posterior.
 
-Units are those of ``quality_to_repeat`` (client and quarter end ``q``): treatment :math:`T` the
-mean on-time rate of the projects finished in ``q-3..q``, mediator :math:`M` the client's csat
-in the windows that follow (``csat_next``), outcome :math:`Y` the won repeat value of the next
-4 quarters. Both equations are estimated together, so every posterior draw carries a coherent
-pair (mediator path, outcome path) and the indirect effect has a posterior:
+``quality_to_repeat`` asks how much of the value of on-time delivery reaches repeat business
+through satisfaction. The two fitted models are its two links, at the level where each process
+happens:
 
-.. math::
+* the satisfaction model (:mod:`satprofit.bayes.satisfaction`) links a project's on-time rate to
+  the csat of each response about it (ordinal, with partial pooling);
+* the repeat-business model (:mod:`satprofit.bayes.repeat`) links each quarter's repeat
+  business to the trailing csat and the trailing on-time rate at the end of the quarter before.
 
-    M_i &= \alpha_{c(i)} + a\,T_i + x_i^\top\gamma_M + \varepsilon_i,\quad
-           \varepsilon_i \sim N(0, \sigma_M^2), \\
-    Y_i &= \alpha'_{c(i)} + c(s_i)\,T_i + b(s_i)\,M_i + x_i^\top\gamma_Y + \epsilon_i,\quad
-           \epsilon_i \sim N(0, \sigma_{Y,s_i}^2)
+Together they are one path model: the two likelihoods share no parameter, so the joint
+posterior is the product of the two posteriors and pairing their draws one to one is an exact
+sample of it (what a single ``pm.Model`` holding both would sample, only slower). Per draw, for
+each unit (client ``c``, quarter ``q``) of the question, with ``d`` = +10 pp on the on-time rate
+of the projects (with milestones) finished in ``q-3..q``:
 
-with client intercepts :math:`\alpha_c, \alpha'_c` (fixed effects: they absorb stable client
-traits such as relationship health, which drive quality, satisfaction and repeat business
-alike and are not observed), effects of the treatment and the mediator varying with the client's
-size band :math:`s` (repeat value scales with size), and a residual scale per size band. The
-client intercepts are integrated out under flat priors, which leaves the *within-client*
-likelihood
+1. each response tied to those projects moves its expected csat by
+   :math:`\Delta_r = E[\text{csat} \mid \eta_r + \beta d/2] - E[\text{csat} \mid \eta_r - \beta d/2]`;
+2. the trailing csat of window ``s = q..q+3`` moves by the sum of the :math:`\Delta_r` dated in
+   it divided by the window's responses, and its trailing on-time rate by ``d`` times the share of
+   the window's projects that are the unit's;
+3. repeat business :math:`E[D] = p\,e^{m + \sigma^2/2}` of quarter ``s+1`` is re-evaluated at
+   +- half those changes.
 
-.. math::
+The **total** effect moves both drivers, the **direct** effect only the on-time rate (the
+mediator held at its natural value), and the **indirect** effect is total minus direct (the
+natural indirect effect). Each is the plain mean over the question's units. A unit whose
+quarters fall outside the repeat model's rows (no trailing csat) contributes 0, as in
+:meth:`satprofit.bayes.repeat.RepeatBusinessModel.effects`.
 
-    p(\tilde y \mid \beta, \sigma) \propto \sigma^{-(n - G)}
-        \exp\!\big(-\lVert \tilde y - \tilde X\beta \rVert^2 / 2\sigma^2\big)
-
-of the client-demeaned data (:math:`G` clients; per size band for the outcome), entered with
-``pm.Potential``. This is exact for the fixed-effects model (no incidental-parameter bias, no
-under-stated residual scale) and samples far better than thousands of client intercepts whose
-data are nearly as informative as their prior is weak.
-
-For a change of ``d`` (+10 pp) the natural direct effect of unit ``i`` is :math:`c(s_i)d` and
-the natural indirect effect :math:`b(s_i)\,a\,d` (linear equations without a treatment-mediator
-interaction; VanderWeele 2015, ch. 2); each estimand is their unweighted mean over units,
-computed per draw. Covariates ``x``: the adjustment set that :func:`satprofit.causal.identify`
-gives for the question, as in :func:`satprofit.causal.mediation.mediation` (the frequentist
-counterpart this model is checked against).
-
-Priors, on standardized within-client variables (outcome and mediator divided by their sd,
-every regressor by its sd): coefficients Normal(0, 1) (one sd of a regressor moving the outcome
-by more than 2 sd is implausible); residual scales HalfNormal(1).
+Assumption, stated in reports: the direct path runs through the trailing on-time rate, the
+only quality measure the repeat model sees.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
-from satprofit.bayes.base import BayesModel
-from satprofit.causal.dag import identify
-from satprofit.causal.design import covariates, demean
-from satprofit.causal.regression import full_rank
-from satprofit.constants import ESTIMAND_UNITS, SIZE_BANDS
-from satprofit.features.questions import QuestionTable, question_table
+from satprofit.bayes.base import BayesResult
+from satprofit.bayes.repeat import RepeatBusinessModel, RepeatData
+from satprofit.bayes.satisfaction import PREDICTORS as SAT_PREDICTORS
+from satprofit.bayes.satisfaction import SatisfactionData, SatisfactionModel, expected_csat
+from satprofit.constants import ESTIMAND_UNITS
+from satprofit.features.projects import project_table
+from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
 
 PARTS = ("total", "direct", "indirect")
+METHOD = "bayes_path"
 
 
-@dataclass
-class PathData:
-    """Standardized design of the two equations and what is needed to read effects back."""
-
-    qt: QuestionTable
-    xm: np.ndarray  # mediator equation, within clients: [T, covariates]
-    xy: np.ndarray  # outcome equation, within clients: [T*band_k..., M*band_k..., covariates]
-    m: np.ndarray  # standardized mediator
-    y: np.ndarray  # standardized outcome
-    client: np.ndarray
-    size: np.ndarray
-    sizes: list[str]
-    bands: np.ndarray  # size-band indicators (unit x band)
-    sd_xm: np.ndarray
-    sd_xy: np.ndarray
-    sd_m: float
-    sd_y: float
-    names_m: list[str]
-    names_y: list[str]
-
-    @property
-    def n(self) -> int:
-        return len(self.y)
+def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
+    per = pd.PeriodIndex(pd.to_datetime(dates), freq="Q")
+    return np.asarray([(p - t0).n for p in per], dtype=int)
 
 
-def _within(x: np.ndarray, client: np.ndarray, lead: int) -> np.ndarray:
-    """Client-demeaned columns, without those the client intercepts absorb or that are
-    collinear with earlier ones."""
-    w = demean(x, client)
-    keep = np.r_[np.ones(lead, bool), w[:, lead:].std(axis=0) > 1e-9]
-    return full_rank(w[:, keep], lead)
-
-
-def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    sd = x.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    return x / sd, sd
-
-
-def path_data(portfolio: Portfolio) -> PathData:
-    """The ``quality_to_repeat`` units with both equations' designs."""
+def path_draws(
+    portfolio: Portfolio,
+    sat: BayesResult,
+    sat_data: SatisfactionData,
+    rep: BayesResult,
+    rep_data: RepeatData,
+    *,
+    max_draws: int = 1000,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Per-draw total, direct and indirect effects (currency per +10 pp) and the unit count."""
     qt = question_table(portfolio, "quality_to_repeat.total")
-    if qt.n < 30:
-        raise ValueError(f"only {qt.n} units of quality_to_repeat (need 30)")
-    d = qt.data
-    ident = identify("quality_to_repeat", client_fe=True)
-    adjustment = tuple(c for c in ident.columns if c in d.columns)
-    cov = covariates(qt, adjustment, client_fe=True)
-    y = d[qt.outcome].to_numpy(float)
-    t = d[qt.treatment].to_numpy(float)
-    m_raw = d[qt.mediator].to_numpy(float)
-    miss = np.isnan(m_raw)
-    m = np.where(miss, np.nanmean(m_raw) if (~miss).any() else 0.0, m_raw)
-    x = np.hstack([cov.matrix, miss[:, None].astype(float)]) if miss.any() else cov.matrix
-    client = cov.clusters
-    xm, sd_xm = _standardize(_within(np.hstack([t[:, None], x]), client, 1))
-    bands_ = d["size_band"].astype(str)
-    order = [b for b in SIZE_BANDS if b in set(bands_)]
-    size = pd.Index(order).get_indexer(bands_)
-    onehot = np.eye(len(order))[size]
-    # one slope per size band (rather than a main effect plus contrasts): the same model, but
-    # the slopes are nearly uncorrelated a posteriori, which NUTS needs with band-wise scales
-    lead = np.hstack([t[:, None] * onehot, m[:, None] * onehot])
-    xy, sd_xy = _standardize(_within(np.hstack([lead, x]), client, lead.shape[1]))
-    m_w, y_w = demean(m, client), demean(y, client)
-    sd_m = float(m_w.std()) or 1.0
-    sd_y = float(y_w.std()) or 1.0
-    names_m = ["treatment", *[f"x{j}" for j in range(xm.shape[1] - 1)]]
-    names_y = [f"treatment:{b}" for b in order] + [f"mediator:{b}" for b in order]
-    names_y += [f"x{j}" for j in range(xy.shape[1] - len(names_y))]
-    return PathData(
-        qt,
-        xm,
-        xy,
-        m_w / sd_m,
-        y_w / sd_y,
-        client,
-        size,
-        order,
-        onehot,
-        sd_xm,
-        sd_xy,
-        sd_m,
-        sd_y,
-        names_m,
-        names_y,
+    d = qt.delta * 10.0  # +10 pp in the models' "per 10 pp" units (= 1)
+    model = RepeatBusinessModel()
+    post = model.draws(rep.idata, max_draws)
+    n_draws = len(post["sigma"])
+    lin_any, lin_val = model.linear_predictors(
+        post, rep_data.x, rep_data.client, rep_data.size, rep_data.industry
     )
+    eta, cut, beta = SatisfactionModel().latent(sat.idata, sat_data, max_draws)
+    idx = np.arange(n_draws) % len(beta)  # pair draws one to one (recycled if fewer)
+    eta, cut, beta = eta[idx], cut[idx], beta[idx]
 
-
-class PathModel(BayesModel):
-    """Joint mediator and outcome equations (see module docstring)."""
-
-    name = "bayes_path"
-    default_model_config = {"beta_sd": 1.0, "sigma_sd": 1.0}
-    summary_vars = ["a_med", "beta_out", "sigma_med", "sigma_out"]
-
-    def build_model(self, data: PathData):
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        cfg = self.model_config
-        coords = {"size": data.sizes, "med_term": data.names_m, "out_term": data.names_y}
-        n_clients = data.client.max() + 1
-        # residual degrees of freedom: observations minus clients, overall and per size band
-        df_m = data.n - n_clients
-        df_y = np.array(
-            [
-                (data.size == k).sum() - len(np.unique(data.client[data.size == k]))
-                for k in range(len(data.sizes))
-            ],
-            dtype=float,
+    rows = rep_data.rows
+    t0 = pd.Period(rows["period"].min(), freq="Q") - int(rows["t"].min())
+    key = pd.Series(
+        np.arange(len(rows)), index=pd.MultiIndex.from_arrays([rows["client_id"], rows["t"]])
+    )
+    # responses per client and quarter (all of them: the trailing csat averages all)
+    sv = portfolio.surveys
+    resp_n = (
+        pd.Series(
+            1.0, index=pd.MultiIndex.from_arrays([sv["client_id"], _quarter_index(sv["date"], t0)])
         )
-        with pm.Model(coords=coords) as model:
-            xm = pm.Data("xm", data.xm)
-            xy = pm.Data("xy", data.xy)
-            a = pm.Normal("a_med", 0.0, cfg["beta_sd"], dims="med_term")
-            b = pm.Normal("beta_out", 0.0, cfg["beta_sd"], dims="out_term")
-            sigma_m = pm.HalfNormal("sigma_med", cfg["sigma_sd"])
-            sigma_y = pm.HalfNormal("sigma_out", cfg["sigma_sd"], dims="size")
-            rss_m = pt.sum((data.m - pm.math.dot(xm, a)) ** 2)
-            pm.Potential("mediator", -df_m * pt.log(sigma_m) - rss_m / (2 * sigma_m**2))
-            resid2 = (data.y - pm.math.dot(xy, b)) ** 2
-            onehot = np.eye(len(data.sizes))[data.size]
-            rss_y = pm.math.dot(resid2, onehot)
-            pm.Potential("outcome", pt.sum(-df_y * pt.log(sigma_y) - rss_y / (2 * sigma_y**2)))
-        return model
+        .groupby(level=[0, 1])
+        .sum()
+    )
+    # projects with milestones finished, per client and quarter
+    pt = project_table(portfolio)
+    pt = pt[pt["finished"] & pt["ontime_rate"].notna()]
+    p_t = _quarter_index(pt["actual_end_date"], t0)
+    proj_n = (
+        pd.Series(1.0, index=pd.MultiIndex.from_arrays([pt["client_id"], p_t]))
+        .groupby(level=[0, 1])
+        .sum()
+    )
+    proj_quarter = pd.Series(p_t, index=pt["project_id"].to_numpy())
 
-    def part_draws(self, idata, data: PathData) -> dict[str, np.ndarray]:
-        """Per-draw total, direct and indirect effects per +10 pp, in currency."""
-        post = idata.posterior
-        a = post["a_med"].values.reshape(-1, data.xm.shape[1])
-        b = post["beta_out"].values.reshape(-1, data.xy.shape[1])
-        k = data.bands.shape[1]
-        d = data.qt.delta
-        # d(standardized outcome)/d(raw column) = coefficient / column sd
-        a_t = a[:, 0] / data.sd_xm[0] * data.sd_m  # raw mediator per raw treatment unit
-        c_raw = b[:, :k] / data.sd_xy[:k] * data.sd_y  # per band
-        b_raw = b[:, k : 2 * k] / data.sd_xy[k : 2 * k] * data.sd_y
-        share = data.bands.mean(axis=0)  # units per band: the plain mean over units
-        direct = c_raw @ share * d
-        indirect = (b_raw @ share) * a_t * d
-        return {"total": direct + indirect, "direct": direct, "indirect": indirect}
+    # each modelled response: its quarter, its project's finish quarter, its csat shift per draw
+    frame = sat_data.frame
+    has_ms = frame["no_milestones"].to_numpy() == 0
+    r_date = frame["response_id"].map(sv.set_index("response_id")["date"])
+    r_t = _quarter_index(r_date, t0)
+    r_fin = frame["project_id"].map(proj_quarter).to_numpy(float)
+    shift = beta[:, SAT_PREDICTORS.index("ontime_10pp")][:, None] * d / 2
+    delta_r = np.where(
+        has_ms[None, :], expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut), 0.0
+    )  # [draw, response]
+    by_client = pd.Series(np.arange(len(frame))).groupby(frame["client_id"].to_numpy()).indices
 
-    def effects(self, idata, data: PathData) -> pd.DataFrame:
-        rows = {}
-        for part, draws in self.part_draws(idata, data).items():
-            estimand = f"quality_to_repeat.{part}"
-            lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
-            rows[estimand] = {
-                "median": med,
-                "ci_low": lo,
-                "ci_high": hi,
-                "unit": ESTIMAND_UNITS[estimand],
-                "n": data.n,
-            }
-        return pd.DataFrame.from_dict(rows, orient="index")
+    units = qt.data[["client_id", "period"]].copy()
+    units["t"] = _quarter_index(pd.PeriodIndex(units["period"], freq="Q").start_time, t0)
+    b_any, b_val, sigma = post["beta_any"], post["beta_value"], post["sigma"]
+    i_on = 2  # the repeat model's "ontime" column (per 10 pp)
+    total = np.zeros((len(units), n_draws))
+    direct = np.zeros((len(units), n_draws))
+    for u, (c, q) in enumerate(zip(units["client_id"], units["t"], strict=True)):
+        mine = by_client.get(c, np.zeros(0, int))
+        hit = mine[(r_fin[mine] >= q - 3) & (r_fin[mine] <= q)]
+        for s in range(q, q + 4):
+            row = key.get((c, s + 1))
+            if row is None:
+                continue
+            n_resp = sum(resp_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
+            in_win = hit[(r_t[hit] >= s - 3) & (r_t[hit] <= s)]
+            d_csat = delta_r[:, in_win].sum(axis=1) / n_resp if n_resp and len(in_win) else 0.0
+            n_proj = sum(proj_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
+            n_mine = sum(proj_n.get((c, k), 0.0) for k in range(max(s - 3, q - 3), q + 1))
+            d_on = d * n_mine / n_proj if n_proj else 0.0
+            la, lv = lin_any[row], lin_val[row]
+
+            def ev(sign, with_csat, la=la, lv=lv, d_csat=d_csat, d_on=d_on):
+                # +- half of each driver's change; the csat column is the within-client one
+                ca = d_on * b_any[:, i_on] + with_csat * d_csat * b_any[:, 0]
+                cv = d_on * b_val[:, i_on] + with_csat * d_csat * b_val[:, 0]
+                return expit(la + sign * ca / 2) * np.exp(lv + sign * cv / 2 + sigma**2 / 2)
+
+            total[u] += ev(1, 1) - ev(-1, 1)
+            direct[u] += ev(1, 0) - ev(-1, 0)
+    tot, dire = total.mean(axis=0), direct.mean(axis=0)
+    return {"total": tot, "direct": dire, "indirect": tot - dire}, len(units)
+
+
+def path_effects(
+    portfolio: Portfolio,
+    sat: BayesResult,
+    sat_data: SatisfactionData,
+    rep: BayesResult,
+    rep_data: RepeatData,
+) -> BayesResult:
+    """The three ``quality_to_repeat`` estimands as a result whose diagnostics combine both
+    models' (converged only when both are)."""
+    draws, n = path_draws(portfolio, sat, sat_data, rep, rep_data)
+    rows = {}
+    for part in PARTS:
+        estimand = f"quality_to_repeat.{part}"
+        lo, med, hi = np.quantile(draws[part], [0.025, 0.5, 0.975])
+        rows[estimand] = {
+            "median": med,
+            "ci_low": lo,
+            "ci_high": hi,
+            "unit": ESTIMAND_UNITS[estimand],
+            "n": n,
+        }
+    a, b = sat.diagnostics, rep.diagnostics
+    diag = {
+        "table": pd.concat([a["table"], b["table"]]),
+        "divergences": a["divergences"] + b["divergences"],
+        "failing": a["failing"] + b["failing"],
+        "rhat_max": max(a["rhat_max"], b["rhat_max"]),
+        "ess_min": min(a["ess_min"], b["ess_min"]),
+        "converged": a["converged"] and b["converged"],
+    }
+    config = {"models": [sat.model_name, rep.model_name], "summary_vars": []}
+    return BayesResult(None, METHOD, config, diag, pd.DataFrame.from_dict(rows, orient="index"))

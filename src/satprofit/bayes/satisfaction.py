@@ -84,9 +84,8 @@ def satisfaction_data(portfolio: Portfolio) -> SatisfactionData:
     pt = project_table(portfolio)
     pt = pt[pt["finished"]]
     sv = portfolio.surveys.dropna(subset=["project_id"])
-    d = sv[["response_id", "project_id", "csat"]].merge(
-        pt, on="project_id", how="inner", suffixes=("", "_p")
-    )
+    cols = ["response_id", "project_id", "csat", *(["nps"] if "nps" in sv.columns else [])]
+    d = sv[cols].merge(pt, on="project_id", how="inner", suffixes=("", "_p"))
     if len(d) < 20:
         raise ValueError(f"only {len(d)} responses tied to finished projects (need 20)")
     cl = portfolio.clients.set_index("client_id")

@@ -1,0 +1,108 @@
+"""Batch rendering: the manifest, one failure not stopping the others, nothing half-written.
+
+Uses tiny stand-in templates (``SATPROFIT_NOTEBOOKS``) so the batch machinery is tested apart
+from the real report content; the real templates are rendered in test_client_report.py.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from satprofit.reporting.batch import render_reports
+
+TEMPLATE = """# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python (satprofit)
+#     language: python
+#     name: satprofit
+# ---
+
+# %% tags=["parameters"]
+config_path = ""  # path to the JSON report config
+seed = 0  # seed
+
+# %%
+from satprofit.reporting.config import load_config
+
+cfg = load_config(config_path)
+if cfg.client_id == "{fail}":
+    raise RuntimeError("boom for this client")
+print("report of", cfg.kind, seed)
+"""
+
+
+@pytest.fixture(scope="module")
+def run_dir(small_sim, tmp_path_factory):
+    from satprofit.bayes import fit_models
+    from satprofit.runs import save_run
+
+    folder = tmp_path_factory.mktemp("batch")
+    data = small_sim.write(folder / "data", fmt="csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_models(small_sim.portfolio, draws=30, tune=30, chains=2, cores=1)
+    return save_run(folder / "run", data, fit, causal=[])
+
+
+def _templates(folder, fail: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in ("client", "portfolio"):
+        (folder / f"{kind}_report.py").write_text(TEMPLATE.replace("{fail}", fail))
+    return folder
+
+
+def test_one_failure_does_not_stop_the_others(run_dir, small_sim, tmp_path, monkeypatch):
+    ids = list(small_sim.portfolio.clients["client_id"][:3])
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "tpl", ids[1])))
+    out = tmp_path / "reports"
+    m = render_reports(
+        run_dir, out, [*ids, "no-such-client"], portfolio=True, jobs=2, progress=False
+    )
+    status = {(j.kind, j.client_id): j.status for j in m.reports}
+    assert status[("portfolio", None)] == "ok"
+    assert status[("client", ids[0])] == "ok" and status[("client", ids[2])] == "ok"
+    assert status[("client", ids[1])] == "failed"
+    assert status[("client", "no-such-client")] == "failed"
+    failed = next(j for j in m.reports if j.client_id == ids[1])
+    assert "boom for this client" in failed.error
+    # the failed client has no report and no temporary file; audit notebooks stay in the run
+    names = sorted(p.name for p in out.iterdir())
+    assert len([n for n in names if n.endswith(".html")]) == 3
+    assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
+    assert not list(out.glob("*.ipynb"))
+    assert list((run_dir / "audit").glob("*.failed.ipynb"))
+    doc = json.loads((out / "manifest.json").read_text())
+    assert {e["status"] for e in doc["reports"]} == {"ok", "failed"}
+    assert all(e["html"].startswith(str(out)) for e in doc["reports"])
+
+
+def test_a_failed_rerun_keeps_the_good_report(run_dir, small_sim, tmp_path, monkeypatch):
+    cid = small_sim.portfolio.clients["client_id"].iloc[0]
+    out = tmp_path / "reports"
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "ok", "nobody")))
+    first = render_reports(run_dir, out, [cid], progress=False).reports[0]
+    good = (out / first.html.split("/")[-1]).read_bytes()
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "bad", cid)))
+    again = render_reports(run_dir, out, [cid], progress=False).reports[0]
+    assert again.status == "failed"
+    assert (out / first.html.split("/")[-1]).read_bytes() == good
+    entries = json.loads((out / "manifest.json").read_text())["reports"]
+    assert [e["status"] for e in entries] == ["failed"]  # the entry is updated, not duplicated
+
+
+def test_hostile_ids_make_safe_file_names(run_dir, tmp_path):
+    from satprofit.reporting.batch import plan_reports
+
+    hostile = ["../../etc/passwd", "{x}", 'a"b\nc', "<script>alert(1)</script>", "Zoë/Ünï", ""]
+    jobs = plan_reports(run_dir, tmp_path, hostile, {}, portfolio=False)
+    names = [j.html.split("/")[-1] for j in jobs]
+    assert len(set(names)) == len(hostile)
+    for j in jobs:
+        assert j.html.startswith(str(tmp_path) + "/")
+        name = j.html.split("/")[-1]
+        assert name.endswith(".html") and not name.startswith(".")
+        assert all(c.isascii() and (c.isalnum() or c in "-.") for c in name)
