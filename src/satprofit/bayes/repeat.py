@@ -33,7 +33,12 @@ moves by :math:`\beta_m` times the project-weighted share of the shifted windows
 
 Priors: coefficients Normal(0, 1) on the logit and log scales (a 1-point csat change multiplying
 the odds or the value by e is already large), intercepts Normal(0, 2.5) around the data's
-observed rate and log value, group scales HalfNormal(1), sigma HalfNormal(2). The margin part
+observed rate and log value, client scale HalfNormal(1), sigma HalfNormal(2). Size bands and
+industries have only a handful of levels each, too few to learn a pooling scale: by default
+(``band_effects="fixed"``) their effects sum to zero with a ZeroSumNormal(1.5) prior (a
+factor of about 20 between bands at 2 sd, the spread from small clients to enterprises);
+``band_effects="partial"`` gives them non-centered varying intercepts instead, which samples
+several times slower (the intercept and the mean of a 4-level effect trade off). The margin part
 works in margin points (percentage points / 100, as the data store them): coefficients
 Normal(0, 0.1) (one csat point moving margin by 10 pp is already extreme), intercept
 Normal(observed mean, 0.2), client scale HalfNormal(0.1), project-level sd HalfNormal(0.3).
@@ -182,6 +187,8 @@ class RepeatBusinessModel(BayesModel):
         "beta_sd": 1.0,
         "group_sd": 1.0,
         "sigma_sd": 2.0,
+        "band_effects": "fixed",
+        "band_sd": 1.5,
         "margin_beta_sd": 0.1,
         "margin_group_sd": 0.1,
         "margin_sigma_sd": 0.3,
@@ -223,6 +230,12 @@ class RepeatBusinessModel(BayesModel):
                     ("size", data.size),
                     ("industry", data.industry),
                 ):
+                    if group != "client" and cfg["band_effects"] == "fixed":
+                        # a few levels: effects summing to zero (the intercept stays the
+                        # grand mean, so the two do not trade off), no scale to learn
+                        u = pm.ZeroSumNormal(f"u_{group}_{part}", cfg["band_sd"], dims=group)
+                        eff = eff + u[idx]
+                        continue
                     sd = pm.HalfNormal(f"sigma_{group}_{part}", cfg["group_sd"])
                     z = pm.Normal(f"z_{group}_{part}", 0.0, 1.0, dims=group)
                     eff = eff + pm.Deterministic(f"u_{group}_{part}", sd * z, dims=group)[idx]
