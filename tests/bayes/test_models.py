@@ -151,3 +151,48 @@ def test_nps_second_likelihood(sim):
     assert res.idata.posterior["cutpoints_nps"].shape[-1] == 10
     assert "kappa_nps" in res.config["summary_vars"]
     assert {"quality_to_csat", "status_reports_to_csat"} == set(res.effects.index)
+
+
+def test_repeat_posterior_predictive_matches_the_data(pfit):
+    from satprofit.bayes import RepeatBusinessModel
+
+    table = RepeatBusinessModel().posterior_predictive(pfit.results["repeat"], pfit.data["repeat"])
+    share = table.loc["share of quarters with repeat business"]
+    assert abs(share["observed"] - share["predicted"]) < 0.03
+    med = table.loc["median log value given some"]
+    assert abs(med["observed"] - med["predicted"]) < 0.3
+
+
+def test_scenario_cli_reads_a_saved_run(sim, pfit, tmp_path, capsys, monkeypatch):
+    from satprofit import cli
+    from satprofit.runs import Run, save_run
+
+    out = save_run(tmp_path / "run", tmp_path / "data", pfit, causal=[])
+    # the run's data folder does not exist here: hand the portfolio over
+    monkeypatch.setattr(
+        "satprofit.runs.load_run", lambda folder, portfolio=None: Run(out, {}, pfit, None)
+    )
+    client = pfit.data["repeat"].current["client_id"].iloc[0]
+    code = cli.main(
+        ["scenario", "--run", str(out), "--client", client, "--ontime-pp", "10", "--json"]
+    )
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["client_id"] == client and doc["changes"] == {"ontime_pp": 10.0}
+    assert {(r["measure"], r["case"]) for r in doc["rows"]} >= {("value", "difference")}
+    assert cli.main(["scenario", "--run", str(out)]) == 2  # no lever given
+
+
+def test_repeat_prior_predictive_is_sensible(pfit):
+    """Priors put the observed scale inside their 90 % range and do not force extremes."""
+    from satprofit.bayes import RepeatBusinessModel
+
+    data = pfit.data["repeat"]
+    pp = RepeatBusinessModel().prior_predictive(data, samples=200)
+    share = pp.loc["share with repeat business"]
+    observed = (data.value > 0).mean()
+    assert share["q05"] < observed < share["q95"]
+    assert 0.02 < share["median"] < 0.98
+    logv = pp.loc["median log value"]
+    assert logv["q05"] < np.median(np.log(data.value[data.value > 0])) < logv["q95"]
+    assert pp.loc["mean margin", "q05"] > -1 and pp.loc["mean margin", "q95"] < 1.5

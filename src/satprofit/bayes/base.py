@@ -244,6 +244,17 @@ class BayesModel:
     def effects(self, idata, data) -> pd.DataFrame:  # pragma: no cover - optional
         return pd.DataFrame()
 
+    def posterior_predictive(self, result: BayesResult, data, random_seed: int = 0):
+        """Draws of every observed variable from the posterior predictive distribution
+        (an ``xarray.Dataset``; models override this with a comparison to the data)."""
+        import pymc as pm
+
+        with self.build_model(data):
+            pp = pm.sample_posterior_predictive(
+                result.idata, random_seed=random_seed, progressbar=False
+            )
+        return pp.posterior_predictive
+
     def variables(self, data) -> list[str]:
         """The parameters summarized and gated for this data (default ``summary_vars``)."""
         return list(self.summary_vars)

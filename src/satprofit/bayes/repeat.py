@@ -269,6 +269,50 @@ class RepeatBusinessModel(BayesModel):
         lin = mu + pm.math.dot(data.x_margin, beta) + u[data.margin_client]
         pm.Normal("margin", lin, sigma / np.sqrt(n), observed=m)
 
+    def prior_predictive(
+        self, data: RepeatData, samples: int = 500, random_seed: int = 0
+    ) -> pd.Series:
+        """Quantiles over prior draws of: the share of quarters with repeat business, the
+        median log value given some, and the mean delivered margin (a check that the priors
+        allow the data's scale without making extreme values likely)."""
+        import pymc as pm
+
+        with self.build_model(data):
+            prior = pm.sample_prior_predictive(draws=samples, random_seed=random_seed)
+        pp = prior.prior_predictive
+        stats = {
+            "share with repeat business": pp["any"].values.reshape(samples, -1).mean(axis=1),
+            "median log value": np.median(pp["log_value"].values.reshape(samples, -1), axis=1),
+        }
+        if "margin" in pp:
+            stats["mean margin"] = pp["margin"].values.reshape(samples, -1).mean(axis=1)
+        return pd.DataFrame(
+            {k: np.quantile(v, [0.05, 0.5, 0.95]) for k, v in stats.items()},
+            index=["q05", "median", "q95"],
+        ).T
+
+    def posterior_predictive(self, result, data: RepeatData, random_seed: int = 0):
+        """Observed vs posterior-predicted share of quarters with repeat business, median
+        value given some, and mean delivered margin (a table)."""
+        pp = super().posterior_predictive(result, data, random_seed)
+        pos = data.value > 0
+        rows = {
+            "share of quarters with repeat business": (
+                pos.mean(),
+                float(pp["any"].values.mean()),
+            ),
+            "median log value given some": (
+                float(np.median(np.log(data.value[pos]))),
+                float(np.median(pp["log_value"].values)),
+            ),
+        }
+        if "margin" in pp:
+            rows["mean delivered margin"] = (
+                float(data.margin_rows["rmargin"].mean()),
+                float(pp["margin"].values.mean()),
+            )
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["observed", "predicted"])
+
     def draws(self, idata, max_draws: int = 1000) -> dict[str, np.ndarray]:
         """Posterior draws flattened over chains, thinned to at most ``max_draws``."""
         post = idata.posterior
