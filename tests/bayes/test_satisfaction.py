@@ -12,21 +12,18 @@ import warnings
 import numpy as np
 import pytest
 
-from satprofit.bayes import BayesResult, ConvergenceWarning, SatisfactionModel, satisfaction_data
-
-FAST = {"draws": 300, "tune": 300, "chains": 2, "cores": 2}
+from satprofit.bayes import BayesResult, ConvergenceWarning, SatisfactionModel
 
 
 @pytest.fixture(scope="module")
-def data(sim):
-    return satisfaction_data(sim.portfolio)
+def data(pfit):
+    return pfit.data["satisfaction"]
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # few draws: the gate may warn; recovery is the point
-        return SatisfactionModel().fit(data, random_seed=11, **FAST)
+def fitted(pfit):
+    """The satisfaction model of the shared fit (tests/bayes/conftest.py)."""
+    return pfit.results["satisfaction"]
 
 
 def test_data_units_match_the_questions(sim, data):
@@ -61,7 +58,7 @@ def test_records_have_the_cli_keys(fitted):
 
 
 def test_same_seed_same_posterior(data):
-    kw = {"draws": 60, "tune": 60, "chains": 2, "cores": 1, "random_seed": 5}
+    kw = {"draws": 30, "tune": 30, "chains": 2, "cores": 1, "random_seed": 5}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = SatisfactionModel().fit(data, **kw)
