@@ -13,17 +13,15 @@
 #     name: satprofit
 # ---
 
-# %% [markdown]
-# <!-- Client report template. Rendered by `satprofit report` through papermill and nbconvert
-# (code hidden). Every figure and sentence about the client comes from
-# satprofit.reporting.client and is escaped by satprofit.reporting.blocks; the cells below only
-# call those functions. Nothing is fitted here: the run was fitted once by `satprofit fit`. -->
-
 # %% tags=["parameters"]
 config_path = ""  # path to the JSON report config written by satprofit report
 seed = 20240601  # seed of the what-if draws
 
 # %% tags=["remove-output"]
+# Client report template. Rendered by `satprofit report` through papermill and nbconvert
+# (code hidden). Every figure and sentence about the client comes from
+# satprofit.reporting.client and is escaped by satprofit.reporting.blocks; the cells below only
+# call those functions. Nothing is fitted here: the run was fitted once by `satprofit fit`.
 import logging
 import warnings
 

@@ -13,17 +13,15 @@
 #     name: satprofit
 # ---
 
-# %% [markdown]
-# <!-- Portfolio (leadership) report template. Rendered by `satprofit report --portfolio`
-# through papermill and nbconvert (code hidden). Content comes from
-# satprofit.reporting.portfolio; text is escaped by satprofit.reporting.blocks. Nothing is
-# fitted here: the run was fitted once by `satprofit fit`. -->
-
 # %% tags=["parameters"]
 config_path = ""  # path to the JSON report config written by satprofit report
 seed = 20240601  # seed of the what-if draws
 
 # %% tags=["remove-output"]
+# Portfolio (leadership) report template. Rendered by `satprofit report --portfolio`
+# through papermill and nbconvert (code hidden). Content comes from
+# satprofit.reporting.portfolio; text is escaped by satprofit.reporting.blocks. Nothing is
+# fitted here: the run was fitted once by `satprofit fit`.
 import logging
 import warnings
 

@@ -1571,7 +1571,7 @@ def title_blocks(r: ClientReport, date: str | None = None) -> list:
     p = r.profile
     date = date or pd.Timestamp.today().strftime("%d %B %Y")
     facts = (
-        f"Client id {p.client_id} \u00b7 {p.industry} \u00b7 {p.region} \u00b7 "
+        f"Client id {' '.join(p.client_id.split())} \u00b7 {p.industry} \u00b7 {p.region} \u00b7 "
         f"{p.size_band} \u00b7 data from {p.period} \u00b7 prepared {date}"
     )
     out = [B.heading(report_title(r), 1), B.paragraph(facts)]
