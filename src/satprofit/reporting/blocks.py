@@ -243,22 +243,60 @@ def table(
     -------
     IPython.display.HTML
     """
-    shown = df.copy()
-    for col, fmt in (formats or {}).items():
-        if col not in shown.columns:
-            continue
-        func = fmt.format if isinstance(fmt, str) else fmt
-        shown[col] = [_missing_or(func, v) for v in shown[col]]
-    shown = shown.astype(object).where(shown.notna(), "\u2013")
-    body = shown.to_html(escape=True, index=index, border=0, classes="satprofit-table")
+    formats = dict(formats or {})
+    cols = list(df.columns)
+    numeric = [_is_numeric(df[c]) for c in cols]
+    head = [("", False)] if index else []
+    head += [(c, num) for c, num in zip(cols, numeric, strict=True)]
+    rows = []
+    for label, (_, row) in zip(df.index, df.iterrows(), strict=True):
+        cells = [_cell(label, None, th=True)] if index else []
+        for c, num in zip(cols, numeric, strict=True):
+            cells.append(_cell(row[c], formats.get(c), right=num))
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    header = "".join(
+        f'<th style="text-align:{"right" if num else "left"}">{_esc(c)}</th>' for c, num in head
+    )
     cap = f'<p class="satprofit-caption"><strong>{_esc(caption)}</strong></p>' if caption else ""
-    return _html(f"{cap}{body}")
+    return _html(
+        f'{cap}<table class="dataframe satprofit-table"><thead><tr>{header}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
-def _missing_or(func: Callable[[object], str], value: object) -> object:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    return func(value)
+def _is_numeric(col: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col))
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # containers
+        return False
+
+
+def _default_format(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return f"{v:,.0f}" if v == int(v) and abs(v) >= 1 else f"{v:,.2f}"
+    return str(value)
+
+
+def _cell(value: object, fmt, *, right: bool = False, th: bool = False) -> str:
+    """One escaped table cell; missing values show as an en dash."""
+    if _is_missing(value):
+        text = "\u2013"
+    elif fmt is None:
+        text = _default_format(value)
+    else:
+        text = (fmt.format if isinstance(fmt, str) else fmt)(value)
+    tag = "th" if th else "td"
+    align = "right" if right else "left"
+    return f'<{tag} style="text-align:{align}">{_lines(text)}</{tag}>'
 
 
 def show(*objects) -> None:

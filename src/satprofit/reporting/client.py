@@ -286,6 +286,11 @@ class ClientProfile:
     portfolio_clients: int
 
     @property
+    def display_name(self) -> str:
+        """The name on one line (line breaks and runs of spaces become one space)."""
+        return " ".join(self.name.split())
+
+    @property
     def period(self) -> str:
         """The period the data covers, e.g. ``"1 Jan 2022 to 31 Dec 2024"``."""
         return f"{_day(self.data_start)} to {_day(self.data_end)}"
@@ -1563,7 +1568,7 @@ def build_client_report(
 
 def report_title(r: ClientReport) -> str:
     """``Client report: <name>`` (plain text; escape before display)."""
-    return f"Client report: {r.profile.name}"
+    return f"Client report: {r.profile.display_name}"
 
 
 def title_blocks(r: ClientReport, date: str | None = None) -> list:
@@ -1607,7 +1612,7 @@ def executive_summary(r: ClientReport) -> list[str]:
 def _relationship_sentence(r: ClientReport) -> str:
     p, s = r.profile, r.satisfaction
     head = (
-        f"From {p.period} we delivered {B.plural(p.projects, 'project')} for {p.name} "
+        f"From {p.period} we delivered {B.plural(p.projects, 'project')} for {p.display_name} "
         f"({p.finished_projects} finished)"
     )
     if s.thin:
