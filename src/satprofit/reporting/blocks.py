@@ -42,7 +42,9 @@ __all__ = [
     "plot_text",
     "plural",
     "pp",
+    "quantiles",
     "show",
+    "spans_zero",
     "table",
     "theme",
 ]

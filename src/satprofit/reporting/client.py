@@ -17,7 +17,6 @@ satisfaction trend, what drives satisfaction, what-if scenarios, methods appendi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,17 +30,24 @@ from satprofit.reporting import blocks as B
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
 __all__ = [
+    "CLIENT_ESTIMANDS",
     "DRIVERS",
     "MIN_RESPONSES",
+    "NOT_CONVERGED",
+    "QUADRANTS",
+    "RECENT_DAYS",
     "SCENARIOS",
+    "Benchmark",
     "ClientProfile",
     "ClientReport",
     "DeliveryQuality",
+    "Driver",
     "Drivers",
     "Methods",
     "MetricsComparison",
     "SatisfactionTrend",
     "WhatIf",
+    "benchmark",
     "build_client_report",
     "build_delivery",
     "build_drivers",
@@ -49,17 +55,23 @@ __all__ = [
     "build_metrics",
     "build_satisfaction",
     "build_what_if",
+    "client_levels",
     "client_profile",
+    "data_range",
     "delivery_blocks",
     "drivers_blocks",
     "executive_summary",
     "methods_blocks",
     "metrics_blocks",
+    "model_rows",
+    "not_converged",
     "plot_delivery",
     "plot_drivers",
     "plot_metrics",
     "plot_satisfaction",
     "plot_what_if",
+    "question_rows",
+    "report_title",
     "satisfaction_blocks",
     "summary_blocks",
     "title_blocks",
@@ -1521,7 +1533,6 @@ class ClientReport:
     seed: int
     min_clients: int
     summary: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_client_report(
