@@ -37,6 +37,7 @@ def causal_records(portfolio: Portfolio, *, seed: int = DEFAULT_SEED, n_boot: in
         for r in compare_methods(portfolio, q, seed=seed, n_boot=n_boot):
             rec = r.to_dict()
             rec["note"] = r.note
+            rec["diagnostics"] = _plain(r.diagnostics)
             recs.append(rec)
     return recs
 
@@ -73,6 +74,20 @@ def save_run(
         "converged": fit.converged,
     }
     atomic_write_text(out / "run.json", json.dumps(meta, indent=2))
+    return out
+
+
+def _plain(d: dict) -> dict:
+    """The JSON-representable part of a diagnostics dict (scalars, text, short lists)."""
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, str | int | float | bool) or v is None:
+            out[str(k)] = v
+        elif isinstance(v, list | tuple) and len(v) <= 50:
+            if all(isinstance(x, str | int | float | bool | np.generic) for x in v):
+                out[str(k)] = [x.item() if isinstance(x, np.generic) else x for x in v]
     return out
 
 

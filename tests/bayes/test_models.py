@@ -113,7 +113,8 @@ def test_save_and_load_a_run(sim, pfit, tmp_path):
     meta = json.loads((out / "run.json").read_text())
     assert meta["models"] == ["path", "repeat", "satisfaction"]
     saved = json.loads((out / "fit" / "fit.json").read_text())
-    assert saved["models"] == ["repeat", "satisfaction"]  # the path is derived on load
+    assert saved["models"] == ["repeat", "satisfaction"]  # the path is derived, saved as effects
+    assert set(saved["path"]) == {f"quality_to_repeat.{p}" for p in ("total", "direct", "indirect")}
     run = load_run(out, sim.portfolio)
     np.testing.assert_allclose(
         run.fit.summary()["estimate"].astype(float), pfit.summary()["estimate"].astype(float)

@@ -7,7 +7,6 @@ from the real report content; the real templates are rendered in test_client_rep
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 
@@ -36,27 +35,32 @@ print("report of", cfg.kind, seed)
 
 
 @pytest.fixture(scope="module")
-def run_dir(small_sim, tmp_path_factory):
-    from satprofit.bayes import fit_models
-    from satprofit.runs import save_run
+def run(tmp_path_factory):
+    """The session's fitted report run (built once, shared with the content tests)."""
+    from tests.reporting.test_content import shared_run
 
-    folder = tmp_path_factory.mktemp("batch")
-    data = small_sim.write(folder / "data", fmt="csv")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = fit_models(small_sim.portfolio, draws=30, tune=30, chains=2, cores=1)
-    return save_run(folder / "run", data, fit, causal=[])
+    return shared_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def run_dir(run):
+    return run.folder
+
+
+@pytest.fixture(scope="module")
+def ids(run):
+    return list(run.portfolio.clients["client_id"])
 
 
 def _templates(folder, fail: str):
     folder.mkdir(parents=True, exist_ok=True)
     for kind in ("client", "portfolio"):
-        (folder / f"{kind}_report.py").write_text(TEMPLATE.replace("{fail}", fail))
+        (folder / f"{kind}_report.py").write_text(TEMPLATE.replace('"{fail}"', repr(fail)))
     return folder
 
 
-def test_one_failure_does_not_stop_the_others(run_dir, small_sim, tmp_path, monkeypatch):
-    ids = list(small_sim.portfolio.clients["client_id"][:3])
+def test_one_failure_does_not_stop_the_others(run_dir, ids, tmp_path, monkeypatch):
+    ids = ids[:3]
     monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "tpl", ids[1])))
     out = tmp_path / "reports"
     m = render_reports(
@@ -80,8 +84,8 @@ def test_one_failure_does_not_stop_the_others(run_dir, small_sim, tmp_path, monk
     assert all(e["html"].startswith(str(out)) for e in doc["reports"])
 
 
-def test_a_failed_rerun_keeps_the_good_report(run_dir, small_sim, tmp_path, monkeypatch):
-    cid = small_sim.portfolio.clients["client_id"].iloc[0]
+def test_a_failed_rerun_keeps_the_good_report(run_dir, ids, tmp_path, monkeypatch):
+    cid = ids[0]
     out = tmp_path / "reports"
     monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "ok", "nobody")))
     first = render_reports(run_dir, out, [cid], progress=False).reports[0]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.bayes.base import BayesModel, BayesResult
-from satprofit.bayes.path import path_effects
+from satprofit.bayes.path import derived_result, path_effects
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS
@@ -132,7 +132,9 @@ class PortfolioFit:
         for key, result in self.results.items():
             if key in MODELS:
                 result.save(folder / "models" / key)
+        path = self.results.get("path")
         meta = {
+            "path": None if path is None else json.loads(path.effects.to_json(orient="index")),
             "models": sorted(k for k in self.results if k in MODELS),
             "skipped": self.skipped,
             "settings": self.settings,
@@ -156,8 +158,13 @@ class PortfolioFit:
         for key in meta["models"]:
             results[key] = BayesResult.load(folder / "models" / key)
             data[key] = MODELS[key][1](portfolio)
-        skipped = {k: v for k, v in meta["skipped"].items() if k != "path"}
-        _with_path(portfolio, results, data, skipped)
+        skipped = dict(meta["skipped"])
+        if meta.get("path") is not None and {"satisfaction", "repeat"} <= set(results):
+            # the derived estimands were computed at fit time: no recomputation per report
+            effects = pd.DataFrame.from_dict(meta["path"], orient="index")
+            results["path"] = derived_result(results["satisfaction"], results["repeat"], effects)
+        elif "path" not in skipped:  # saved by an earlier version: derive it now
+            _with_path(portfolio, results, data, skipped)
         return cls(portfolio, results, data, skipped, meta["settings"], meta["signoff"])
 
 

@@ -170,6 +170,12 @@ def path_effects(
             "unit": ESTIMAND_UNITS[estimand],
             "n": n,
         }
+    return derived_result(sat, rep, pd.DataFrame.from_dict(rows, orient="index"))
+
+
+def derived_result(sat: BayesResult, rep: BayesResult, effects: pd.DataFrame) -> BayesResult:
+    """The path estimands as a result whose diagnostics combine both models' (converged only
+    when both are)."""
     a, b = sat.diagnostics, rep.diagnostics
     diag = {
         "table": pd.concat([a["table"], b["table"]]),
@@ -180,4 +186,4 @@ def path_effects(
         "converged": a["converged"] and b["converged"],
     }
     config = {"models": [sat.model_name, rep.model_name], "summary_vars": []}
-    return BayesResult(None, METHOD, config, diag, pd.DataFrame.from_dict(rows, orient="index"))
+    return BayesResult(None, METHOD, config, diag, effects)
