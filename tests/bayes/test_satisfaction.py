@@ -98,10 +98,21 @@ def test_save_and_load(fitted, tmp_path):
         BayesResult.load(tmp_path / "fit2", expected_config={**fitted.config, "beta_sd": 2})
 
 
-def test_bayes_cli_json(capsys):
+def test_bayes_cli_json(pfit, capsys, monkeypatch):
+    """The CLI passes its sampler options on and prints one record per question id with the
+    gate's figures. The sampling itself is the session's shared fit (sampling is tested by the
+    recovery tests); here the command's plumbing and output contract are under test."""
+    import satprofit.bayes
     from satprofit.cli import main
     from tests.conftest import REPO
 
+    seen = {}
+
+    def fake_fit(portfolio, **kw):
+        seen.update(kw, clients=len(portfolio.clients))
+        return pfit
+
+    monkeypatch.setattr(satprofit.bayes, "fit_models", fake_fit)
     code = main(
         [
             "bayes",
@@ -109,12 +120,21 @@ def test_bayes_cli_json(capsys):
             "--draws",
             "50",
             "--tune",
-            "50",
+            "40",
             "--chains",
             "2",
+            "--seed",
+            "7",
             "--json",
         ]
     )
+    assert {k: seen[k] for k in ("draws", "tune", "chains", "random_seed")} == {
+        "draws": 50,
+        "tune": 40,
+        "chains": 2,
+        "random_seed": 7,
+    }
+    assert seen["clients"] == 80  # data/sample was loaded and validated
     assert code == 0
     records = json.loads(capsys.readouterr().out)
     assert [r["question"] for r in records] == [
@@ -139,4 +159,5 @@ def test_bayes_cli_json(capsys):
             "ess_min",
             "divergences",
         } <= set(r)
-        assert r["converged"] is False  # 50 draws cannot pass the gate, and it says so
+        model = {"bayes_ordinal_satisfaction": "satisfaction", "bayes_repeat_hurdle": "repeat"}
+        assert r["converged"] == pfit.results[model.get(r["method"], "path")].converged
