@@ -40,21 +40,25 @@ def test_posterior_interval_contains_truth(sim, fitted, estimand):
     assert row["unit"] == sim.truth.summary().loc[estimand, "unit"]
 
 
+#: the keys of every record the ``bayes`` CLI prints (issue #5)
+RECORD_KEYS = {
+    "question",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "method",
+    "n",
+    "converged",
+    "rhat_max",
+    "ess_min",
+    "divergences",
+}
+
+
 def test_records_have_the_cli_keys(fitted):
     rec = fitted.effect_records()[0]
-    assert {
-        "question",
-        "estimate",
-        "ci_low",
-        "ci_high",
-        "unit",
-        "method",
-        "n",
-        "converged",
-        "rhat_max",
-        "ess_min",
-        "divergences",
-    } <= set(rec)
+    assert RECORD_KEYS <= set(rec)
 
 
 def test_same_seed_same_posterior(data):
@@ -147,17 +151,6 @@ def test_bayes_cli_json(pfit, capsys, monkeypatch):
         "quality_to_repeat.indirect",
     ]
     for r in records:
-        assert {
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "unit",
-            "method",
-            "n",
-            "converged",
-            "rhat_max",
-            "ess_min",
-            "divergences",
-        } <= set(r)
+        assert RECORD_KEYS <= set(r)
         model = {"bayes_ordinal_satisfaction": "satisfaction", "bayes_repeat_hurdle": "repeat"}
         assert r["converged"] == pfit.results[model.get(r["method"], "path")].converged
