@@ -19,12 +19,19 @@ from satprofit.causal.dag import DESIGNS, domain_dag, draw_dag, identify
 from satprofit.causal.did import plot_event_study, staggered_did
 from satprofit.causal.mediation import mediation
 from satprofit.causal.regression import naive, regression_adjustment
-from satprofit.causal.results import CausalEstimate, e_value, robustness_value
+from satprofit.causal.results import (
+    STATUSES,
+    CausalEstimate,
+    e_value,
+    no_answer,
+    robustness_value,
+)
 
 __all__ = [
     "DEFAULT_METHODS",
     "DESIGNS",
     "METHODS",
+    "STATUSES",
     "CausalEstimate",
     "Estimates",
     "aipw",
@@ -37,6 +44,7 @@ __all__ = [
     "identify",
     "mediation",
     "naive",
+    "no_answer",
     "plot_event_study",
     "plot_overlap",
     "regression_adjustment",

@@ -21,8 +21,8 @@ from satprofit.causal.mediation import mediation
 from satprofit.causal.refute import refute
 from satprofit.causal.regression import naive, regression_adjustment
 from satprofit.causal.repeat import repeat_dynamics
-from satprofit.causal.results import CausalEstimate
-from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, ESTIMAND_UNITS, QUESTION_IDS
+from satprofit.causal.results import CausalEstimate, no_answer
+from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
 from satprofit.features.questions import QuestionTable, question_table
 from satprofit.io import Portfolio
 
@@ -95,21 +95,7 @@ class Estimates:
 
 def unavailable(estimand: str, method: str, reason: str) -> CausalEstimate:
     """A result saying the data cannot answer this estimand (reports show it as such)."""
-    nan = float("nan")
-    return CausalEstimate(
-        estimand,
-        nan,
-        nan,
-        nan,
-        nan,
-        ESTIMAND_UNITS[estimand],
-        method,
-        (),
-        0,
-        0,
-        identified=False,
-        note=f"not estimable: {reason}",
-    )
+    return no_answer(estimand, method, reason, status="not_estimable")
 
 
 def _use_client_fe(qt: QuestionTable) -> bool:

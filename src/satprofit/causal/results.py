@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from satprofit.constants import INTERVAL_PROB
+from satprofit.constants import ESTIMAND_UNITS, INTERVAL_PROB
+
+#: What a :class:`CausalEstimate` can be: an answer, an honest refusal, or a recorded failure.
+STATUSES = ("ok", "not_estimable", "failed")
 
 
 def e_value(
@@ -85,6 +88,16 @@ class CausalEstimate:
         ``e_value``, ``e_value_ci``, ``robustness_value``, ``robustness_value_alpha``.
     refutations : DataFrame or None
         Placebo, random common cause and subset checks when run.
+    identified : bool
+        Whether the graph identifies the estimand with the adjustment used.
+    note : str
+        Plain-language remarks (identification, fixed effects, assumptions).
+    status : str
+        ``"ok"`` (an answer), ``"not_estimable"`` (the data cannot identify or support it:
+        figures are NaN, ``reason`` says why) or ``"failed"`` (the estimator raised: figures
+        are NaN, ``reason`` holds the error). See :data:`STATUSES`.
+    reason : str
+        Why there is no answer (empty when ``status == "ok"``).
     """
 
     estimand: str
@@ -103,10 +116,17 @@ class CausalEstimate:
     refutations: pd.DataFrame | None = field(default=None, repr=False)
     identified: bool = True
     note: str = ""
+    status: str = "ok"
+    reason: str = ""
 
     @property
     def question(self) -> str:
         return self.estimand.split(".")[0]
+
+    @property
+    def ok(self) -> bool:
+        """Whether this is an answer (``status == "ok"``), not a refusal or a failure."""
+        return self.status == "ok"
 
     def covers(self, value: float) -> bool:
         """Whether ``value`` lies in the interval."""
@@ -128,6 +148,9 @@ class CausalEstimate:
             "se": self.se,
             "adjustment_set": list(self.adjustment_set),
             "identified": self.identified,
+            "adjustment": list(self.adjustment_set),
+            "status": self.status,
+            "reason": self.reason,
             **{k: v for k, v in self.sensitivity.items()},
         }
 
@@ -233,4 +256,38 @@ def finish(
         sensitivity=sens,
         identified=identified,
         note=note,
+    )
+
+
+def no_answer(
+    estimand: str,
+    method: str,
+    reason: str,
+    *,
+    status: str = "not_estimable",
+    adjustment: tuple[str, ...] = (),
+    n: int = 0,
+) -> CausalEstimate:
+    """A result without numbers: ``status`` ``"not_estimable"`` (the data cannot answer) or
+    ``"failed"`` (the estimator raised). The figures are NaN; ``reason`` and ``note`` say why,
+    so tables, ``--json``, runs and reports show the refusal instead of a number."""
+    if status not in STATUSES[1:]:
+        raise ValueError(f"status must be one of {STATUSES[1:]}, not {status!r}")
+    nan = float("nan")
+    prefix = "not estimable" if status == "not_estimable" else "failed"
+    return CausalEstimate(
+        estimand,
+        nan,
+        nan,
+        nan,
+        nan,
+        ESTIMAND_UNITS.get(estimand, ""),
+        method,
+        tuple(adjustment),
+        int(n),
+        0,
+        identified=False,
+        note=f"{prefix}: {reason}",
+        status=status,
+        reason=str(reason),
     )
