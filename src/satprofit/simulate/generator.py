@@ -61,6 +61,7 @@ from satprofit.constants import (
     SOURCE_TEAMS,
 )
 from satprofit.simulate import names
+from satprofit.simulate.designs import Design, get_design
 from satprofit.simulate.effects import Effects
 
 #: Cut points of the ordinal csat model (latent scale) and its intercept.
@@ -80,6 +81,43 @@ def expected_csat(eta: np.ndarray) -> np.ndarray:
     """E[csat | latent eta] under the ordinal model: 1 + sum_k P(csat > k)."""
     eta = np.asarray(eta, dtype=float)
     return 1.0 + expit(eta[..., None] - CSAT_CUTPOINTS).sum(axis=-1)
+
+
+def win_probability(design: Design, multiplier, t_prev) -> np.ndarray:
+    """Chance that a repeat deal decided at trailing csat ``t_prev`` is won (1 unless the
+    design has a win rate below 1)."""
+    t = np.asarray(t_prev, dtype=float)
+    if design.win_rate >= 1.0:
+        return np.ones_like(t)
+    base = np.log(design.win_rate / (1 - design.win_rate))
+    return expit(base + design.csat_win_logit * np.asarray(multiplier) * (t - 4))
+
+
+def deal_value_factor(design: Design, multiplier, t_prev) -> np.ndarray:
+    """Expected won repeat value per decided deal relative to the size band's mean: win
+    probability times the deal-size factor, at trailing csat ``t_prev``."""
+    t = np.asarray(t_prev, dtype=float)
+    size = np.exp(design.csat_value_logsize * np.asarray(multiplier) * (t - 4))
+    return win_probability(design, multiplier, t) * size
+
+
+def close_lag_matrix(design: Design, q_start: np.ndarray, q_end: np.ndarray) -> np.ndarray:
+    """P[k, r]: probability that a repeat deal decided in quarter ``k`` closes in quarter ``r``
+    (identity when deals are decided in the quarter they close; column ``n`` collects closes
+    after the data end). Exact over the uniform decision day and the uniform lag."""
+    nq = len(q_start)
+    out = np.zeros((nq, nq + 1))
+    if design.decision == "close":
+        out[:, :nq] = np.eye(nq)
+        return out
+    lags = np.arange(design.close_lag_days[0], design.close_lag_days[1] + 1)
+    for k in range(nq):
+        days = np.arange(q_start[k], q_end[k] + 1)
+        close = (days[:, None] + lags[None, :]).ravel()
+        r = np.searchsorted(q_start, close, side="right") - 1
+        r = np.where(close > q_end[-1], nq, r)
+        out[k] = np.bincount(r, minlength=nq + 1) / len(close)
+    return out
 
 
 @dataclass
@@ -102,6 +140,9 @@ class Latent:
     bonus_tau: np.ndarray  # [bu, quarter] log effect of the bonus if in force
     bonus_start_q: np.ndarray  # [bu] first quarter in force (n_quarters if never)
     effects: Effects
+    design: Design = None  # type: ignore[assignment]
+    effect_multiplier: np.ndarray = None  # type: ignore[assignment]  # [client] by size band
+    close_lag: np.ndarray = None  # type: ignore[assignment]  # [decision q, close q] probability
 
 
 NA_DAY = -(10**9)  # day index standing for "no date"
@@ -158,12 +199,15 @@ def simulate_world(
     start: str = "2022-01-01",
     n_business_units: int = 6,
     confounding: float = 1.0,
+    design: Design | str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], Latent]:
     """Draw one portfolio from the structural model.
 
     Returns the contract tables (dates as Timestamps, before validation) and the latent
-    quantities the truth needs. See :func:`satprofit.simulate.simulate_portfolio`.
+    quantities the truth needs. See :func:`satprofit.simulate.simulate_portfolio`; ``design``
+    switches mechanisms (:mod:`satprofit.simulate.designs`).
     """
+    dz = get_design(design)
     if n_clients < 1 or n_quarters < 2:
         raise ValueError("need at least 1 client and 2 quarters")
     if not 2 <= n_business_units <= len(names.BUSINESS_UNITS):
@@ -184,7 +228,7 @@ def simulate_world(
     industry = rng.choice(len(names.INDUSTRIES), nc)
     region = rng.choice(len(names.REGIONS), nc)
     bu = rng.choice(nb, nc)
-    existing = rng.random(nc) < 0.45
+    existing = rng.random(nc) < dz.existing_share
     first_day = np.where(
         existing, -rng.integers(180, 6 * 365, nc), rng.integers(0, max(1, n_days // 2), nc)
     )
@@ -192,6 +236,8 @@ def simulate_world(
     tenure_z = (tenure - tenure.mean()) / (tenure.std() or 1.0)
     health = rng.normal(0.0, 0.5, nc)
     ind_eff = rng.normal(0.0, 0.2, len(names.INDUSTRIES))[industry]
+    # every satisfaction effect scaled by the client's size band (1 unless the design varies it)
+    hm = np.asarray(dz.size_heterogeneity, dtype=float)[size]
 
     client_ids = np.array([f"C{i + 1:05d}" for i in range(nc)], dtype=object)
     owners = names.person_names(rng, 3 * nb)
@@ -214,6 +260,8 @@ def simulate_world(
     )
     # existing clients renew once early; new clients start with their new-logo deal
     onboard_day = np.where(existing, rng.integers(0, min(n_days, 180), nc), first_day)
+    if dz.opening_renewal:  # multi-year renewals spread over the first year
+        onboard_day = np.where(existing, rng.integers(0, min(n_days, 365), nc), first_day)
     onboard_q = np.searchsorted(q_start, onboard_day, side="right") - 1
 
     # ---------------------------------------------------------------- policies
@@ -297,6 +345,7 @@ def simulate_world(
         if not len(todo):
             return
         c, d, p = R["client"][todo], R["day"][todo], R["project"][todo]
+        h = hm[c] if dz.heterogeneous else 1.0
         esc = window_sum(np.cumsum(esc_daily, axis=1), c, d - 90, d - 1)
         sr91 = window_sum(np.cumsum(sr_daily, axis=1), c, d - 91, d - 1)
         tied = p >= 0
@@ -304,10 +353,10 @@ def simulate_world(
         ontime = np.nan_to_num(P["ontime"][pp], nan=0.75) if P.n else np.zeros(len(p))
         proj_term = np.where(
             tied,
-            eff.quality_csat * 10 * (ontime - 0.75)
-            + eff.status_report_csat * (P["sr_rate"][pp] if P.n else 0)
+            h * eff.quality_csat * 10 * (ontime - 0.75)
+            + h * eff.status_report_csat * (P["sr_rate"][pp] if P.n else 0)
             - 0.06 * ((P["defects"][pp] if P.n else 0) - 2),
-            eff.status_report_csat * sr91 / (91 / DAYS_PER_MONTH),
+            h * eff.status_report_csat * sr91 / (91 / DAYS_PER_MONTH),
         )
         eta = eta_client[c] + proj_term + esc
         csat = 1 + (eta[:, None] + R["eps"][todo][:, None] > CSAT_CUTPOINTS).sum(axis=1)
@@ -349,34 +398,58 @@ def simulate_world(
             )
             loglam_base[:, k] = np.where(
                 onboard_q < k,
-                np.log(REPEAT_BASE_RATE) + conf * (0.25 * size + 0.1 * tenure_z) + 0.4 * health,
+                np.log(dz.repeat_rate) + conf * (0.25 * size + 0.1 * tenure_z) + 0.4 * health,
                 -np.inf,
             )
         lam = np.exp(
             loglam_base[:, k]
-            + eff.csat_repeat_lograte * (t_prev[:, k] - 4)
+            + eff.csat_repeat_lograte * hm * (t_prev[:, k] - 4)
             + eff.quality_repeat_lograte * 10 * (q_prev[:, k] - 0.75)
         )
         active = onboard_q <= k
 
-        # -------------------------------------------------- deals closing in quarter k
+        # -------------------------------------------------- deals decided in quarter k
         first = np.flatnonzero(onboard_q == k)
-        n_rep = rng.poisson(lam)
+        if dz.decision == "close":  # decided in the quarter they close in
+            n_rep = rng.poisson(lam)
+            c_rep_won = np.repeat(np.arange(nc), n_rep)
+            c_rep_lost = c_rep_open = np.zeros(0, int)
+        else:  # decided now (proposal or lead), closing weeks to months later
+            n_dec = rng.poisson(lam)
+            c_dec = np.repeat(np.arange(nc), n_dec)
+            d_dec = uniform_day(k, len(c_dec))
+            c_close = d_dec + rng.integers(
+                dz.close_lag_days[0], dz.close_lag_days[1] + 1, len(c_dec)
+            )
+            won_dec = rng.random(len(c_dec)) < win_probability(dz, hm[c_dec], t_prev[c_dec, k])
+            in_data = c_close <= n_days - 1
+            pick = {
+                "won": won_dec & in_data,
+                "lost": ~won_dec & in_data,
+                "open": ~in_data,
+            }
+            c_rep_won, c_rep_lost, c_rep_open = (c_dec[pick[x]] for x in ("won", "lost", "open"))
+            rep_close = np.concatenate([c_close[pick["won"]], c_close[pick["lost"]]])
+            rep_decided = np.concatenate([d_dec[pick[x]] for x in ("won", "lost", "open")])
         n_lost = rng.poisson(0.3 * np.exp(0.1 * size) * active)
         n_open = rng.poisson(0.25 * active) if k == nq - 1 else np.zeros(nc, int)
-        c_won = np.concatenate([first, np.repeat(np.arange(nc), n_rep)])
-        c_lost = np.repeat(np.arange(nc), n_lost)
-        c_open = np.repeat(np.arange(nc), n_open)
+        if dz.decision == "close":
+            rep_close = rep_decided = uniform_day(k, n_rep.sum())
+        c_won = np.concatenate([first, c_rep_won])
+        c_lost = np.concatenate([c_rep_lost, np.repeat(np.arange(nc), n_lost)])
+        c_open = np.concatenate([c_rep_open, np.repeat(np.arange(nc), n_open)])
         cc = np.concatenate([c_won, c_lost, c_open])
         nd, nfirst = len(cc), len(first)
+        n_rep_all = nd - nfirst - n_lost.sum() - n_open.sum()  # repeat-flow deals (after first)
         status = np.array(
             ["won"] * len(c_won) + ["lost"] * len(c_lost) + ["open"] * len(c_open), dtype=object
         )
         close_day = np.concatenate(
             [
                 onboard_day[first],
-                uniform_day(k, n_rep.sum()),
-                uniform_day(k, len(c_lost)),
+                rep_close[: len(c_rep_won)],
+                rep_close[len(c_rep_won) :],
+                uniform_day(k, n_lost.sum()),
                 np.full(len(c_open), NA_DAY),
             ]
         )
@@ -385,6 +458,21 @@ def simulate_world(
             rng.integers(max(q_start[k], n_days - 60), n_days, nd),
             close_day - rng.integers(14, 91, nd),
         )
+        # the flow's deals (won, lost, open) in the order of cc, after the first deals
+        flow = np.zeros(nd, bool)
+        flow_pos = np.concatenate(
+            [
+                nfirst + np.arange(len(c_rep_won)),
+                len(c_won) + np.arange(len(c_rep_lost)),
+                len(c_won) + len(c_lost) + np.arange(len(c_rep_open)),
+            ]
+        ).astype(int)
+        flow[flow_pos] = True
+        assert flow.sum() == n_rep_all
+        if dz.opening_renewal:  # renewal terms agreed before the data start
+            opening = np.zeros(nd, bool)
+            opening[:nfirst] = existing[first]
+            proposal_day = np.where(opening, close_day - rng.integers(60, 241, nd), proposal_day)
         dtype = rng.choice(REPEAT_TYPES, nd, p=[0.4, 0.35, 0.25]).astype(object)
         dtype[:nfirst] = np.where(existing[first], "renewal", "new_logo")
         source = np.where(
@@ -392,14 +480,38 @@ def simulate_world(
             rng.choice(["sales", "partner", "marketing"], nd, p=[0.6, 0.2, 0.2]),
             rng.choice(list(SOURCE_TEAMS), nd, p=[0.5, 0.2, 0.15, 0.15]),
         )
+        lead_day_fixed = np.full(nd, NA_DAY)
+        if dz.decision == "proposal":
+            # the decision is the proposal, or the lead when delivery raised it (the proposal
+            # then follows within a month, before the close)
+            decided = np.full(nd, NA_DAY)
+            decided[flow_pos] = rep_decided
+            by_delivery = flow & (source == "delivery")
+            after = np.minimum(decided + rng.integers(5, 31, nd), close_day)
+            after = np.where(
+                status == "open",
+                np.minimum(decided + rng.integers(5, 31, nd), n_days - 1),
+                after,
+            )
+            proposal_day = np.where(flow, np.where(by_delivery, after, decided), proposal_day)
+            lead_day_fixed = np.where(by_delivery, decided, NA_DAY)
         team = 3 * bu[cc] + rng.integers(0, 3, nd)
         prop_q = np.clip(quarter_of(proposal_day), 0, nq - 1)
         policy_on = (proposal_day >= 0) & (prop_q >= signoff_q[bu[cc]])
         signoff = rng.random(nd) < expit(
             -0.6 + conf * (0.9 * skill[team] + 0.35 * size[cc]) + 1.2 * policy_on
         )
+        if dz.unused_lever == "presales_signoff":
+            signoff = np.zeros(nd, bool)
         value = np.round(VALUE_SCALE[size[cc]] * np.exp(rng.normal(0, VALUE_SIGMA, nd)), 2)
+        if dz.csat_value_logsize:  # satisfied clients buy bigger engagements
+            value = np.round(
+                value * np.exp(flow * dz.csat_value_logsize * hm[cc] * (t_prev[cc, k] - 4)), 2
+            )
+        if dz.opening_renewal:
+            value = np.round(np.where(opening, value * dz.opening_value, value), 2)
         has_lead = rng.random(nd) < 0.6
+        has_lead |= lead_day_fixed != NA_DAY
         deal_pos = n_deals + np.arange(nd)
         deals.add(
             client=cc,
@@ -416,7 +528,11 @@ def simulate_world(
         nl = has_lead.sum()
         leads.add(
             client=cc[has_lead],
-            day=proposal_day[has_lead] - rng.integers(5, 61, nl),
+            day=np.where(
+                lead_day_fixed[has_lead] != NA_DAY,
+                lead_day_fixed[has_lead],
+                proposal_day[has_lead] - rng.integers(5, 61, nl),
+            ),
             source=source[has_lead],
             value=np.round(value[has_lead] * rng.uniform(0.7, 1.3, nl), 2),
             deal=deal_pos[has_lead],
@@ -440,6 +556,8 @@ def simulate_world(
             finished = actual_full <= n_days - 1
             mp = rng.poisson(1.5 + 0.9 * months)
             mp[rng.random(nw) < 0.04] = 0
+            if dz.one_milestone:
+                mp = np.ones(nw, int)
             share = np.where(
                 finished, 1.0, np.clip((n_days - 1 - start_d) / (actual_full - start_d), 0.0, 1.0)
             )
@@ -479,6 +597,8 @@ def simulate_world(
                 signoff=ps,
                 repeat=repeat,
                 quarter=np.full(nw, k),
+                close_q=quarter_of(close_day[w]),
+                repeat_type=dtype[w] != "new_logo",
                 overrun=overrun,
                 ontime=ontime,
                 sr_rate=np.zeros(nw),
@@ -520,7 +640,7 @@ def simulate_world(
             )
             np.add.at(esc_daily, (pc[ep], eday), effect)
             # responses tied to finished projects, dated after their end
-            nr = np.where(finished, rng.binomial(3, 0.45, nw), 0)
+            nr = np.where(finished, rng.binomial(3, dz.responses_per_project, nw), 0)
             rp = np.repeat(w, nr)
             rday = actual_full[rp] + rng.integers(1, 46, len(rp))
             keep = rday <= n_days - 1
@@ -537,7 +657,10 @@ def simulate_world(
         has_proj = running > 0
         shared_on = k >= shared_q[bu]
         rates = {
-            ("status_report", True, False): 3 * rho * np.where(has_proj, 1.0, 0.15),
+            ("status_report", True, False): 3
+            * rho
+            * np.where(has_proj, 1.0, 0.15)
+            * (np.exp(-dz.report_feedback * (t_prev[:, k] - 4)) if dz.report_feedback else 1.0),
             ("status_report", False, True): 3 * 0.7 * has_proj,
             ("sales_meeting", True, None): 3 * 0.35 * (1 + 0.15 * size),
             ("joint_meeting", True, True): 3 * 0.12 * (1 + 0.8 * shared_on) * has_proj,
@@ -574,7 +697,7 @@ def simulate_world(
                 P["sr_rate"][done] = cnt / ((e_ - s_) / DAYS_PER_MONTH)
 
         # -------------------------------------------------- responses without a project
-        uc = np.repeat(np.arange(nc), rng.poisson(0.35 * active))
+        uc = np.repeat(np.arange(nc), rng.poisson(dz.client_responses_rate * active))
         add_responses(uc, np.full(len(uc), -1), uniform_day(k, len(uc)))
 
         # -------------------------------------------------- leads that did not convert
@@ -768,7 +891,9 @@ def simulate_world(
         projects=pr_lat,
         responses=rs,
         escalations=es,
-        repeat_projects=pr_lat[pr_lat["repeat"].astype(bool)],
+        repeat_projects=pr_lat[
+            pr_lat.get("repeat_type", pd.Series(False, index=pr_lat.index)).astype(bool)
+        ],
         loglam_base=loglam_base,
         t_prev=t_prev,
         q_prev=q_prev,
@@ -778,5 +903,8 @@ def simulate_world(
         bonus_tau=bonus_tau,
         bonus_start_q=adopt_q,
         effects=eff,
+        design=dz,
+        effect_multiplier=hm,
+        close_lag=close_lag_matrix(dz, q_start, q_end),
     )
     return tables, latent

@@ -10,6 +10,7 @@ from pathlib import Path
 from satprofit.constants import DEFAULT_SEED
 from satprofit.io import Portfolio, write_portfolio
 from satprofit.io.loader import atomic_write_text
+from satprofit.simulate.designs import Design, get_design
 from satprofit.simulate.effects import Effects
 from satprofit.simulate.generator import Latent, simulate_world
 from satprofit.simulate.truth import Truth, compute_truth
@@ -46,13 +47,14 @@ class Simulation:
 
 def simulate_portfolio(
     n_clients: int = 200,
-    n_quarters: int = 12,
+    n_quarters: int | None = None,
     seed: int = DEFAULT_SEED,
     effects: Effects | dict | None = None,
     *,
     start: str = "2022-01-01",
     n_business_units: int = 6,
     confounding: float = 1.0,
+    design: str | Design | None = None,
 ) -> Simulation:
     """Simulate a services firm's exports with known causal truth.
 
@@ -60,8 +62,9 @@ def simulate_portfolio(
     ----------
     n_clients : int
         Number of clients.
-    n_quarters : int
-        Calendar quarters of data, from ``start``.
+    n_quarters : int, optional
+        Calendar quarters of data, from ``start``; default the design's panel length (8 for
+        ``short_panel``) or 12.
     seed : int
         Seed of the single ``numpy.random.Generator`` behind every draw: same arguments, same
         tables and truth.
@@ -75,6 +78,11 @@ def simulate_portfolio(
     confounding : float
         Multiplies every confounding arrow (size, tenure, skill); 0 gives a world where naive
         comparisons are unbiased except for relationship health.
+    design : str or Design, optional
+        A named world of :data:`satprofit.simulate.designs.DESIGNS` (default ``"default"``):
+        when satisfaction acts on repeat deals, opening renewals, effects on price and size,
+        feedback, heterogeneity by size, few responses, short panels, binary on-time rates,
+        an unused lever.
 
     Returns
     -------
@@ -86,6 +94,9 @@ def simulate_portfolio(
         effects = Effects(
             **{**effects.__dict__, "escalation_severity": tuple(effects.escalation_severity)}
         )
+    dz = get_design(design)
+    if n_quarters is None:
+        n_quarters = dz.n_quarters or 12
     tables, latent = simulate_world(
         n_clients,
         n_quarters,
@@ -94,6 +105,7 @@ def simulate_portfolio(
         start=start,
         n_business_units=n_business_units,
         confounding=confounding,
+        design=dz,
     )
     portfolio = Portfolio.from_tables(tables, source="simulate_portfolio")
     params = {
@@ -103,5 +115,6 @@ def simulate_portfolio(
         "start": start,
         "n_business_units": n_business_units,
         "confounding": confounding,
+        "design": dz.name,
     }
     return Simulation(portfolio, compute_truth(latent), latent, params)

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from satprofit.constants import ESTIMAND_IDS, ESTIMAND_UNITS
+from satprofit.simulate.designs import get_design
 from satprofit.simulate.effects import Effects
-from satprofit.simulate.generator import Latent, expected_csat
+from satprofit.simulate.generator import Latent, deal_value_factor, expected_csat
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,11 @@ def compute_truth(lat: Latent) -> Truth:
     tied = rs[rs["project"] >= 0]
     eta = tied["eta"].to_numpy()
 
+    hm_all = lat.effect_multiplier
+    h_tied = 1.0 if hm_all is None else hm_all[tied["client"].to_numpy().astype(int)]
+
     def per_project(shift: float, mask: np.ndarray) -> pd.DataFrame:
-        d = expected_csat(eta + shift) - expected_csat(eta - shift)
+        d = expected_csat(eta + shift * h_tied) - expected_csat(eta - shift * h_tied)
         f = pd.DataFrame({"project": tied["project"].to_numpy(), "effect": d})[mask]
         return f.groupby("project", as_index=False)["effect"].mean()
 
@@ -140,55 +144,90 @@ def compute_truth(lat: Latent) -> Truth:
 
     # client-quarter questions -------------------------------------------------------------
     nc = lat.loglam_base.shape[0]
+    dz = lat.design if lat.design is not None else get_design(None)
+    hm = lat.effect_multiplier if lat.effect_multiplier is not None else np.ones(nc)
+    close_lag = lat.close_lag if lat.close_lag is not None else np.eye(nq, nq + 1)
+    cum_lag = np.concatenate([np.zeros((nq, 1)), np.cumsum(close_lag, axis=1)], axis=1)
     value_mean = lat.clients["value_mean"].to_numpy()
     c_idx, q_idx = np.meshgrid(np.arange(nc), np.arange(nq), indexing="ij")
     c_idx, q_idx = c_idx.ravel(), q_idx.ravel()
     keep = q_idx <= nq - 5
     c_idx, q_idx = c_idx[keep], q_idx[keep]
+    h_u = hm[c_idx]
 
-    def rate(r: np.ndarray, t: np.ndarray, qv: np.ndarray) -> np.ndarray:
-        return np.exp(
-            lat.loglam_base[c_idx, r]
-            + eff.csat_repeat_lograte * (t - 4)
+    def flow_value(k: np.ndarray, t: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        """Expected won value of the repeat deals decided in quarter k (per unit)."""
+        kk = np.clip(k, 0, nq - 1)
+        lam = np.exp(
+            lat.loglam_base[c_idx, kk]
+            + eff.csat_repeat_lograte * h_u * (t - 4)
             + eff.quality_repeat_lograte * 10 * (qv - 0.75)
         )
+        return np.where(k >= 1, lam * deal_value_factor(dz, h_u, t) * value_mean[c_idx], 0.0)
+
+    def share_in_outcome(k: np.ndarray) -> np.ndarray:
+        """Probability that a deal decided in quarter k closes in the unit's q+1..q+4."""
+        kk = np.clip(k, 0, nq - 1)
+        p = cum_lag[kk, q_idx + 5] - cum_lag[kk, q_idx + 1]
+        return np.where((k >= 0) & (k <= nq - 1), p, 0.0)
+
+    def overlap_share(counts: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Share of window s-3..s's items (responses or projects) dated in q-3..q."""
+        n_s = _window(counts, s - 3, s, c_idx)
+        ov = _window(counts, np.maximum(s - 3, q_idx - 3), np.minimum(s, q_idx), c_idx)
+        return np.where(n_s > 0, ov / np.maximum(n_s, 1), 0.0)
+
+    # decisions in quarter k = s + 1 use the trailing window s-3..s; the windows that hold
+    # responses (projects) of q-3..q are s = q-3..q+3
+    offsets = range(-3, 4)
+
+    def t_at(k):
+        return lat.t_prev[c_idx, np.clip(k, 0, nq - 1)]
+
+    def q_at(k):
+        return lat.q_prev[c_idx, np.clip(k, 0, nq - 1)]
 
     # csat_to_repeat (a) -------------------------------------------------------------------
     has_resp = _window(lat.resp_n, q_idx - 3, q_idx, c_idx) > 0
-    y = {+0.5: 0.0, -0.5: 0.0}
-    weights = []
-    for j in range(4):
-        s_ = q_idx + j  # trailing window ending at s feeds quarter s + 1
-        n_s = _window(lat.resp_n, s_ - 3, s_, c_idx)
-        overlap = _window(lat.resp_n, s_ - 3, q_idx, c_idx)
-        w = np.where(n_s > 0, overlap / np.maximum(n_s, 1), 0.0)
-        weights.append(w)
-        for delta in y:
-            y[delta] = (
-                y[delta]
-                + rate(s_ + 1, lat.t_prev[c_idx, s_ + 1] + delta * w, lat.q_prev[c_idx, s_ + 1])
-                * value_mean[c_idx]
-            )
+    effect = np.zeros(len(c_idx))
+    for j in offsets:
+        s_ = q_idx + j
+        k = s_ + 1
+        w = overlap_share(lat.resp_n, s_)
+        pw = share_in_outcome(k)
+        effect += pw * (
+            flow_value(k, t_at(k) + 0.5 * w, q_at(k)) - flow_value(k, t_at(k) - 0.5 * w, q_at(k))
+        )
     put(
         "csat_to_repeat.value",
-        pd.DataFrame({"client": c_idx, "quarter": q_idx, "effect": (y[0.5] - y[-0.5])})[
-            has_resp
-        ].reset_index(drop=True),
+        pd.DataFrame({"client": c_idx, "quarter": q_idx, "effect": effect})[has_resp].reset_index(
+            drop=True
+        ),
     )
 
     # csat_to_repeat (b): margin of the projects delivering repeat deals in q+1..q+4 -------
+    # every project of a won repeat-type deal counts in the outcome; only those decided in the
+    # satisfaction-driven flow have a price that moves with the trailing csat at the decision
     rp = lat.repeat_projects
     rp = rp[rp["revenue"] > 0]  # a project that has not started billing has no margin yet
-    w_arr = np.stack(weights, axis=1)  # [unit, j]
     unit_of = pd.Series(np.arange(len(c_idx)), index=pd.MultiIndex.from_arrays([c_idx, q_idx]))
+    flow = rp["repeat"].to_numpy().astype(bool)
+    kd = rp["quarter"].to_numpy().astype(int)  # decision quarter: price set at trailing csat
+    kc = rp["close_q"].to_numpy().astype(int) if "close_q" in rp else kd
+    rc_ = rp["client"].to_numpy().astype(int)
     rows = []
     for j in range(4):
-        q_unit = rp["quarter"].to_numpy() - 1 - j  # the deal closes in q + 1 + j
-        key = pd.MultiIndex.from_arrays([rp["client"].to_numpy(), q_unit])
+        q_unit = kc - 1 - j  # the deal closes in q + 1 + j
+        key = pd.MultiIndex.from_arrays([rc_, q_unit])
         pos = unit_of.reindex(key).to_numpy()
         ok = ~np.isnan(pos)
         pos = pos[ok].astype(int)
-        d_margin = 100 * eff.csat_margin * (1 + rp["overrun"].to_numpy()[ok]) * w_arr[pos, j]
+        s_ = kd[ok] - 1
+        c_ok, q_ok = rc_[ok], q_unit[ok]
+        n_s = _window(lat.resp_n, s_ - 3, s_, c_ok)
+        ov = _window(lat.resp_n, np.maximum(s_ - 3, q_ok - 3), np.minimum(s_, q_ok), c_ok)
+        w = np.where(n_s > 0, ov / np.maximum(n_s, 1), 0.0)
+        d_margin = 100 * eff.csat_margin * (1 + rp["overrun"].to_numpy()[ok]) * w * flow[ok]
         rows.append(pd.DataFrame({"unit": pos, "effect": d_margin}))
     marg = pd.concat(rows).groupby("unit", as_index=False)["effect"].mean()
     marg = marg[has_resp[marg["unit"].to_numpy()]]
@@ -200,7 +239,6 @@ def compute_truth(lat: Latent) -> Truth:
     # quality_to_repeat: total, natural direct and indirect ---------------------------------
     has_proj = _window(lat.proj_n, q_idx - 3, q_idx, c_idx) > 0
     eps = 0.05
-    shift = eff.quality_csat * 10 * eps
     # expected csat change of each tied response (finished projects with milestones)
     ok = finished & has_ms
     tr = tied[ok]
@@ -213,32 +251,29 @@ def compute_truth(lat: Latent) -> Truth:
     rq = tr["quarter"].to_numpy()
     rc = tr["client"].to_numpy().astype(int)
     e_tr = tr["eta"].to_numpy()
+    shift = eff.quality_csat * 10 * eps * hm[rc]
     d_up = expected_csat(e_tr + shift) - expected_csat(e_tr)
     d_dn = expected_csat(e_tr - shift) - expected_csat(e_tr)
-    D = {+1: np.zeros((nc, nq, 4)), -1: np.zeros((nc, nq, 4))}
+    n_off = len(offsets)
+    D = {+1: np.zeros((nc, nq, n_off)), -1: np.zeros((nc, nq, n_off))}
     for a in range(4):  # unit quarter q = fq + a holds the project in q-3..q
         q_u = fq + a
-        for j in range(4):  # window s = q_u + j holds the response if s-3 <= rq <= s
+        for jj, j in enumerate(offsets):  # window s = q_u + j holds the response if s-3<=rq<=s
             s_ = q_u + j
             hit = (q_u < nq) & (s_ >= rq) & (s_ - 3 <= rq)
-            np.add.at(D[+1], (rc[hit], q_u[hit], np.full(hit.sum(), j)), d_up[hit])
-            np.add.at(D[-1], (rc[hit], q_u[hit], np.full(hit.sum(), j)), d_dn[hit])
+            np.add.at(D[+1], (rc[hit], q_u[hit], np.full(hit.sum(), jj)), d_up[hit])
+            np.add.at(D[-1], (rc[hit], q_u[hit], np.full(hit.sum(), jj)), d_dn[hit])
     ys = {}
     for sq in (+1, -1):
         for sm in (+1, -1):
             total = 0.0
-            for j in range(4):
+            for jj, j in enumerate(offsets):
                 s_ = q_idx + j
-                n_p = _window(lat.proj_n, s_ - 3, s_, c_idx)
-                ov_p = _window(lat.proj_n, s_ - 3, q_idx, c_idx)
-                dq = sq * eps * np.where(n_p > 0, ov_p / np.maximum(n_p, 1), 0.0)
+                k = s_ + 1
+                dq = sq * eps * overlap_share(lat.proj_n, s_)
                 n_r = _window(lat.resp_n, s_ - 3, s_, c_idx)
-                dt = np.where(n_r > 0, D[sm][c_idx, q_idx, j] / np.maximum(n_r, 1), 0.0)
-                total = (
-                    total
-                    + rate(s_ + 1, lat.t_prev[c_idx, s_ + 1] + dt, lat.q_prev[c_idx, s_ + 1] + dq)
-                    * value_mean[c_idx]
-                )
+                dt = np.where(n_r > 0, D[sm][c_idx, q_idx, jj] / np.maximum(n_r, 1), 0.0)
+                total = total + share_in_outcome(k) * flow_value(k, t_at(k) + dt, q_at(k) + dq)
             ys[(sq, sm)] = total
     base = {"client": c_idx, "quarter": q_idx}
     for part, eff_arr in (
