@@ -26,6 +26,26 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 DIVERGENCES_MAX = 0
 
+#: Prior-to-posterior contraction of an estimand's coefficient, ``1 - var_post / var_prior``,
+#: below which the estimand is "not estimable: the data barely inform it". At 0.1 the posterior
+#: standard deviation is still above 95 % of the prior's: the answer would be the prior's.
+#: Informed coefficients of the satprofit models contract by 0.9 or more on the test portfolios.
+CONTRACTION_MIN = 0.1
+#: What a Bayesian estimand can be, as on the causal side
+#: (:data:`satprofit.causal.results.STATUSES`).
+STATUSES = ("ok", "not_estimable", "failed")
+
+
+def contraction_status(contraction: float) -> tuple[str, str]:
+    """``(status, reason)`` of an estimand whose coefficient contracted by ``contraction``."""
+    if np.isfinite(contraction) and contraction >= CONTRACTION_MIN:
+        return "ok", ""
+    return (
+        "not_estimable",
+        "the data barely inform it (posterior mostly prior: contraction "
+        f"{contraction:.2f} < {CONTRACTION_MIN})",
+    )
+
 
 class ConvergenceWarning(UserWarning):
     """A posterior failed the convergence gate; its result carries ``converged=False``."""
@@ -87,7 +107,9 @@ class BayesResult:
     diagnostics : dict
         Output of :func:`convergence`; ``converged`` is the gate's verdict that reports show.
     effects : DataFrame
-        One row per estimand answered: posterior median, 2.5 % / 97.5 % quantiles, unit.
+        One row per estimand: posterior median, 2.5 % / 97.5 % quantiles, unit, n; optionally
+        ``status`` (:data:`STATUSES`; figures NaN unless ``ok``), ``reason`` and
+        ``contraction`` (prior-to-posterior, of the estimand's coefficient).
     """
 
     idata: Any
@@ -110,23 +132,29 @@ class BayesResult:
         return az.summary(self.idata, var_names=names, round_to=None)
 
     def effect_records(self) -> list[dict]:
-        """The CLI's records: question, estimate, ci_low, ci_high, unit, method, n, and the
-        convergence figures."""
+        """The CLI's records: question, estimate, ci_low, ci_high, unit, method, n, the
+        convergence figures, and ``status`` / ``reason`` / ``contraction`` as on the causal
+        side (an estimand that is not ``ok`` has NaN figures)."""
         recs = []
         for estimand, row in self.effects.iterrows():
+            status, reason = _status_of(row)
+            ok = status == "ok"
             recs.append(
                 {
                     "question": estimand,
-                    "estimate": float(row["median"]),
-                    "ci_low": float(row["ci_low"]),
-                    "ci_high": float(row["ci_high"]),
+                    "estimate": _float(row["median"]) if ok else float("nan"),
+                    "ci_low": _float(row["ci_low"]) if ok else float("nan"),
+                    "ci_high": _float(row["ci_high"]) if ok else float("nan"),
                     "unit": row["unit"],
                     "method": self.model_name,
-                    "n": int(row["n"]),
+                    "n": int(row["n"]) if pd.notna(row["n"]) else 0,
                     "converged": self.converged,
                     "rhat_max": self.diagnostics["rhat_max"],
                     "ess_min": self.diagnostics["ess_min"],
                     "divergences": self.diagnostics["divergences"],
+                    "status": status,
+                    "reason": reason,
+                    "contraction": _float(row.get("contraction", float("nan"))),
                 }
             )
         return recs
@@ -143,7 +171,7 @@ class BayesResult:
         """Posterior medians and 95 % intervals of the estimands; returns the figure."""
         import matplotlib.pyplot as plt
 
-        e = self.effects
+        e = self.effects.dropna(subset=["median", "ci_low", "ci_high"])
         fig = ax.figure if ax is not None else plt.figure(figsize=(6, 0.8 * len(e) + 1))
         ax = ax or fig.add_subplot()
         y = np.arange(len(e))
@@ -214,6 +242,26 @@ class BayesResult:
         diag = convergence(idata, meta["config"].get("summary_vars", []))
         effects = pd.DataFrame.from_dict(meta["effects"], orient="index")
         return cls(idata, meta["model_name"], meta["config"], diag, effects)
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _status_of(row: pd.Series) -> tuple[str, str]:
+    """An effects row's status and reason (rows of models without a status column are ``ok``
+    when their figures are finite)."""
+    status = row.get("status")
+    reason = row.get("reason")
+    reason = "" if reason is None or (isinstance(reason, float) and np.isnan(reason)) else reason
+    if isinstance(status, str) and status in STATUSES:
+        return status, str(reason)
+    if not np.isfinite(_float(row.get("median"))):
+        return "not_estimable", str(reason) or "the model gives no finite estimate"
+    return "ok", ""
 
 
 def _canon(obj) -> str:

@@ -41,7 +41,6 @@ from scipy.special import expit
 
 from satprofit.bayes.base import BayesResult
 from satprofit.bayes.repeat import RepeatBusinessModel, RepeatData
-from satprofit.bayes.satisfaction import PREDICTORS as SAT_PREDICTORS
 from satprofit.bayes.satisfaction import SatisfactionData, SatisfactionModel, expected_csat
 from satprofit.constants import ESTIMAND_UNITS
 from satprofit.features.projects import project_table
@@ -55,6 +54,15 @@ METHOD = "bayes_path"
 def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
     per = pd.PeriodIndex(pd.to_datetime(dates), freq="Q")
     return np.asarray([(p - t0).n for p in per], dtype=int)
+
+
+def repeat_column(rep: BayesResult, name: str) -> int:
+    """Column of the repeat model's predictor ``name`` in its ``beta_*`` draws, by name (the
+    repeat model's predictors may change order)."""
+    labels = [str(v) for v in rep.idata.posterior["beta_any"].coords["predictor"].values]
+    if name not in labels:
+        raise ValueError(f"the repeat-business model has no predictor {name!r} ({labels})")
+    return labels.index(name)
 
 
 def path_draws(
@@ -110,7 +118,9 @@ def path_draws(
     r_date = frame["response_id"].map(sv.set_index("response_id")["date"])
     r_t = _quarter_index(r_date, t0)
     r_fin = frame["project_id"].map(proj_quarter).to_numpy(float)
-    shift = beta[:, SAT_PREDICTORS.index("ontime_10pp")][:, None] * d / 2
+    col = sat_data.effect_column("quality_to_csat")
+    b_on = beta[:, col] if col is not None else np.zeros(len(beta))
+    shift = b_on[:, None] * d / 2
     delta_r = np.where(
         has_ms[None, :], expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut), 0.0
     )  # [draw, response]
@@ -119,7 +129,8 @@ def path_draws(
     units = qt.data[["client_id", "period"]].copy()
     units["t"] = _quarter_index(pd.PeriodIndex(units["period"], freq="Q").start_time, t0)
     b_any, b_val, sigma = post["beta_any"], post["beta_value"], post["sigma"]
-    i_on = 2  # the repeat model's "ontime" column (per 10 pp)
+    i_on = repeat_column(rep, "ontime")  # per 10 pp
+    i_csat = repeat_column(rep, "csat_within")
     total = np.zeros((len(units), n_draws))
     direct = np.zeros((len(units), n_draws))
     for u, (c, q) in enumerate(zip(units["client_id"], units["t"], strict=True)):
@@ -139,8 +150,8 @@ def path_draws(
 
             def ev(sign, with_csat, la=la, lv=lv, d_csat=d_csat, d_on=d_on):
                 # +- half of each driver's change; the csat column is the within-client one
-                ca = d_on * b_any[:, i_on] + with_csat * d_csat * b_any[:, 0]
-                cv = d_on * b_val[:, i_on] + with_csat * d_csat * b_val[:, 0]
+                ca = d_on * b_any[:, i_on] + with_csat * d_csat * b_any[:, i_csat]
+                cv = d_on * b_val[:, i_on] + with_csat * d_csat * b_val[:, i_csat]
                 return expit(la + sign * ca / 2) * np.exp(lv + sign * cv / 2 + sigma**2 / 2)
 
             total[u] += ev(1, 1) - ev(-1, 1)
@@ -157,19 +168,38 @@ def path_effects(
     rep_data: RepeatData,
 ) -> BayesResult:
     """The three ``quality_to_repeat`` estimands as a result whose diagnostics combine both
-    models' (converged only when both are)."""
+    models' (converged only when both are).
+
+    When the satisfaction model cannot estimate ``quality_to_csat`` (the on-time rate never
+    varies, or its coefficient is mostly prior), the parts through satisfaction (total and
+    indirect) are ``not_estimable`` with that reason; the direct part is still answered.
+    """
     draws, n = path_draws(portfolio, sat, sat_data, rep, rep_data)
+    link = sat.effects.loc["quality_to_csat"] if "quality_to_csat" in sat.effects.index else None
+    link_status = str(link.get("status", "ok")) if link is not None else "not_estimable"
+    link_reason = str(link.get("reason", "")) if link is not None else "no satisfaction estimate"
     rows = {}
     for part in PARTS:
         estimand = f"quality_to_repeat.{part}"
         lo, med, hi = np.quantile(draws[part], [0.025, 0.5, 0.975])
-        rows[estimand] = {
+        row = {
             "median": med,
             "ci_low": lo,
             "ci_high": hi,
             "unit": ESTIMAND_UNITS[estimand],
             "n": n,
+            "status": "ok",
+            "reason": "",
         }
+        if part != "direct" and link_status != "ok":
+            row.update(
+                median=np.nan,
+                ci_low=np.nan,
+                ci_high=np.nan,
+                status="not_estimable",
+                reason=f"on-time delivery -> satisfaction is not estimable: {link_reason}",
+            )
+        rows[estimand] = row
     return derived_result(sat, rep, pd.DataFrame.from_dict(rows, orient="index"))
 
 

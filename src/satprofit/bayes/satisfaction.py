@@ -4,14 +4,46 @@ r"""Hierarchical ordinal model of satisfaction (csat 1..5) per survey response.
 
     \Pr(\text{csat}_r \le k) = \operatorname{logit}^{-1}(c_k - \eta_r), \quad
     \eta_r = x_r^\top\beta + a_{\text{client}[r]} + a_{\text{team}[r]}
-             + a_{\text{industry}[r]},\quad
+             + a_{\text{industry}[r]} + a_{\text{owner}[r]},\quad
     a_{g} = \sigma_g z_g,\ z_g \sim N(0, 1)
 
-for the responses tied to finished projects. Predictors: the project's on-time milestone rate
-(per +10 pp, centered; 0 with an indicator for projects without milestones), sales status reports
-per month during the project (centered), defects and escalations (standardized), client size
-rank and tenure (standardized). Varying intercepts by client, delivery team and industry give
-partial pooling; they are non-centered, which samples better when groups are small.
+for the responses tied to finished projects.
+
+What the model adjusts for, and why (the estimands are **total** effects)
+-------------------------------------------------------------------------
+QUESTIONS.md defines ``quality_to_csat`` and ``status_reports_to_csat`` as total effects: the
+change in expected csat when the treatment is set, through every path. The model therefore
+adjusts only for a back-door set of each treatment in the domain graph
+(:mod:`satprofit.causal.dag`) and for nothing that the treatment can move:
+
+* **no defects, escalations or overrun.** Late delivery plausibly brings defects and escalations
+  (in the graph they share the team's skill with the on-time rate; in other plausible worlds they
+  follow from it). With them as predictors the on-time coefficient is a *direct* effect that
+  leaves out what runs through them (measured before this change: 0.080 [0.043, 0.119] against
+  a total of 0.139 on ``data/sample``), and their own coefficients are conditioning artefacts
+  (fewer escalations "lowering" satisfaction). The confounding they carried (team skill, client
+  size) is blocked by the team intercepts and the size term. ``model_config={"mediators":
+  True}`` restores the old direct-effect specification, kept only to show its bias in the tests.
+* **within/between (Mundlak) decomposition of both treatments.** A client's status-report rate
+  is mostly a trait of the client and its account manager, whose diligence also keeps the client
+  happier; partially pooled client intercepts shrink towards zero and leave that confounding in
+  the slope (0.463 [0.373, 0.552] against a truth of 0.190 at 1,000 clients). Each treatment
+  enters as its deviation from the client's mean (``*_within``: the effect) and the client
+  mean itself (``*_client_mean``: absorbs whatever fixed client trait goes with the level), the
+  correlated-random-effects form of the causal regression's client fixed effects. A g-computation
+  contrast moves the treatment and holds the client mean: the mean stands in for the client's
+  traits, which the intervention does not change.
+* **sales-owner intercepts** absorb the account manager's diligence directly.
+
+The alternative, modelling defects and escalations as outcomes of delivery and integrating them
+out by g-computation through the joint posterior, would need correct models of two count
+mediators (and of their confounders with csat) for an answer the back-door adjustment gives
+without them; it is not used.
+
+Other predictors: a 0/1 indicator for projects without milestones (their on-time terms are 0),
+client size rank and tenure (standardized). Varying intercepts by client, delivery team,
+industry and sales owner give partial pooling; they are non-centered, which samples better when
+groups are small.
 
 Priors (``default_model_config``), weakly informative on the logit scale: coefficients
 Normal(0, 1) (a one-unit change moving the odds of a higher score by e, i.e. x2.7, is already
@@ -25,42 +57,77 @@ answers of the same responses share the latent satisfaction, :math:`\Pr(\text{np
 (Normal(0, 2.5) around evenly spread values) and a loading :math:`\kappa \sim
 \text{LogNormal}(0, 0.5)` (positive: both scores rise with satisfaction; a factor of 2.7 either way
 covers the plausible range). Responses without an nps answer enter the csat likelihood only.
-The second score sharpens the coefficients when both measure the same attitude; the estimands
-stay in csat points.
 
-The estimands ``quality_to_csat`` and ``status_reports_to_csat`` are computed per posterior
-draw exactly as QUESTIONS.md defines them: for each unit (project) the mean over its responses of
-:math:`E[\text{csat} \mid \eta_r + \beta d/2] - E[\text{csat} \mid \eta_r - \beta d/2]`,
-averaged over units; the effect shrinks near the top of the scale, as the ordinal link implies.
+Estimands
+---------
+``quality_to_csat`` and ``status_reports_to_csat`` are computed per posterior draw exactly as
+QUESTIONS.md defines them: for each unit (project) the mean over its responses of
+:math:`E[\text{csat} \mid \eta_r + \beta d/2] - E[\text{csat} \mid \eta_r - \beta d/2]`
+(:math:`\beta` the treatment's within coefficient), averaged over units; the effect shrinks near
+the top of the scale, as the ordinal link implies.
+
+Honest refusals: a treatment that never varies within a client leaves its coefficient to the
+prior, so it is dropped *before* fitting and its estimand is ``not_estimable``. After fitting,
+the prior-to-posterior contraction of each treatment's coefficient,
+``1 - var_posterior / var_prior`` (the prior variance is the analytic ``beta_sd ** 2``), is
+reported; below :data:`satprofit.bayes.base.CONTRACTION_MIN` the estimand is
+``not_estimable`` ("the data barely inform it").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from satprofit.bayes.base import BayesModel
+from satprofit.bayes.base import BayesModel, contraction_status
 from satprofit.constants import ESTIMAND_UNITS, SIZE_BANDS
 from satprofit.features.projects import project_table
 from satprofit.io import Portfolio
 
+#: Every predictor the model can use, in column order (those that never vary are dropped).
 PREDICTORS = (
-    "ontime_10pp",
+    "ontime_within",
+    "ontime_client_mean",
     "no_milestones",
-    "status_reports_per_month",
-    "defects_z",
-    "escalations_z",
+    "status_reports_within",
+    "status_reports_client_mean",
     "size_z",
     "tenure_z",
 )
+#: The old direct-effect specification's extra predictors (``model_config={"mediators": True}``).
+MEDIATORS = ("defects_z", "escalations_z")
+#: estimand -> (coefficient that carries it, shift per unit of the estimand's treatment, label)
+EFFECT_PREDICTORS = {
+    "quality_to_csat": "ontime_within",
+    "status_reports_to_csat": "status_reports_within",
+}
+#: What each treatment is, for refusals in plain words.
+_TREATMENT_WORDS = {
+    "quality_to_csat": "the on-time milestone rate",
+    "status_reports_to_csat": "the rate of status reports from sales",
+}
+GROUPS = ("client", "team", "industry", "owner")
 
 
 @dataclass
 class SatisfactionData:
-    """Model-ready responses: predictors, group indices, and the projects they belong to."""
+    """Model-ready responses: predictors, group indices, and the projects they belong to.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per response: ids, csat, nps, every candidate predictor, and the raw centered
+        treatments ``ontime_10pp`` and ``status_reports_per_month``.
+    x : ndarray
+        The columns of ``predictors`` (those that vary), [response, predictor].
+    predictors : list of str
+        The model's predictors, in column order.
+    refused : dict of str to str
+        Estimand -> why it cannot be estimated (a treatment that never varies within a client).
+    """
 
     frame: pd.DataFrame
     x: np.ndarray
@@ -73,14 +140,48 @@ class SatisfactionData:
     industries: list[str]
     ontime_center: float
     sr_center: float
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    owners: list[str] = field(default_factory=list)
+    predictors: list[str] = field(default_factory=lambda: list(PREDICTORS))
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.csat)
 
+    def column(self, name: str) -> int | None:
+        """Column of predictor ``name`` in ``x`` and in ``beta`` (None when it was dropped)."""
+        return self.predictors.index(name) if name in self.predictors else None
 
-def satisfaction_data(portfolio: Portfolio) -> SatisfactionData:
-    """Responses tied to finished projects, with the model's predictors."""
+    def effect_column(self, estimand: str) -> int | None:
+        """Column of the coefficient that carries ``estimand`` (None when refused)."""
+        if estimand in self.refused:
+            return None
+        return self.column(EFFECT_PREDICTORS[estimand])
+
+
+def _client_mean(values: pd.Series, clients: pd.Series, use: np.ndarray) -> np.ndarray:
+    """Each row's client mean of ``values`` over the rows in ``use`` (0 when the client has
+    none): the between part of a within/between decomposition."""
+    means = values[use].groupby(clients[use]).mean()
+    return clients.map(means).fillna(0.0).to_numpy(float)
+
+
+def satisfaction_data(
+    portfolio: Portfolio, *, mediators: bool = False, min_sd: float = 1e-9
+) -> SatisfactionData:
+    """Responses tied to finished projects, with the model's predictors.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    mediators : bool
+        Add standardized defects and escalations (the old direct-effect specification; see the
+        module docstring). Never the default.
+    min_sd : float
+        A treatment whose within-client standard deviation is at most this never varies: its
+        columns are dropped and its estimand is refused.
+    """
     pt = project_table(portfolio)
     pt = pt[pt["finished"]]
     sv = portfolio.surveys.dropna(subset=["project_id"])
@@ -93,7 +194,7 @@ def satisfaction_data(portfolio: Portfolio) -> SatisfactionData:
     tenure = (d["start_date"] - d["client_id"].map(cl["first_engagement_date"])).dt.days.clip(
         lower=0
     ) / 365.25
-    no_ms = d["ontime_rate"].isna()
+    no_ms = d["ontime_rate"].isna().to_numpy()
     ontime_center = float(d.loc[~no_ms, "ontime_rate"].mean()) if (~no_ms).any() else 0.0
     sr_center = float(d["status_reports_per_month"].mean())
 
@@ -102,27 +203,51 @@ def satisfaction_data(portfolio: Portfolio) -> SatisfactionData:
         sd = s.std()
         return (s - s.mean()) / (sd if sd > 0 else 1.0)
 
+    client = d["client_id"].reset_index(drop=True)
+    ontime = pd.Series(np.where(no_ms, 0.0, (d["ontime_rate"] - ontime_center) * 10))
+    sr = pd.Series(d["status_reports_per_month"].to_numpy(float) - sr_center)
+    has = ~no_ms
+    on_mean = _client_mean(ontime, client, has)
+    sr_mean = _client_mean(sr, client, np.ones(len(d), bool))
     frame = pd.DataFrame(
         {
             "response_id": d["response_id"].to_numpy(),
             "project_id": d["project_id"].to_numpy(),
-            "client_id": d["client_id"].to_numpy(),
+            "client_id": client.to_numpy(),
             "csat": d["csat"].to_numpy(),
             "nps": d["nps"].to_numpy(float) if "nps" in d.columns else np.nan,
-            "ontime_10pp": np.where(no_ms, 0.0, (d["ontime_rate"] - ontime_center) * 10),
-            "no_milestones": no_ms.astype(float).to_numpy(),
-            "status_reports_per_month": d["status_reports_per_month"].to_numpy() - sr_center,
-            "defects_z": z(d["defects"]).to_numpy(),
-            "escalations_z": z(d["escalations"]).to_numpy(),
+            "ontime_10pp": ontime.to_numpy(),
+            "status_reports_per_month": sr.to_numpy(),
+            "ontime_within": np.where(has, ontime - on_mean, 0.0),
+            "ontime_client_mean": on_mean,
+            "no_milestones": no_ms.astype(float),
+            "status_reports_within": sr.to_numpy() - sr_mean,
+            "status_reports_client_mean": sr_mean,
             "size_z": z(size).to_numpy(),
             "tenure_z": z(tenure).to_numpy(),
+            "defects_z": z(d["defects"]).to_numpy(),
+            "escalations_z": z(d["escalations"]).to_numpy(),
         }
     )
+    refused = {}
+    for estimand, col in EFFECT_PREDICTORS.items():
+        raw = frame["ontime_10pp" if estimand == "quality_to_csat" else "status_reports_per_month"]
+        raw = raw[has] if estimand == "quality_to_csat" else raw
+        if len(raw) < 2 or not raw.std() > min_sd:
+            refused[estimand] = f"{_TREATMENT_WORDS[estimand]} never varies in the data"
+        elif not frame[col].std() > min_sd:
+            refused[estimand] = (
+                f"{_TREATMENT_WORDS[estimand]} never varies within a client (each client has a "
+                "single level), so its effect cannot be told apart from the client's own traits"
+            )
+    candidates = [*PREDICTORS, *(MEDIATORS if mediators else ())]
+    predictors = [c for c in candidates if frame[c].std() > min_sd]
     industry = d["client_id"].map(cl["industry"])
     c_codes, clients = pd.factorize(d["client_id"], sort=True)
     t_codes, teams = pd.factorize(d["delivery_team"], sort=True)
     i_codes, industries = pd.factorize(industry, sort=True)
-    x = frame[list(PREDICTORS)].to_numpy(float)
+    o_codes, owners = pd.factorize(d["sales_owner"].fillna("(none)"), sort=True)
+    x = frame[predictors].to_numpy(float)
     return SatisfactionData(
         frame,
         x,
@@ -135,6 +260,10 @@ def satisfaction_data(portfolio: Portfolio) -> SatisfactionData:
         list(industries),
         ontime_center,
         sr_center,
+        o_codes,
+        list(owners),
+        predictors,
+        refused,
     )
 
 
@@ -147,33 +276,48 @@ class SatisfactionModel(BayesModel):
     """Cumulative-logit model of csat with partial pooling (see module docstring)."""
 
     name = "bayes_ordinal_satisfaction"
-    default_model_config = {"beta_sd": 1.0, "group_sd": 0.5, "cut_sd": 2.5, "nps": False}
-    summary_vars = ["beta", "cutpoints", "sigma_client", "sigma_team", "sigma_industry"]
+    default_model_config = {
+        "beta_sd": 1.0,
+        "group_sd": 0.5,
+        "cut_sd": 2.5,
+        "nps": False,
+        "mediators": False,
+    }
+    summary_vars = [
+        "beta",
+        "cutpoints",
+        "sigma_client",
+        "sigma_team",
+        "sigma_industry",
+        "sigma_owner",
+    ]
+
+    def data(self, portfolio: Portfolio) -> SatisfactionData:
+        """The model's data for this configuration (with mediators only when configured)."""
+        return satisfaction_data(portfolio, mediators=bool(self.model_config["mediators"]))
 
     def build_model(self, data: SatisfactionData):
         import pymc as pm
 
         cfg = self.model_config
         coords = {
-            "predictor": list(PREDICTORS),
+            "predictor": list(data.predictors),
             "client": data.clients,
             "team": data.teams,
             "industry": data.industries,
+            "owner": data.owners,
             "cut": [1, 2, 3, 4],
             "obs": np.arange(data.n),
         }
         with pm.Model(coords=coords) as model:
             x = pm.Data("x", data.x, dims=("obs", "predictor"))
             beta = pm.Normal("beta", 0.0, cfg["beta_sd"], dims="predictor")
-            effects = {}
-            for group, idx in (
-                ("client", data.client),
-                ("team", data.team),
-                ("industry", data.industry),
-            ):
+            eta = pm.math.dot(x, beta)
+            for group in GROUPS:
+                idx = self._group_index(data, group)
                 sigma = pm.HalfNormal(f"sigma_{group}", cfg["group_sd"])
                 z = pm.Normal(f"z_{group}", 0.0, 1.0, dims=group)
-                effects[group] = pm.Deterministic(f"a_{group}", sigma * z, dims=group)[idx]
+                eta = eta + pm.Deterministic(f"a_{group}", sigma * z, dims=group)[idx]
             cut = pm.Normal(
                 "cutpoints",
                 mu=np.array([-2.0, -1.0, 0.0, 1.5]),
@@ -182,11 +326,19 @@ class SatisfactionModel(BayesModel):
                 transform=pm.distributions.transforms.ordered,
                 initval=np.array([-2.0, -1.0, 0.0, 1.5]),
             )
-            eta = pm.math.dot(x, beta) + effects["client"] + effects["team"] + effects["industry"]
             pm.OrderedLogistic("csat", eta=eta, cutpoints=cut, observed=data.csat - 1, dims="obs")
             if cfg["nps"]:
                 self._nps_part(data, eta)
         return model
+
+    @staticmethod
+    def _group_index(data: SatisfactionData, group: str) -> np.ndarray:
+        return {
+            "client": data.client,
+            "team": data.team,
+            "industry": data.industry,
+            "owner": data.owner,
+        }[group]
 
     def _nps_part(self, data: SatisfactionData, eta) -> None:
         import pymc as pm
@@ -217,58 +369,58 @@ class SatisfactionModel(BayesModel):
         return self.summary_vars + extra
 
     def latent(self, idata, data: SatisfactionData, max_draws: int = 1000) -> tuple:
-        """Per-draw latent eta [draw, obs], cut points [draw, 4] and beta [draw, predictor]."""
+        """Per-draw latent eta [draw, obs], cut points [draw, 4] and beta [draw, predictor]
+        (columns in ``data.predictors`` order: select them with ``data.column(name)``)."""
         post = idata.posterior
-        beta = post["beta"].values.reshape(-1, len(PREDICTORS))
+        beta = post["beta"].values.reshape(-1, len(data.predictors))
         cut = post["cutpoints"].values.reshape(-1, 4)
-        a = {
-            g: post[f"a_{g}"].values.reshape(len(beta), -1) for g in ("client", "team", "industry")
-        }
         step = max(1, len(beta) // max_draws)
         sel = slice(None, None, step)
-        eta = (
-            beta[sel] @ data.x.T
-            + a["client"][sel][:, data.client]
-            + a["team"][sel][:, data.team]
-            + a["industry"][sel][:, data.industry]
-        )
+        eta = beta[sel] @ data.x.T
+        for g in GROUPS:
+            if f"a_{g}" in post:
+                a = post[f"a_{g}"].values.reshape(len(beta), -1)
+                eta = eta + a[sel][:, self._group_index(data, g)]
         return eta, cut[sel], beta[sel]
 
     def effects(self, idata, data: SatisfactionData) -> pd.DataFrame:
         eta, cut, beta = self.latent(idata, data)
+        all_beta = idata.posterior["beta"].values.reshape(-1, len(data.predictors))
+        prior_var = float(self.model_config["beta_sd"]) ** 2
         project = data.frame["project_id"].to_numpy()
         rows = {}
-        for estimand, col, shift_per_unit, mask in (
-            (
-                "quality_to_csat",
-                PREDICTORS.index("ontime_10pp"),
-                0.5,
-                data.frame["no_milestones"].to_numpy() == 0,
-            ),
-            (
-                "status_reports_to_csat",
-                PREDICTORS.index("status_reports_per_month"),
-                0.5,
-                np.ones(data.n, bool),
-            ),
+        for estimand, mask in (
+            ("quality_to_csat", data.frame["no_milestones"].to_numpy() == 0),
+            ("status_reports_to_csat", np.ones(data.n, bool)),
         ):
-            shift = beta[:, col][:, None] * shift_per_unit
-            diff = expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut)
-            diff = diff[:, mask]
             units = pd.factorize(project[mask])[0]
-            n_units = units.max() + 1
-            per_unit = np.stack(
-                [np.bincount(units, weights=row, minlength=n_units) for row in diff]
-            ) / np.bincount(units, minlength=n_units)
-            draws = per_unit.mean(axis=1)
-            lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
-            rows[estimand] = {
-                "median": med,
-                "ci_low": lo,
-                "ci_high": hi,
+            n_units = int(units.max() + 1) if len(units) else 0
+            col = data.effect_column(estimand)
+            row = {
+                "median": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
                 "unit": ESTIMAND_UNITS[estimand],
-                "n": int(n_units),
+                "n": n_units,
+                "contraction": np.nan,
+                "status": "not_estimable",
+                "reason": data.refused.get(estimand, ""),
             }
+            if col is not None and n_units:
+                shrink = 1.0 - float(np.var(all_beta[:, col])) / prior_var
+                status, reason = contraction_status(shrink)
+                row.update(contraction=shrink, status=status, reason=reason)
+                if status == "ok":
+                    shift = beta[:, col][:, None] * 0.5  # +- half of one unit (+10 pp, +1 a month)
+                    diff = expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut)
+                    diff = diff[:, mask]
+                    per_unit = np.stack(
+                        [np.bincount(units, weights=r, minlength=n_units) for r in diff]
+                    ) / np.bincount(units, minlength=n_units)
+                    draws = per_unit.mean(axis=1)
+                    lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
+                    row.update(median=med, ci_low=lo, ci_high=hi)
+            rows[estimand] = row
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def prior_predictive(

@@ -38,8 +38,8 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.fits import PortfolioFit
+from satprofit.bayes.path import repeat_column
 from satprofit.bayes.repeat import RepeatBusinessModel
-from satprofit.bayes.satisfaction import PREDICTORS as SAT_PREDICTORS
 from satprofit.bayes.satisfaction import SatisfactionModel, expected_csat
 from satprofit.constants import DEFAULT_SEED
 
@@ -177,16 +177,19 @@ def scenario(
     lin_any, lin_val = model.linear_predictors(post, x_now, *codes)
     rng = np.random.default_rng(seed)
     delta = _driver_changes(fit, cur, changes, n_draws, rng, notes)
-    d_any = (
-        delta["csat"] * post["beta_any"][:, 0]
-        + delta["ontime10"] * post["beta_any"][:, 2]
-        + delta["sr_z"] * post["beta_any"][:, 4]
-    )
-    d_val = (
-        delta["csat"] * post["beta_value"][:, 0]
-        + delta["ontime10"] * post["beta_value"][:, 2]
-        + delta["sr_z"] * post["beta_value"][:, 4]
-    )
+    rep = fit.results["repeat"]
+    cols = {  # the repeat model's coefficients, selected by predictor name
+        "csat": repeat_column(rep, "csat_within"),
+        "ontime10": repeat_column(rep, "ontime"),
+        "sr_z": repeat_column(rep, "status_reports"),
+    }
+
+    def moved(beta: np.ndarray) -> np.ndarray:
+        """Change of a linear predictor [client, draw] for coefficients ``beta`` [draw, k]."""
+        return sum(delta[k] * beta[:, c] for k, c in cols.items())
+
+    d_any = moved(post["beta_any"])
+    d_val = moved(post["beta_value"])
     margin = "beta_margin" in post
     if margin:
         rate = (
@@ -194,11 +197,7 @@ def scenario(
             + x_now @ post["beta_margin"].T
             + post["u_client_margin"][:, codes[0]].T
         )
-        d_rate = (
-            delta["csat"] * post["beta_margin"][:, 0]
-            + delta["ontime10"] * post["beta_margin"][:, 2]
-            + delta["sr_z"] * post["beta_margin"][:, 4]
-        )
+        d_rate = moved(post["beta_margin"])
     else:
         notes.append("too few delivered repeat margins to model margin: margin not forecast")
         rate = d_rate = np.full_like(lin_any, np.nan)
@@ -291,8 +290,28 @@ def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarra
     if k < n_draws:  # recycle draws so both models' draws pair up
         idx = np.arange(n_draws) % k
         eta, cut, beta = eta[idx], cut[idx], beta[idx]
-    i_on = SAT_PREDICTORS.index("ontime_10pp")
-    i_sr = SAT_PREDICTORS.index("status_reports_per_month")
+    sat = fit.results["satisfaction"]
+    cols = {}
+    for estimand, lever in (
+        ("quality_to_csat", "on-time"),
+        ("status_reports_to_csat", "status-report"),
+    ):
+        col = sd.effect_column(estimand)
+        row = sat.effects.loc[estimand] if estimand in sat.effects.index else None
+        status = "ok" if row is None else str(row.get("status", "ok"))
+        if col is None or status != "ok":
+            why = sd.refused.get(estimand) or (row.get("reason", "") if row is not None else "")
+            notes.append(
+                f"the {lever} lever's effect on satisfaction is not estimable ({why}): "
+                "it acts on repeat business directly only"
+            )
+            cols[estimand] = None
+        else:
+            cols[estimand] = col
+    i_on, i_sr = cols["quality_to_csat"], cols["status_reports_to_csat"]
+    zero = np.zeros(len(beta))
+    b_on = beta[:, i_on] if i_on is not None else zero
+    b_sr = beta[:, i_sr] if i_sr is not None else zero
     frame = sd.frame
     sr_rate = frame["status_reports_per_month"].to_numpy() + sd.sr_center
     out = np.zeros((len(cur), n_draws))
@@ -302,9 +321,9 @@ def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarra
         if not mask.any():
             mask = np.ones(len(frame), bool)
             thin += 1
-        shift = beta[:, i_on] * ontime_pp[i] / 10.0
+        shift = b_on * ontime_pp[i] / 10.0
         if sr_month_new is not None:
-            shift = shift + beta[:, i_sr] * (float(sr_month_new) - sr_rate[mask].mean())
+            shift = shift + b_sr * (float(sr_month_new) - sr_rate[mask].mean())
         e = eta[:, mask]
         out[i] = (expected_csat(e + shift[:, None], cut) - expected_csat(e, cut)).mean(axis=1)
     if thin:

@@ -73,6 +73,7 @@ __all__ = [
     "question_rows",
     "report_title",
     "satisfaction_blocks",
+    "status_text",
     "summary_blocks",
     "title_blocks",
     "what_if_blocks",
@@ -98,37 +99,58 @@ SCENARIOS: dict[str, tuple[str, dict]] = {
 
 @dataclass(frozen=True)
 class Driver:
-    """A driver of satisfaction in the satisfaction model, and the improvement the report tries.
+    """A driver of satisfaction: a question the satisfaction model answers as a total effect,
+    and the improvement the report tries.
 
     Attributes
     ----------
     label : str
         Plain name.
-    predictor : str
-        Column of :data:`satisfaction.PREDICTORS`.
+    estimand : str
+        The question id whose total effect the driver's gain is (see QUESTIONS.md).
     level : str
         Column of :func:`client_levels` measuring the client's current performance.
     higher_is_better : bool
         Direction of a better performance.
+    effect_label : str
+        What the gain includes, in words ("total effect: includes what runs through ...").
     """
 
     label: str
-    predictor: str
+    estimand: str
     level: str
     higher_is_better: bool
+    effect_label: str = "total effect"
 
 
-#: Drivers the client can act on (size and tenure are in the model but are not levers).
+#: Drivers the client can act on, each the total effect of one question. Defects and
+#: escalations are not drivers of their own: they carry part of delivery's effect on
+#: satisfaction, so the on-time driver's total effect includes them, and a coefficient of theirs
+#: beside the on-time rate is a conditioning artefact, not an effect (it once told a client that
+#: fewer escalations would lower satisfaction).
 DRIVERS: dict[str, Driver] = {
-    "ontime": Driver("Milestones delivered on time", "ontime_10pp", "ontime_rate", True),
-    "reports": Driver(
-        "Business status reports from sales", "status_reports_per_month", "reports_per_month", True
+    "ontime": Driver(
+        "Milestones delivered on time",
+        "quality_to_csat",
+        "ontime_rate",
+        True,
+        "total effect: includes what runs through fewer defects and escalations",
     ),
-    "defects": Driver("Defects per project", "defects_z", "defects_per_project", False),
-    "escalations": Driver(
-        "Escalations per project", "escalations_z", "escalations_per_project", False
+    "reports": Driver(
+        "Business status reports from sales",
+        "status_reports_to_csat",
+        "reports_per_month",
+        True,
+        "total effect: includes every way the reports act on satisfaction",
     ),
 }
+
+#: Why defects and escalations are not drivers (shown under the drivers table).
+MEDIATOR_NOTE = (
+    "Defects and escalations are not listed as separate drivers: they are part of how delivery "
+    "acts on satisfaction, so the gain from on-time milestones already includes what runs "
+    "through them. The delivery section shows how this client does on both."
+)
 
 QUADRANTS = {
     (True, False): "Priority: matters most, behind the portfolio",
@@ -925,9 +947,10 @@ class Drivers:
     Attributes
     ----------
     table : DataFrame
-        One row per :data:`DRIVERS` key (index): ``label``, ``improvement`` (the realistic
-        improvement tried, in words), ``gain``, ``gain_low``, ``gain_high`` (change of expected
-        csat, median and 80 % interval), ``level`` (the client's current value), ``level_text``,
+        One row per :data:`DRIVERS` key (index): ``label``, ``effect`` (what the gain
+        includes: a total effect), ``status`` ("" when answered, else "not estimable: reason"),
+        ``improvement`` (the realistic improvement tried, in words), ``gain``, ``gain_low``,
+        ``gain_high`` (total effect on expected csat, median and 80 % interval), ``level`` (the client's current value), ``level_text``,
         ``median`` (other clients'), ``percentile`` (0 worst .. 100 best among other clients),
         ``quadrant``.
     basis : {"client", "portfolio", "none"}
@@ -949,37 +972,22 @@ class Drivers:
         return self.table.dropna(subset=["gain", "percentile"])
 
 
-def _raw_sds(sd, portfolio) -> dict[str, float]:
-    """Standard deviations of defects and escalations over the model's responses."""
-    pt = project_table(portfolio)[["project_id", "defects", "escalations"]]
-    raw = sd.frame[["project_id"]].merge(pt, on="project_id", how="left")
-    return {k: float(raw[k].astype(float).std()) for k in ("defects", "escalations")}
-
-
-def _improvements(sd, portfolio) -> dict[str, tuple[float, str]]:
-    """Driver -> (shift of its model column, the improvement in words)."""
-    sds = _raw_sds(sd, portfolio)
+def _improvements() -> dict[str, tuple[float, str]]:
+    """Driver -> (shift in units of its estimand's treatment, the improvement in words)."""
     return {
         "ontime": (1.0, "10 percentage points more milestones on time"),
         "reports": (1.0, "1 more business status report a month"),
-        "defects": (
-            -1.0,
-            f"about {B.number(sds['defects'], 1)} fewer defects per project (one typical spread)",
-        ),
-        "escalations": (
-            -1.0,
-            f"about {B.number(sds['escalations'], 1)} fewer escalations per project "
-            "(one typical spread)",
-        ),
     }
 
 
 def _gains(run, client_id: str, notes: list[str]) -> tuple[dict, str]:
-    """Change of expected csat per driver improvement: driver -> (median, low80, high80)."""
-    from satprofit.bayes.satisfaction import PREDICTORS, SatisfactionModel, expected_csat
+    """Total effect on expected csat of each driver's improvement: driver -> (median, low80,
+    high80), or driver -> text "not estimable: reason" when the model cannot answer it."""
+    from satprofit.bayes.satisfaction import SatisfactionModel, expected_csat
 
     sd = run.fit.data["satisfaction"]
-    eta, cut, beta = SatisfactionModel().latent(run.fit.results["satisfaction"].idata, sd, 1000)
+    res = run.fit.results["satisfaction"]
+    eta, cut, beta = SatisfactionModel().latent(res.idata, sd, 1000)
     mask = (sd.frame["client_id"] == client_id).to_numpy()
     basis = "client"
     if not mask.any():
@@ -991,12 +999,29 @@ def _gains(run, client_id: str, notes: list[str]) -> tuple[dict, str]:
         )
     e = eta[:, mask]
     base = expected_csat(e, cut).mean(axis=1)
-    out = {}
-    for key, (shift, _) in _improvements(sd, run.portfolio).items():
-        col = PREDICTORS.index(DRIVERS[key].predictor)
+    out: dict = {}
+    for key, (shift, _) in _improvements().items():
+        estimand = DRIVERS[key].estimand
+        status, reason = _bayes_status(res, estimand)
+        col = sd.effect_column(estimand)
+        if status != "ok" or col is None:
+            out[key] = f"not estimable: {reason or sd.refused.get(estimand, 'no estimate')}"
+            continue
         moved = expected_csat(e + (beta[:, col] * shift)[:, None], cut).mean(axis=1)
         out[key] = B.quantiles(moved - base)
     return out, basis
+
+
+def _bayes_status(result, estimand: str) -> tuple[str, str]:
+    """Status and reason of one estimand of a Bayesian result (``ok`` when not recorded)."""
+    e = result.effects
+    if estimand not in e.index:
+        return "not_estimable", "the model does not answer this question"
+    row = e.loc[estimand]
+    status = row.get("status", "ok")
+    status = status if isinstance(status, str) else "ok"
+    reason = row.get("reason", "")
+    return status, reason if isinstance(reason, str) else ""
 
 
 def _percentile(values: pd.Series, client_id: str, higher_is_better: bool, min_clients: int):
@@ -1030,17 +1055,16 @@ def build_drivers(run, client_id: str, *, min_clients: int = MIN_BENCHMARK_CLIEN
     whole = client_levels(p)
     if recent.loc[client_id, "finished_projects"] == 0:
         notes.append(
-            "No project of this client finished in the last 12 months: its on-time rate, "
-            "defects and escalations are those of all its finished projects."
+            "No project of this client finished in the last 12 months: its on-time rate is "
+            "that of all its finished projects."
         )
         levels = recent.copy()
-        for col in ("ontime_rate", "defects_per_project", "escalations_per_project"):
-            levels.loc[client_id, col] = whole.loc[client_id, col]
+        levels.loc[client_id, "ontime_rate"] = whole.loc[client_id, "ontime_rate"]
     else:
         levels = recent
     if "satisfaction" in run.fit.results:
         gains, basis = _gains(run, client_id, notes)
-        words = {k: w for k, (_, w) in _improvements(run.fit.data["satisfaction"], p).items()}
+        words = {k: w for k, (_, w) in _improvements().items()}
     else:
         why = run.fit.skipped.get("satisfaction", "not fitted")
         notes.append(f"The satisfaction model could not be fitted ({why}): importance unknown.")
@@ -1049,9 +1073,14 @@ def build_drivers(run, client_id: str, *, min_clients: int = MIN_BENCHMARK_CLIEN
     for key, drv in DRIVERS.items():
         pctl, med = _percentile(levels[drv.level], client_id, drv.higher_is_better, min_clients)
         g = gains.get(key, (np.nan, np.nan, np.nan))
+        status = g if isinstance(g, str) else ""
+        if status:
+            g = (np.nan, np.nan, np.nan)
         value = levels.loc[client_id, drv.level]
         rows[key] = {
             "label": drv.label,
+            "effect": drv.effect_label,
+            "status": status,
             "improvement": words.get(key, ""),
             "gain": g[0],
             "gain_low": g[1],
@@ -1062,6 +1091,8 @@ def build_drivers(run, client_id: str, *, min_clients: int = MIN_BENCHMARK_CLIEN
             "percentile": pctl,
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
+    if basis != "none":
+        notes.append(MEDIATOR_NOTE)
     cut = table["gain"].mean()
     table["quadrant"] = [
         QUADRANTS[(g >= cut, pc >= 50)] if pd.notna(g) and pd.notna(pc) else "not placed"
@@ -1110,7 +1141,7 @@ def plot_drivers(d: Drivers):
     high = max(float(t["gain_high"].max()), cut) * 1.15 + 1e-3
     ax.set_ylim(low - 0.05 * (high - low), high)
     ax.set_xlabel("Current performance: share of other clients this client does better than (%)")
-    ax.set_ylabel("Gain in expected satisfaction (points)")
+    ax.set_ylabel("Gain in expected satisfaction (points, total effect)")
     ax.set_title("What drives satisfaction, against current performance")
     corners = {
         (0.02, 0.97, "left"): "Priority",
@@ -1146,7 +1177,8 @@ def drivers_blocks(r: ClientReport) -> list:
                 fig,
                 "Quadrant chart: each driver of satisfaction placed by this client's current "
                 "performance relative to other clients (horizontal) and by how much a realistic "
-                "improvement would raise expected satisfaction (vertical, with 80% intervals).",
+                "improvement would raise expected satisfaction (vertical, with 80% intervals): "
+                "a total effect, including what runs through other parts of delivery.",
             )
         )
     t = d.table
@@ -1155,9 +1187,12 @@ def drivers_blocks(r: ClientReport) -> list:
             "Driver": t["label"],
             "Improvement tried": t["improvement"],
             "Gain in expected satisfaction": [
-                B.interval(g, lo, hi, lambda x: B.number(x, 2), about=False)
-                for g, lo, hi in zip(t["gain"], t["gain_low"], t["gain_high"], strict=True)
+                st or B.interval(g, lo, hi, lambda x: B.number(x, 2), about=False)
+                for g, lo, hi, st in zip(
+                    t["gain"], t["gain_low"], t["gain_high"], t["status"], strict=True
+                )
             ],
+            "What the gain includes": t["effect"],
             "This client today": t["level_text"],
             "Better than (% of clients)": t["percentile"],
             "Where it falls": t["quadrant"],
@@ -1394,12 +1429,37 @@ def question_rows(run, estimands=CLIENT_ESTIMANDS) -> pd.DataFrame:
         rec, source = None, None
         if est in bayes.index:
             rec, source = bayes.loc[est], "bayes"
-        elif len(causal):
+        if len(causal) and (rec is None or _record_status(rec) != "ok"):
             hit = causal[(causal["question"] == est) & (causal["method"] == DEFAULT_METHODS[q])]
-            if len(hit):
-                rec, source = hit.iloc[0], "causal"
+            if len(hit) and (rec is None or _record_status(hit.iloc[0]) == "ok"):
+                rec, source = hit.iloc[0], "causal"  # the causal answer stands in
         rows.append(_question_row(est, rec, source))
     return pd.DataFrame(rows)
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _record_status(rec) -> str:
+    """``ok``, ``not_estimable`` or ``failed`` of a causal or Bayesian record (records without
+    a status are ``ok`` when their estimate is a finite number)."""
+    status = _text(rec.get("status", ""))
+    try:
+        finite = np.isfinite(float(rec.get("estimate")))
+    except (TypeError, ValueError):
+        finite = False
+    if status in ("not_estimable", "failed"):
+        return status
+    return "ok" if finite else "not_estimable"
+
+
+def status_text(status: str, reason: str) -> str:
+    """How a report shows an estimand that is not an answer: "not estimable: reason" or
+    "failed: reason", never a number."""
+    reason = _text(reason).strip()
+    head = "failed" if status == "failed" else "not estimable"
+    return f"{head}: {reason}" if reason else head
 
 
 def _question_row(estimand: str, rec, source) -> dict:
@@ -1414,9 +1474,10 @@ def _question_row(estimand: str, rec, source) -> dict:
         }
     method = B.METHOD_LABELS.get(str(rec["method"]), str(rec["method"]))
     value = rec["estimate"]
-    if value is None or not np.isfinite(float(value)):
-        note = str(rec.get("note", "") or "").strip()
-        status = "the data cannot answer this" + (f" ({note})" if note else "")
+    state = _record_status(rec)
+    if state != "ok":
+        reason = _text(rec.get("reason", "")) or _text(rec.get("note", ""))
+        status = status_text(state, reason)
         shown = "\u2013"
     else:
         fmt = B.money if "currency" in str(rec["unit"]) else (lambda x: B.number(x, 2))

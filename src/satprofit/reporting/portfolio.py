@@ -24,7 +24,7 @@ from satprofit.features.panel import DASHBOARD_METRICS
 from satprofit.metrics import dashboard
 from satprofit.metrics.plots import METRIC_LABELS
 from satprofit.reporting import blocks as B
-from satprofit.reporting.client import data_range, model_rows, not_converged
+from satprofit.reporting.client import data_range, model_rows, not_converged, status_text
 
 __all__ = [
     "DashboardTables",
@@ -33,6 +33,7 @@ __all__ = [
     "PortfolioReport",
     "build_dashboards",
     "build_diagnostics",
+    "build_disagreements",
     "build_estimates",
     "build_policy",
     "build_portfolio_report",
@@ -62,7 +63,8 @@ def build_estimates(run) -> pd.DataFrame:
         One row per estimand and method, in QUESTIONS.md order: ``estimand``, ``title``,
         ``method``, ``method_label``, ``source`` (``causal`` / ``bayes``), ``estimate``,
         ``ci_low``, ``ci_high`` (95 %), ``unit``, ``n``, ``answered`` (False where the data
-        cannot answer), ``converged`` (Bayesian rows; True for causal rows), ``note``.
+        cannot answer), ``converged`` (Bayesian rows; True for causal rows), ``note``,
+        ``status`` (``ok`` / ``not_estimable`` / ``failed``) and ``reason``.
     """
     rows = []
     causal = run.causal
@@ -89,13 +91,20 @@ def _num(value) -> float:
         return float("nan")
 
 
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
 def _row(r: pd.Series, source: str) -> dict:
     est = str(r.get("question", ""))
     method = str(r.get("method", ""))
     value = _num(r.get("estimate"))
-    note = r.get("note", "")
-    note = "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
+    note = _text(r.get("note", ""))
     conv = r.get("converged", True)
+    status = _text(r.get("status", "")) or ("ok" if np.isfinite(value) else "not_estimable")
+    if status == "ok" and not np.isfinite(value):
+        status = "not_estimable"
+    reason = _text(r.get("reason", "")) or note
     return {
         "estimand": est,
         "title": B.ESTIMAND_TITLES.get(est, est),
@@ -107,9 +116,11 @@ def _row(r: pd.Series, source: str) -> dict:
         "ci_high": _num(r.get("ci_high")),
         "unit": str(r.get("unit", "")),
         "n": _num(r.get("n")),
-        "answered": bool(np.isfinite(value)),
+        "answered": bool(np.isfinite(value)) and status == "ok",
         "converged": True if source == "causal" else bool(conv),
         "note": note,
+        "status": status,
+        "reason": reason,
     }
 
 
@@ -136,7 +147,7 @@ def plot_estimates(est: pd.DataFrame):
                 ax.text(
                     0.02,
                     yi,
-                    "cannot answer",
+                    "failed" if r["status"] == "failed" else "not estimable",
                     va="center",
                     fontsize=7.5,
                     color="0.4",
@@ -210,7 +221,63 @@ def estimates_blocks(r: PortfolioReport) -> list:
             formats={"Units of analysis": "{:,.0f}".format},
         )
     )
+    dis = r.disagreements if r.disagreements is not None else build_disagreements(est)
+    for _, row in dis.iterrows():
+        out.append(B.callout(row["message"], "warning"))
     return out
+
+
+def build_disagreements(est: pd.DataFrame) -> pd.DataFrame:
+    """Questions where the causal answer and the Bayesian answer disagree beyond their
+    intervals (their 95 % intervals do not overlap).
+
+    The causal answer is the question's default method (:data:`satprofit.causal.api.
+    DEFAULT_METHODS`); both must be answered. Returns one row per disagreement: ``estimand``,
+    ``title``, ``causal_method``, ``bayes_method``, the two estimates and intervals, ``unit``,
+    and ``message`` (plain business language, for the report).
+    """
+    from satprofit.causal.api import DEFAULT_METHODS
+
+    cols = ["estimand", "title", "causal_method", "bayes_method", "unit", "message"]
+    rows = []
+    ok = est[est["answered"]] if len(est) else est
+    for name in dict.fromkeys(ok["estimand"]) if len(ok) else ():
+        d = ok[ok["estimand"] == name]
+        default = DEFAULT_METHODS.get(name.split(".")[0])
+        c = d[(d["source"] == "causal") & (d["method"] == default)]
+        b = d[d["source"] == "bayes"]
+        if c.empty or b.empty:
+            continue
+        c, b = c.iloc[0], b.iloc[0]
+        if c["ci_high"] >= b["ci_low"] and b["ci_high"] >= c["ci_low"]:
+            continue
+        fmt = B.money if "currency" in c["unit"] else (lambda x: B.number(x, 2))
+
+        def shown(r, fmt=fmt):
+            return B.interval(r["estimate"], r["ci_low"], r["ci_high"], fmt, level=95)
+
+        message = (
+            f"Two methods disagree on \u201c{c['title']}\u201d: the causal estimate "
+            f"({c['method_label']}) is {shown(c)} and the Bayesian model's is {shown(b)} "
+            f"({c['unit']}). Their ranges do not overlap, so at least one of them rests on an "
+            "assumption these data contradict. Treat this answer as unsettled and do not act "
+            "on either figure until the two are reconciled."
+        )
+        rows.append(
+            {
+                "estimand": name,
+                "title": c["title"],
+                "causal_method": c["method"],
+                "bayes_method": b["method"],
+                "causal_estimate": c["estimate"],
+                "causal_ci": (c["ci_low"], c["ci_high"]),
+                "bayes_estimate": b["estimate"],
+                "bayes_ci": (b["ci_low"], b["ci_high"]),
+                "unit": c["unit"],
+                "message": message,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols if not rows else None)
 
 
 def _estimate_text(row: pd.Series) -> str:
@@ -222,7 +289,7 @@ def _estimate_text(row: pd.Series) -> str:
 
 def _status(row: pd.Series) -> str:
     if not row["answered"]:
-        return "the data cannot answer this" + (f": {row['note']}" if row["note"] else "")
+        return status_text(row.get("status", "not_estimable"), row.get("reason", ""))
     if not row["converged"]:
         return "not converged: provisional"
     return "answered"
@@ -607,6 +674,7 @@ class PortfolioReport:
     diagnostics: Diagnostics
     converged: bool
     settings: pd.DataFrame
+    disagreements: pd.DataFrame | None = None
 
 
 def _overview(run) -> pd.DataFrame:
@@ -651,6 +719,7 @@ def build_portfolio_report(run) -> PortfolioReport:
         diagnostics=build_diagnostics(run),
         converged=run.fit.converged,
         settings=_settings(run),
+        disagreements=build_disagreements(est),
     )
 
 
