@@ -14,7 +14,10 @@ cross-validation, on one-hot categoricals and standardized numeric covariates.
 
 Trimming rule: propensities are clipped to [0.02, 0.98] (no unit is dropped, so the estimand
 stays the ATE over all units); the share of clipped units is reported, and above 10 % the
-result carries an overlap warning. The standard error is the cluster-robust (by client)
+result carries an overlap warning; when more than
+:data:`~satprofit.causal.support.MAX_EXTREME_SHARE` of units have a propensity within
+:data:`~satprofit.causal.support.EXTREME_PROPENSITY` of 0 or 1 (separation) the estimate is
+refused (:func:`~satprofit.causal.support.require_overlap`). The standard error is the cluster-robust (by client)
 standard deviation of the efficient influence function.
 """
 
@@ -26,6 +29,7 @@ from sklearn.model_selection import GroupKFold
 
 from satprofit.causal.design import covariates
 from satprofit.causal.results import CausalEstimate, finish
+from satprofit.causal.support import NotEstimable, require_overlap
 from satprofit.constants import DEFAULT_SEED
 from satprofit.features.questions import QuestionTable
 
@@ -65,7 +69,9 @@ def aipw(
     groups = cov.clusters
     n_groups = groups.max() + 1
     if n_groups < n_folds or t.min() == t.max():
-        raise ValueError(f"{qt.estimand}: not enough clients or no treatment variation for AIPW")
+        raise NotEstimable(
+            f"AIPW needs units from at least {n_folds} clients and both treated and untreated units"
+        )
     e = np.empty(len(d))
     mu0 = np.empty(len(d))
     mu1 = np.empty(len(d))
@@ -77,6 +83,7 @@ def aipw(
         for arm, out in ((0, mu0), (1, mu1)):
             idx = train[t[train] == arm]
             out[test] = RidgeCV(alphas=alphas).fit(x[idx], y[idx]).predict(x[test])
+    require_overlap(qt, e)
     clipped = (e < CLIP[0]) | (e > CLIP[1])
     e = np.clip(e, *CLIP)
     psi = mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)

@@ -3,12 +3,17 @@
 Each question has a default method (below) and may be asked with another. Adjustment sets come
 from the domain DAG (:mod:`satprofit.causal.dag`); client fixed effects are used where the
 design allows (several units per client and treatment variation within clients).
+
+Every estimand is computed in isolation and checked for support first
+(:mod:`satprofit.causal.support`): the answer is an estimate, an honest refusal
+(``not_estimable``, with a plain-language reason) or a recorded failure (``failed``, with the
+error), never an exception that loses the other answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +27,13 @@ from satprofit.causal.refute import refute
 from satprofit.causal.regression import naive, regression_adjustment
 from satprofit.causal.repeat import repeat_dynamics
 from satprofit.causal.results import CausalEstimate, no_answer
+from satprofit.causal.support import (
+    NotEstimable,
+    TooFewDegrees,
+    check_result,
+    check_table,
+    require_residual_variation,
+)
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
 from satprofit.features.questions import QuestionTable, question_table
 from satprofit.io import Portfolio
@@ -109,6 +121,13 @@ def _use_client_fe(qt: QuestionTable) -> bool:
     return float(np.var(demean(t, groups)) / t.var()) >= 0.05
 
 
+def _within_variance_share(qt: QuestionTable) -> float:
+    """Share of the treatment's variance left within clients."""
+    t = qt.data[qt.treatment].to_numpy(float)
+    groups = pd.factorize(qt.data[qt.cluster])[0]
+    return float(np.var(demean(t, groups)) / t.var()) if t.var() > 0 else 0.0
+
+
 def _estimand_ids(question: str, method: str, part: str) -> list[str]:
     if part:
         return [f"{question}.{part}"]
@@ -146,10 +165,35 @@ def estimate(
     Returns
     -------
     Estimates
-        One result per estimand answered. An estimand the data cannot answer comes back with
-        NaN figures and a note saying why, not an exception.
+        One result per estimand asked for, always: an estimand the data cannot answer comes
+        back with ``status="not_estimable"`` and a plain-language ``reason`` (support checks
+        of :mod:`satprofit.causal.support`), one whose estimator raised with
+        ``status="failed"`` and the error as ``reason``; NaN figures in both cases.
+
+    Raises
+    ------
+    KeyError, ValueError
+        Only for an unknown question or a method that does not answer it.
     """
     q, _, part = question.partition(".")
+    method = _check_arguments(q, part, method)
+    wanted = _estimand_ids(q, method, part)
+    # mediation answers its three parts in one fit; every other method one estimand a fit
+    jobs = [wanted] if method == "mediation" else [[e] for e in wanted]
+    out: list[CausalEstimate] = []
+    for ids in jobs:
+        results = _isolated(
+            ids,
+            method,
+            lambda ids=ids: _estimate_one(
+                portfolio, ids[0], method, seed=seed, n_boot=n_boot, refutations=refutations
+            ),
+        )
+        out.extend(r for r in results if r.estimand in ids)
+    return Estimates(tuple(out))
+
+
+def _check_arguments(q: str, part: str, method: str | None) -> str:
     if q not in QUESTION_IDS:
         raise KeyError(f"unknown question {q!r}; known: {', '.join(QUESTION_IDS)}")
     method = method or DEFAULT_METHODS[q]
@@ -159,38 +203,55 @@ def estimate(
         )
     if q == "quality_to_repeat" and part in ("direct", "indirect") and method != "mediation":
         raise ValueError("direct and indirect effects need method='mediation'")
-    out: list[CausalEstimate] = []
-    for estimand in _estimand_ids(q, method, part):
-        try:
-            out.extend(
-                _estimate_one(
-                    portfolio, estimand, method, seed=seed, n_boot=n_boot, refutations=refutations
-                )
-            )
-        except (ValueError, np.linalg.LinAlgError) as err:
-            out.append(unavailable(estimand, method, str(err)))
-    # mediation answers all three parts at once: keep the ones asked for, once each
-    seen, unique = set(), []
-    wanted = set(_estimand_ids(q, method, part))
-    for r in out:
-        if r.estimand in wanted and r.estimand not in seen:
-            seen.add(r.estimand)
-            unique.append(r)
-    return Estimates(tuple(unique))
+    return method
+
+
+def _isolated(
+    estimands: list[str], method: str, compute: Callable[[], list[CausalEstimate]]
+) -> list[CausalEstimate]:
+    """Run one estimation so that nothing it raises reaches the caller.
+
+    A :class:`~satprofit.causal.support.NotEstimable` becomes a ``not_estimable`` result per
+    estimand; any other exception a ``failed`` one whose reason is ``"<Type>: <message>"``.
+    Finished estimates pass :func:`~satprofit.causal.support.check_result` (NaN interval,
+    zero-width interval) or become refusals.
+    """
+    try:
+        results = compute()
+    except NotEstimable as err:
+        return [unavailable(e, method, str(err)) for e in estimands]
+    except Exception as err:  # one failure must not lose the other answers
+        reason = f"{type(err).__name__}: {err}"
+        return [no_answer(e, method, reason, status="failed") for e in estimands]
+    return [_checked(r) for r in results]
+
+
+def _checked(r: CausalEstimate) -> CausalEstimate:
+    reason = check_result(r) if r.ok else None
+    if reason is None:
+        return r
+    return no_answer(
+        r.estimand, r.method, reason, status="not_estimable", adjustment=r.adjustment_set, n=r.n
+    )
+
+
+def _supported(qt: QuestionTable, method: str) -> QuestionTable:
+    """``qt`` when it passes :func:`~satprofit.causal.support.check_table`; else raise."""
+    reason = check_table(qt, method)
+    if reason is not None:
+        raise NotEstimable(reason)
+    return qt
 
 
 def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
     q = estimand.split(".")[0]
     if q == "delivery_bonus_to_leads":
         if method == "naive":
-            qt = question_table(portfolio, estimand)
-            return [naive(qt)]
+            return [naive(_supported(question_table(portfolio, estimand), method))]
         return [staggered_did(portfolio, method=method, n_boot=n_boot, seed=seed)]
+    qt = _supported(question_table(portfolio, estimand), method)
     if method == "repeat_dynamics":
-        return [repeat_dynamics(portfolio, estimand.split(".")[1])]
-    qt = question_table(portfolio, estimand)
-    if qt.n < 10:
-        raise ValueError(f"only {qt.n} units of analysis (need at least 10)")
+        return [_repeat_dynamics(portfolio, estimand.split(".")[1])]
     if method == "naive":
         return [naive(qt)]
     fe = _use_client_fe(qt)
@@ -205,7 +266,7 @@ def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
         ).strip("; ")
     )
 
-    def fit(table: QuestionTable, adj: tuple[str, ...]) -> CausalEstimate:
+    def fit(table: QuestionTable, adj: tuple[str, ...], note: str = note) -> CausalEstimate:
         if method == "aipw":
             padj = tuple(c for c in ident.minimal_columns if c in adj) or adj
             return aipw(
@@ -220,19 +281,64 @@ def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
             table, adj, client_fe=fe, identified=ident.identified, note=note
         )
 
-    if method == "mediation":
+    if method == "mediation":  # always with client fixed effects
+        require_residual_variation(qt, _within_variance_share(qt), "client fixed effects")
         parts = mediation(
             qt, adjustment, n_boot=n_boot, seed=seed, identified=ident.identified, note=note
         )
         results = [parts["total"], parts["direct"], parts["indirect"]]
         if refutations:
-            checks = refute(qt, adjustment, fit, fit(qt, adjustment), seed=seed)
-            results = [r.with_refutations(checks) for r in results]
+            checks = _refutations(qt, adjustment, fit, fit(qt, adjustment), seed)
+            results = [_attach(r, checks) for r in results]
         return results
-    result = fit(qt, adjustment)
+    result, adjustment = _fit_or_fewer(fit, qt, adjustment, ident.minimal_columns, note)
     if refutations:
-        result = result.with_refutations(refute(qt, adjustment, fit, result, seed=seed))
+        result = _attach(result, _refutations(qt, adjustment, fit, result, seed))
     return [result]
+
+
+#: Note added when precision covariates are left out because the units cannot carry them.
+FEWER_COVARIATES = (
+    "precision covariates left out: too few units to adjust for them as well as for the confounders"
+)
+
+
+def _fit_or_fewer(fit, qt, adjustment, minimal, note):
+    """Fit with ``adjustment``; when it leaves too few degrees of freedom, retry with the
+    confounders alone (``minimal``, still a valid back-door set) and say so."""
+    try:
+        return fit(qt, adjustment), adjustment
+    except TooFewDegrees:
+        fewer = tuple(c for c in minimal if c in adjustment)
+        if len(fewer) >= len(adjustment):
+            raise
+        return fit(qt, fewer, "; ".join(s for s in (note, FEWER_COVARIATES) if s)), fewer
+
+
+def _repeat_dynamics(portfolio: Portfolio, part: str) -> CausalEstimate:
+    """:func:`repeat_dynamics`, its data refusals (raised as ``ValueError`` with these
+    messages) turned into :class:`NotEstimable`."""
+    try:
+        return repeat_dynamics(portfolio, part)
+    except ValueError as err:
+        if str(err).startswith(("only ", "too few ")):
+            raise NotEstimable(str(err)) from err
+        raise
+
+
+def _refutations(qt, adjustment, fit, original, seed) -> pd.DataFrame | str:
+    """The refutation table, or the error's text when a refutation itself fails (the
+    estimate is kept either way)."""
+    try:
+        return refute(qt, adjustment, fit, original, seed=seed)
+    except Exception as err:  # refutations must not lose the estimate
+        return f"{type(err).__name__}: {err}"
+
+
+def _attach(r: CausalEstimate, checks: pd.DataFrame | str) -> CausalEstimate:
+    if isinstance(checks, str):
+        return replace(r, note="; ".join(s for s in (r.note, f"refutations failed: {checks}") if s))
+    return r.with_refutations(checks)
 
 
 def estimate_all(
@@ -244,8 +350,15 @@ def estimate_all(
     n_boot: int = 200,
     refutations: bool = False,
 ) -> Estimates:
-    """Every question with its default (or given) method, as one :class:`Estimates`."""
+    """Every question with its default (or given) method, as one :class:`Estimates`.
+
+    Each estimand is computed in isolation (see :func:`estimate`): one that cannot be
+    answered, or whose estimator fails, is recorded as such and the others are still returned.
+    """
     methods = {**DEFAULT_METHODS, **(methods or {})}
+    for q in questions:  # argument errors surface before any work
+        qq, _, part = q.partition(".")
+        _check_arguments(qq, part, methods.get(qq))
     results: list[CausalEstimate] = []
     for q in questions:
         results.extend(
@@ -264,8 +377,10 @@ def estimate_all(
 def compare_methods(
     portfolio: Portfolio, question: str, *, seed: int = DEFAULT_SEED, n_boot: int = 200
 ) -> Estimates:
-    """Every method that answers ``question``, side by side (naive included)."""
+    """Every method that answers ``question``, side by side (naive included); each method in
+    isolation, as in :func:`estimate`."""
     q = question.split(".")[0]
+    _check_arguments(q, question.partition(".")[2], None)
     results = []
     for m in METHODS[q]:
         results.extend(estimate(portfolio, question, m, seed=seed, n_boot=n_boot))

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from satprofit.causal.results import CausalEstimate, finish
+from satprofit.causal.support import NotEstimable
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_UNITS, INTERVAL_PROB
 from satprofit.features.business_units import client_business_unit, policy_starts
 from satprofit.features.panel import client_panel
@@ -185,7 +186,10 @@ def staggered_did(
     nt = len(lp.periods)
     adopters = (lp.cohort > 0) & (lp.cohort < nt)
     if not adopters.any():
-        raise ValueError("no business unit adopts the delivery lead bonus inside the data")
+        raise NotEstimable(
+            "no business unit adopted the delivery lead bonus during the period the data "
+            "cover, so its effect cannot be estimated"
+        )
     keep = lp.cohort > 0  # always-treated units have no untreated quarter: dropped
     cohort = lp.cohort[keep]
 

@@ -15,16 +15,38 @@ The estimand of QUESTIONS.md, the plain mean over units of
 (:math:`g(1, x) - g(0, x)` for a binary treatment), so its standard error is
 :math:`\sqrt{L^\top V L}` with :math:`V` statsmodels' cluster-robust covariance (clusters =
 clients). A variance-weighted single slope is *not* what is reported when effects differ.
-Client fixed effects are absorbed by the within transformation.
+Client fixed effects, and categorical confounders with many levels (sales owners, delivery
+teams), are absorbed by the within transformation (alternating projections when there are
+several), never expanded into dummy columns; the remaining columns are fitted on the residuals
+(Frisch-Waugh-Lovell), which gives the same coefficients and residuals as the dummy regression.
+
+A continuous treatment that takes only two (or few) distinct values, e.g. the on-time rate of
+projects with one milestone, gets no squared term: it would be collinear with the linear one.
+Its "+d" effect is then the adjusted difference between the values scaled to +d (see
+:func:`satprofit.causal.support.curvature`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-import statsmodels.api as sm
+from dataclasses import dataclass
 
-from satprofit.causal.design import covariates, demean
+import numpy as np
+
+from satprofit.causal.design import (
+    MAX_DENSE_LEVELS,
+    AdjustmentDesign,
+    absorb,
+    adjustment_design,
+    demean,
+)
 from satprofit.causal.results import CausalEstimate, finish
+from satprofit.causal.support import (
+    MIN_UNITS,
+    NotEstimable,
+    curvature,
+    require_residual_dof,
+    require_residual_variation,
+)
 from satprofit.features.questions import QuestionTable
 
 #: Effect modifiers (columns) the treatment is interacted with, per estimand. Size drives how
@@ -61,13 +83,26 @@ def moderator_matrix(qt: QuestionTable, names: tuple[str, ...]) -> tuple[np.ndar
 
 
 def treatment_terms(t: np.ndarray, mods: np.ndarray, binary: bool) -> np.ndarray:
-    """g(t, x): t, t^2 (continuous only), and t times each moderator."""
+    """g(t, x): t, t^2 (unless ``binary``: binary or few-valued treatments have no curvature
+    term), and t times each moderator."""
     parts = [t[:, None]]
     if not binary:
         parts.append((t**2)[:, None])
     if mods.shape[1]:
         parts.append(t[:, None] * mods)
     return np.hstack(parts)
+
+
+@dataclass
+class LinearFit:
+    """OLS on (absorbed) columns with a cluster-robust covariance."""
+
+    params: np.ndarray
+    cov: np.ndarray
+    df_resid: int
+    r2: float
+    n_columns: int  # columns kept (treatment terms first)
+    sweeps: int  # alternating-projection sweeps (0: nothing absorbed)
 
 
 def regression_adjustment(
@@ -79,6 +114,7 @@ def regression_adjustment(
     method: str = "regression",
     identified: bool = True,
     note: str = "",
+    max_dense_levels: int = MAX_DENSE_LEVELS,
 ) -> CausalEstimate:
     """Estimate ``qt``'s estimand by regression adjustment (see module docstring).
 
@@ -91,41 +127,47 @@ def regression_adjustment(
         Absorb client fixed effects (used when clients have several units).
     moderators : tuple of str, optional
         Effect modifiers; default :data:`MODERATORS` for the estimand.
+    max_dense_levels : int
+        Categorical confounders with more levels are absorbed, not expanded into dummies
+        (:data:`satprofit.causal.design.MAX_DENSE_LEVELS`).
+
+    Raises
+    ------
+    NotEstimable
+        Too few units, too few residual degrees of freedom, or a treatment that does not vary
+        once the adjustment set is partialled out.
     """
     d = qt.data
-    if len(d) < 10:
-        raise ValueError(f"{qt.estimand}: only {len(d)} units; too few to estimate")
+    if len(d) < MIN_UNITS:
+        raise NotEstimable(f"only {len(d)} units; too few to estimate")
     binary = qt.treatment_kind == "binary"
     y = d[qt.outcome].to_numpy(float)
     t = d[qt.treatment].to_numpy(float)
-    cov = covariates(qt, adjustment, client_fe=client_fe)
+    curved, shape_note = (False, "") if binary else curvature(qt, t)
+    des = adjustment_design(qt, adjustment, client_fe=client_fe, max_dense_levels=max_dense_levels)
     mods, mod_names = moderator_matrix(
         qt, MODERATORS.get(qt.estimand, ()) if moderators is None else moderators
     )
-    g = treatment_terms(t, mods, binary)
-    if client_fe:
-        x, yy = demean(np.hstack([g, cov.matrix]), cov.clusters), demean(y, cov.clusters)
-    else:
-        x, yy = np.hstack([np.ones((len(d), 1)), g, cov.matrix]), y
-    lead = g.shape[1] + (0 if client_fe else 1)
-    x = full_rank(x, lead)
-    fit = sm.OLS(yy, x).fit(cov_type="cluster", cov_kwds={"groups": cov.clusters})
+    g = treatment_terms(t, mods, not curved)
+    fit = fit_absorbed(qt, y, g, des)
     if binary:
         hi, lo = np.ones_like(t), np.zeros_like(t)
     else:
         hi, lo = t + qt.delta / 2, t - qt.delta / 2
-    contrast = (treatment_terms(hi, mods, binary) - treatment_terms(lo, mods, binary)).mean(0)
-    L = np.zeros(x.shape[1])
-    offset = 0 if client_fe else 1
-    L[offset : offset + g.shape[1]] = contrast
+    contrast = treatment_terms(hi, mods, not curved) - treatment_terms(lo, mods, not curved)
+    offset = 0 if des.factors else 1
+    L = np.zeros(fit.n_columns)
+    L[offset : offset + g.shape[1]] = contrast.mean(0)
     est = float(L @ fit.params) * qt.outcome_scale
-    se = float(np.sqrt(L @ fit.cov_params() @ L)) * qt.outcome_scale
-    n_clusters = int(cov.clusters.max() + 1)
+    se = float(np.sqrt(max(L @ fit.cov @ L, 0.0))) * qt.outcome_scale
     diagnostics = {
         "moderators": mod_names,
-        "n_covariates": cov.matrix.shape[1],
-        "r2_within" if client_fe else "r2": float(fit.rsquared),
-        "treatment_within_share": _within_share(t, cov.clusters) if client_fe else 1.0,
+        "n_covariates": des.matrix.shape[1],
+        "absorbed": des.factor_names,
+        "absorb_sweeps": fit.sweeps,
+        "curvature_term": curved,
+        "r2_within" if des.factors else "r2": fit.r2,
+        "treatment_within_share": _within_share(t, des.clusters) if client_fe else 1.0,
     }
     return finish(
         qt.estimand,
@@ -134,14 +176,85 @@ def regression_adjustment(
         est,
         se,
         n=len(d),
-        n_clusters=n_clusters,
-        adjustment=cov.used,
+        n_clusters=int(des.clusters.max() + 1),
+        adjustment=des.used,
         dof=float(fit.df_resid),
         sd_outcome=float(np.std(y) * qt.outcome_scale),
         diagnostics=diagnostics,
         identified=identified,
-        note=note,
+        note="; ".join(s for s in (note, shape_note) if s),
     )
+
+
+def fit_absorbed(
+    qt: QuestionTable, y: np.ndarray, lead: np.ndarray, des: AdjustmentDesign
+) -> LinearFit:
+    r"""OLS of ``y`` on the treatment terms ``lead``, the dense covariates and the absorbed
+    factors, by Frisch-Waugh-Lovell: the factors are partialled out of every column
+    (:func:`satprofit.causal.design.absorb`), then OLS on the residuals. Without absorbed
+    factors an intercept comes first.
+
+    The covariance is the cluster-robust sandwich with statsmodels' small-sample factor
+    :math:`G/(G-1)\,(N-1)/(N-K)`, :math:`K` counting the columns and the absorbed levels not
+    nested in clusters (the client fixed effects are nested: reghdfe's convention), so with
+    every factor expanded into dummies it equals statsmodels' ``cov_type="cluster"``.
+    """
+    n = len(y)
+    if not des.factors:
+        lead = np.hstack([np.ones((n, 1)), lead])
+    z, sweeps = absorb(np.hstack([lead, des.matrix, y[:, None]]), des.factors)
+    z, yy = z[:, :-1], z[:, -1]
+    k_lead = lead.shape[1]
+    _check_lead(qt, lead, z[:, :k_lead], des)
+    x = _drop_absorbed(z, np.hstack([lead, des.matrix]), k_lead)
+    x = full_rank(x, k_lead)
+    k = x.shape[1]
+    df_resid = require_residual_dof(qt, k + des.n_fe)
+    xtx_inv = np.linalg.pinv(x.T @ x)
+    params = xtx_inv @ (x.T @ yy)
+    resid = yy - x @ params
+    cov = cluster_cov(x, resid, des.clusters, xtx_inv, k + des.n_fe_unnested)
+    tss = float(((yy - (0 if des.factors else yy.mean())) ** 2).sum())
+    r2 = 1 - float(resid @ resid) / tss if tss > 0 else float("nan")
+    return LinearFit(params, cov, df_resid, r2, k, sweeps)
+
+
+def _check_lead(qt, lead: np.ndarray, absorbed: np.ndarray, des: AdjustmentDesign) -> None:
+    """The treatment must keep some variance once the fixed effects are partialled out."""
+    j = 0 if des.factors else 1  # the treatment column
+    total = float(np.var(lead[:, j]))
+    share = float(np.var(absorbed[:, j]) / total) if total > 0 else 0.0
+    words = " and ".join(des.factor_names) if des.factors else "the covariates"
+    require_residual_variation(qt, share, words)
+
+
+def _drop_absorbed(z: np.ndarray, raw: np.ndarray, lead: int) -> np.ndarray:
+    """Drop covariate columns the absorbed factors explain entirely (e.g. client-constant
+    columns under client fixed effects): their residuals are rounding noise."""
+    norm_raw = np.linalg.norm(raw - raw.mean(axis=0), axis=0)
+    keep = np.linalg.norm(z, axis=0) > 1e-9 * np.maximum(norm_raw, 1e-300)
+    keep[:lead] = True
+    return z[:, keep]
+
+
+def cluster_cov(
+    x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, xtx_inv: np.ndarray, k: int
+) -> np.ndarray:
+    r"""Cluster-robust covariance :math:`c\,B M B` with :math:`B = (X'X)^{-1}`,
+    :math:`M = \sum_g X_g'u_g u_g'X_g` and :math:`c = G/(G-1)\,(N-1)/(N-K)`."""
+    n = len(resid)
+    n_groups = int(clusters.max()) + 1
+    scores = x * resid[:, None]
+    sums = np.stack(
+        [
+            np.bincount(clusters, weights=scores[:, j], minlength=n_groups)
+            for j in range(x.shape[1])
+        ],
+        axis=1,
+    )
+    meat = sums.T @ sums
+    c = n_groups / max(n_groups - 1, 1) * (n - 1) / max(n - k, 1)
+    return c * xtx_inv @ meat @ xtx_inv
 
 
 def full_rank(x: np.ndarray, lead: int) -> np.ndarray:

@@ -27,19 +27,30 @@ def e_value(
     otherwise): how strongly an unmeasured confounder would have to be associated with both
     treatment and outcome, on the risk-ratio scale, to explain the effect away. The second
     value is the E-value of the interval limit closest to no effect (1 when the interval
-    contains 0).
+    contains 0). Computed on the log scale, so an astronomically large effect gives a large
+    or infinite E-value (``inf`` beyond ~1e308), never an overflow.
     """
 
     def ev(x: float) -> float:
-        if not np.isfinite(x) or sd_outcome <= 0:
+        if not np.isfinite(x) or not sd_outcome > 0:
             return float("nan")
-        rr = math.exp(0.91 * abs(x) / sd_outcome)
-        return rr + math.sqrt(rr * (rr - 1.0))
+        return _e_value_of_log_rr(0.91 * abs(x) / sd_outcome)
 
     point = ev(estimate)
     if ci_low <= 0 <= ci_high:
         return point, 1.0
     return point, ev(ci_low if estimate > 0 else ci_high)
+
+
+def _e_value_of_log_rr(log_rr: float) -> float:
+    """``RR + sqrt(RR (RR - 1))`` for ``RR = exp(log_rr) >= 1``, as
+    ``exp(log_rr + log(1 + sqrt(1 - exp(-log_rr))))``: no overflow for huge ``log_rr``."""
+    log_ev = log_rr + math.log1p(math.sqrt(-math.expm1(-log_rr)))
+    return math.exp(log_ev) if log_ev < _LOG_MAX_FLOAT else float("inf")
+
+
+#: Largest argument of ``math.exp`` that stays finite.
+_LOG_MAX_FLOAT = math.log(np.finfo(float).max)
 
 
 def robustness_value(t_stat: float, dof: float, q: float = 1.0, alpha: float | None = None):
@@ -52,14 +63,16 @@ def robustness_value(t_stat: float, dof: float, q: float = 1.0, alpha: float | N
     coefficient the t statistic is estimate / standard error (an approximation, as in
     Cinelli & Hazlett's discussion of general estimators).
     """
-    if not np.isfinite(t_stat) or dof <= 1:
+    if not np.isfinite(t_stat) or not np.isfinite(dof) or dof <= 1:
         return float("nan")
     f = q * abs(t_stat) / math.sqrt(dof)
     if alpha is not None:
         f -= abs(stats.t.ppf(alpha / 2, dof - 1)) / math.sqrt(dof - 1)
-        if f <= 0:
-            return 0.0
-    return 0.5 * (math.sqrt(f**4 + 4 * f**2) - f**2)
+    if f <= 0:
+        return 0.0
+    # 0.5 (sqrt(f^4 + 4 f^2) - f^2) rewritten as 2 / (1 + sqrt(1 + 4 / f^2)): equal in exact
+    # arithmetic, and neither overflows for a huge t statistic nor cancels for a small one
+    return 2.0 / (1.0 + math.sqrt(1.0 + 4.0 / f / f))
 
 
 @dataclass(frozen=True)
@@ -252,7 +265,7 @@ def finish(
         tuple(adjustment),
         int(n),
         int(n_clusters),
-        diagnostics=diagnostics or {},
+        diagnostics={**(diagnostics or {}), "sd_outcome": float(sd_outcome)},
         sensitivity=sens,
         identified=identified,
         note=note,
