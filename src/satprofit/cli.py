@@ -1,7 +1,10 @@
 """The ``satprofit`` command line.
 
 Sub-commands map one-to-one onto package functions; the CLI only parses arguments, prints and
-sets the exit code (0 success, 1 the data breaks the contract, 2 bad usage or other error).
+sets the exit code (see :data:`EXIT_CODES`): 0 when the command produced its output, even if
+some estimands or reports failed or were refused (each is printed and saved as such, with its
+status and reason); 1 the data break the contract; 2 bad usage or other error; 3 nothing could
+be produced (no estimand answered, no report written).
 """
 
 from __future__ import annotations
@@ -17,6 +20,17 @@ import pandas as pd
 from satprofit import __version__
 from satprofit.constants import DEFAULT_SEED
 from satprofit.io import DataValidationError, load_portfolio
+
+#: Exit codes, stated in ``satprofit --help``.
+EXIT_CODES = """exit codes:
+  0  the command produced its output; estimands or reports that failed or were refused
+     are listed as such (status and reason in the table, --json, run folder and manifest)
+  1  the data break the data contract (every problem listed)
+  2  bad usage or another error
+  3  nothing could be produced: no estimand answered, or no report written"""
+
+#: Exit code when every estimand failed or was refused, or no report was written.
+NOTHING_PRODUCED = 3
 
 
 class _UsageError(Exception):
@@ -56,6 +70,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         seed=args.seed,
         n_business_units=args.business_units,
         start=args.start,
+        design=args.design,
     )
     elapsed = time.perf_counter() - t0
     path = sim.write(args.out_folder, fmt=args.format)
@@ -64,6 +79,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200):
         print(sim.truth.summary().to_string(float_format=lambda v: f"{v:,.3f}"))
     return 0
+
+
+def _design_names() -> list[str]:
+    from satprofit.simulate.designs import DESIGNS
+
+    return list(DESIGNS)
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
@@ -151,16 +172,37 @@ def _fit(args: argparse.Namespace, portfolio):
         )
 
 
-def _print_fit(fit, as_json: bool) -> None:
+def _print_fit(fit, as_json: bool) -> int:
+    """Print every Bayesian estimand (failed and refused ones as such); returns the exit code:
+    0 when at least one estimand was answered, :data:`NOTHING_PRODUCED` otherwise."""
     import json
+
+    from satprofit.runs import json_safe
 
     for key, why in fit.skipped.items():
         print(f"{key}: not fitted ({why})", file=sys.stderr)
+    for key, why in fit.failed.items():
+        print(f"{key}: FAILED ({why})", file=sys.stderr)
+    records = fit.records()
+    code = 0 if any(r["status"] == "ok" for r in records) else NOTHING_PRODUCED
     if as_json:
-        print(json.dumps(fit.records(), indent=2, allow_nan=True))
+        print(json.dumps(json_safe(records), indent=2))
+        return code
+    _print_bayes_table(fit, records)
+    return code
+
+
+def _print_bayes_table(fit, records: list[dict]) -> None:
+    """The estimands as a table, then why any was not answered and which model is unconverged."""
+    if not records:
+        print("no Bayesian estimand in this fit")
         return
+    table = pd.DataFrame(records).set_index("question").drop(columns=["reason", "note"])
     with pd.option_context("display.width", 220, "display.max_columns", None):
-        print(fit.summary().to_string(float_format=lambda v: f"{v:,.4g}"))
+        print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
+    notes = [f"  {r['question']}: {r['note']}" for r in records if r["status"] != "ok"]
+    if notes:
+        print("\nnot answered:\n" + "\n".join(notes))
     for key, r in fit.results.items():
         if not r.converged:
             print(
@@ -171,8 +213,7 @@ def _print_fit(fit, as_json: bool) -> None:
 
 def _cmd_bayes(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.folder)
-    _print_fit(_fit(args, portfolio), args.json)
-    return 0
+    return _print_fit(_fit(args, portfolio), args.json)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -192,9 +233,27 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     fit = _fit(args, portfolio)
     out = save_run(args.out, args.folder, fit)
-    _print_fit(fit, as_json=False)
+    code = _print_fit(fit, as_json=False)
     print(f"\nsaved run to {out} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return 0
+    return _run_code(out, code)
+
+
+def _run_code(out: Path, bayes_code: int) -> int:
+    """0 when the saved run holds at least one answer (Bayesian or causal), else
+    :data:`NOTHING_PRODUCED`; the causal questions not answered are listed on stderr."""
+    import json
+
+    meta = json.loads((Path(out) / "run.json").read_text())
+    causal = json.loads((Path(out) / "causal.json").read_text())
+    if meta.get("causal_error"):
+        print(f"causal estimates FAILED: {meta['causal_error']}", file=sys.stderr)
+    for r in meta.get("unanswered", {}).get("causal", []):
+        print(
+            f"causal {r['question']} ({r['method']}): {r['status']}: {r['reason']}", file=sys.stderr
+        )
+    if bayes_code == 0 or any(r.get("status", "ok") == "ok" for r in causal):
+        return 0
+    return NOTHING_PRODUCED
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
@@ -270,8 +329,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(job.html)
         else:
             print(f"FAILED {job.kind} {job.client_id or ''}: {job.error}", file=sys.stderr)
-    print(f"manifest: {Path(args.out) / 'manifest.json'}", file=sys.stderr)
-    return 0 if not manifest.failed else 1
+    written = len(manifest.reports) - len(manifest.failed)
+    print(
+        f"{written} of {len(manifest.reports)} reports written; "
+        f"manifest: {Path(args.out) / 'manifest.json'}",
+        file=sys.stderr,
+    )
+    return 0 if written or not manifest.reports else NOTHING_PRODUCED
 
 
 def _report_clients(args: argparse.Namespace, run) -> list[str]:
@@ -292,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="satprofit",
         description="Does client satisfaction pay? Sales-delivery levers, estimated from a "
         "services firm's own exports.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"satprofit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -303,8 +369,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="write a synthetic portfolio with known causal truth")
     p.add_argument("out_folder", help="folder to write the tables and truth.json into")
     p.add_argument("--clients", type=int, default=200, help="number of clients (default 200)")
-    p.add_argument("--quarters", type=int, default=12, help="quarters of data (default 12)")
+    p.add_argument(
+        "--quarters",
+        type=int,
+        default=None,
+        help="quarters of data (default: the design's, 12 unless it says otherwise)",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument(
+        "--design",
+        default="default",
+        choices=_design_names(),
+        metavar="NAME",
+        help="which simulated world (mechanisms); one of: " + ", ".join(_design_names()),
+    )
     p.add_argument("--business-units", type=int, default=6, help="business units (2-8)")
     p.add_argument("--start", default="2022-01-01", help="first day (ISO date)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
@@ -332,13 +410,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--boot", type=int, default=200, help="bootstrap replicates")
     p.set_defaults(func=_cmd_estimate)
 
-    p = sub.add_parser("bayes", help="Bayesian models (PyMC) with the convergence gate")
+    p = sub.add_parser(
+        "bayes",
+        help="Bayesian models (PyMC) with the convergence gate",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("folder", help="portfolio folder")
     _sampler_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=_cmd_bayes)
 
-    p = sub.add_parser("fit", help="fit the Bayesian models once and save the run for reports")
+    p = sub.add_parser(
+        "fit",
+        help="fit the Bayesian models once and save the run for reports",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("folder", help="portfolio folder")
     p.add_argument("--out", required=True, help="run folder to write, e.g. runs/2026-q4")
     p.add_argument(
@@ -365,7 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_scenario)
 
-    p = sub.add_parser("report", help="render client reports (and the portfolio report)")
+    p = sub.add_parser(
+        "report",
+        help="render client reports (and the portfolio report)",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("folder", help="portfolio folder")
     p.add_argument("--run", help="run folder of 'satprofit fit' (fitted first when missing)")
     p.add_argument("--out", default="reports", help="report folder (default reports/)")

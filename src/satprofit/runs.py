@@ -8,11 +8,17 @@ Layout of a run folder::
 
 Reports load a run and never refit per client. ``run.json`` is written last, so a folder without
 it is an unfinished run and is refused.
+
+Every part is saved in isolation: the Bayesian fit is written first (minutes of sampling are
+never lost to a later step), each causal question and method is estimated on its own, and a
+part that raises becomes a record with ``status`` ``"failed"`` and its ``reason``. ``run.json``
+lists every unanswered estimand (``unanswered``) and the parts that failed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -21,25 +27,79 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from satprofit.bayes.fits import PortfolioFit, portfolio_fingerprint
-from satprofit.constants import DEFAULT_SEED, QUESTION_IDS
+from satprofit.bayes.fits import PortfolioFit, failure_reason, portfolio_fingerprint
+from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
 from satprofit.io import Portfolio, load_portfolio
 from satprofit.io.loader import atomic_write_text
 
+_log = logging.getLogger(__name__)
+
 
 def causal_records(portfolio: Portfolio, *, seed: int = DEFAULT_SEED, n_boot: int = 200) -> list:
-    """Every question by every method that answers it (naive included), as JSON records;
-    a question the data cannot answer gives a record with a reason and no numbers."""
+    """Every question by every method that answers it (naive included), as JSON records.
+
+    A question the data cannot answer gives records with ``status`` ``"not_estimable"`` and a
+    reason, no numbers. Each question (and, when a question fails as a whole, each method) is
+    computed in isolation: an exception becomes records with ``status`` ``"failed"`` and the
+    exception as ``reason``, and every other question is still answered.
+    """
     from satprofit.causal import compare_methods
 
     recs = []
     for q in QUESTION_IDS:
-        for r in compare_methods(portfolio, q, seed=seed, n_boot=n_boot):
-            rec = r.to_dict()
-            rec["note"] = r.note
-            rec["diagnostics"] = _plain(r.diagnostics)
-            recs.append(rec)
+        try:
+            results = list(compare_methods(portfolio, q, seed=seed, n_boot=n_boot))
+        except Exception as err:  # isolation: retry method by method
+            _log.warning("causal %s failed; estimating method by method", q, exc_info=err)
+            results = _by_method(portfolio, q, seed=seed, n_boot=n_boot)
+        recs += [_causal_record(r) for r in results]
     return recs
+
+
+def _by_method(portfolio: Portfolio, question: str, *, seed: int, n_boot: int) -> list:
+    """Each method of ``question`` on its own; a method that raises gives failed results."""
+    from satprofit.causal import METHODS, estimate, no_answer
+
+    out = []
+    for method in METHODS[question]:
+        try:
+            out += list(estimate(portfolio, question, method, seed=seed, n_boot=n_boot))
+        except Exception as err:
+            why = failure_reason(err)
+            out += [
+                no_answer(e, method, why, status="failed") for e in _estimands(question, method)
+            ]
+    return out
+
+
+def _estimands(question: str, method: str) -> list[str]:
+    """The estimand ids a method answers for a question (as :func:`satprofit.causal.estimate`
+    returns them: only mediation splits ``quality_to_repeat`` into its three parts)."""
+    if question == "quality_to_repeat" and method != "mediation":
+        return ["quality_to_repeat.total"]
+    return [e for e in ESTIMAND_IDS if e.split(".")[0] == question]
+
+
+def _causal_record(r) -> dict:
+    """One causal result as a JSON record (a result that cannot be written is a failed one)."""
+    from satprofit.causal import no_answer
+
+    try:
+        rec = r.to_dict()
+        rec["note"] = r.note
+        rec["diagnostics"] = _plain(r.diagnostics)
+    except Exception as err:
+        failed = no_answer(r.estimand, r.method, failure_reason(err), status="failed")
+        rec = failed.to_dict() | {"note": failed.note, "diagnostics": {}}
+    rec.setdefault("status", "ok")
+    rec.setdefault("reason", None)
+    return rec
+
+
+def unanswered(records: list[dict]) -> list[dict]:
+    """The records that are not answers: question, method, status and reason of each."""
+    keys = ("question", "method", "status", "reason")
+    return [{k: r.get(k) for k in keys} for r in records if r.get("status", "ok") != "ok"]
 
 
 def save_run(
@@ -50,16 +110,29 @@ def save_run(
     causal: list | None = None,
     seed: int | None = None,
 ) -> Path:
-    """Save ``fit`` (and the causal estimates, computed when not given) as a run folder."""
+    """Save ``fit`` (and the causal estimates, computed when not given) as a run folder.
+
+    The fit is written first; the causal estimates are computed question by question, and if
+    they fail as a whole the run is still saved, with the failure in ``run.json``
+    (``causal_error``). ``run.json`` lists every estimand that is not an answer
+    (``unanswered``: question, method, status, reason) and the Bayesian parts skipped or failed.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").unlink(missing_ok=True)  # unfinished until written again
     seed = fit.settings.get("random_seed", DEFAULT_SEED) if seed is None else seed
-    t0 = time.perf_counter()
-    if causal is None:
-        causal = causal_records(fit.portfolio, seed=seed)
-    atomic_write_text(out / "causal.json", json.dumps(_clean(causal), indent=2))
     fit.save(out / "fit")
+    saved = json.loads((out / "fit" / "fit.json").read_text())
+    t0 = time.perf_counter()
+    causal_error = None
+    if causal is None:
+        try:
+            causal = causal_records(fit.portfolio, seed=seed)
+        except Exception as err:  # never lose the fit to the causal part
+            causal, causal_error = [], failure_reason(err)
+            _log.warning("causal estimates failed; run saved without them", exc_info=err)
+    causal = json_safe(causal)
+    atomic_write_text(out / "causal.json", json.dumps(causal, indent=2))
     from satprofit import __version__
 
     meta = {
@@ -69,12 +142,27 @@ def save_run(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": fit.settings,
         "causal_seconds": round(time.perf_counter() - t0, 1),
-        "models": sorted(fit.results),
+        "models": sorted(k for k in fit.results if k not in saved["failed"]),
         "skipped": fit.skipped,
+        "failed": saved["failed"],
         "converged": fit.converged,
+        "causal_error": causal_error,
+        "unanswered": {
+            "bayes": unanswered(json_safe(_safe_records(fit))),
+            "causal": unanswered(causal),
+        },
     }
     atomic_write_text(out / "run.json", json.dumps(meta, indent=2))
     return out
+
+
+def _safe_records(fit: PortfolioFit) -> list[dict]:
+    """The fit's records, or none when even they cannot be built (the run is still saved)."""
+    try:
+        return fit.records()
+    except Exception as err:
+        _log.warning("Bayesian records could not be built", exc_info=err)
+        return []
 
 
 def _plain(d: dict) -> dict:
@@ -91,12 +179,12 @@ def _plain(d: dict) -> dict:
     return out
 
 
-def _clean(obj):
+def json_safe(obj):
     """NaN and infinities -> None, numpy scalars -> Python (strict JSON)."""
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not np.isfinite(obj):
