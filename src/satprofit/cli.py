@@ -130,6 +130,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         raise _UsageError(str(err).strip("'\"")) from err
     if args.json:
         keys = ("question", "estimate", "ci_low", "ci_high", "unit", "method", "n")
+        keys += ("status", "reason", "adjustment")
         records = [
             {k: rec[k] for k in keys} | {"note": r.note}
             for rec, r in zip(result.to_records(), result, strict=True)
@@ -137,9 +138,18 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         print(json.dumps(records, indent=2, allow_nan=True))
         return 0
     table = result.summary()[["estimate", "ci_low", "ci_high", "unit", "method", "n"]]
+    table["status"] = [r.status for r in result]
     with pd.option_context("display.width", 220, "display.max_colwidth", 60):
         print(table.to_string(float_format=lambda v: f"{v:,.4g}"))
-    notes = [f"  {r.estimand}: {r.note}" for r in result if r.note]
+    unanswered = [
+        f"  {r.estimand}: {r.status.replace('_', ' ')}: {r.reason}" for r in result if not r.ok
+    ]
+    if unanswered:
+        print("\nnot answered:\n" + "\n".join(unanswered))
+    adjusted = [f"  {r.estimand}: {', '.join(r.adjustment_set) or 'none'}" for r in result if r.ok]
+    if adjusted:
+        print("\nadjusted for:\n" + "\n".join(adjusted))
+    notes = [f"  {r.estimand}: {r.note}" for r in result if r.note and r.ok]
     if notes:
         print("\nnotes:\n" + "\n".join(notes))
     if args.refute:

@@ -28,11 +28,14 @@ from satprofit.causal.regression import naive, regression_adjustment
 from satprofit.causal.repeat import repeat_dynamics
 from satprofit.causal.results import CausalEstimate, no_answer
 from satprofit.causal.support import (
+    MIN_CLUSTERS,
     NotEstimable,
     TooFewDegrees,
     check_result,
     check_table,
+    clients_with_variation,
     require_residual_variation,
+    require_within_variation,
 )
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
 from satprofit.features.questions import QuestionTable, question_table
@@ -117,6 +120,8 @@ def _use_client_fe(qt: QuestionTable) -> bool:
     groups = pd.factorize(d[qt.cluster])[0]
     t = d[qt.treatment].to_numpy(float)
     if len(d) / (groups.max() + 1) < 1.5 or t.var() == 0:
+        return False
+    if clients_with_variation(qt) < MIN_CLUSTERS:
         return False
     return float(np.var(demean(t, groups)) / t.var()) >= 0.05
 
@@ -282,6 +287,7 @@ def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
         )
 
     if method == "mediation":  # always with client fixed effects
+        require_within_variation(qt)
         require_residual_variation(qt, _within_variance_share(qt), "client fixed effects")
         parts = mediation(
             qt, adjustment, n_boot=n_boot, seed=seed, identified=ident.identified, note=note

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from satprofit.features.questions import QuestionTable
 
@@ -98,6 +99,13 @@ class AdjustmentDesign:
     factors : integer codes (0..levels-1) of each absorbed factor, client first when used
     factor_names : their names
     clusters : integer cluster (client) code per row
+    client_fe : whether the first factor is the client
+    fe_rank : number of fixed-effect quantities of the absorbed factors other than the client
+        (the rank of their dummies once the client's are partialled out; with no client fixed
+        effects, intercept included): what the same regression with dummy columns would count
+    fe_rank_exact : False when there were too many levels for the exact rank
+        (:data:`MAX_EXACT_RANK_LEVELS`) and ``fe_rank`` is the upper bound "levels minus one
+        per factor"
     """
 
     matrix: np.ndarray
@@ -106,26 +114,28 @@ class AdjustmentDesign:
     factors: list[np.ndarray]
     factor_names: list[str]
     clusters: np.ndarray
+    client_fe: bool = False
+    fe_rank: int = 0
+    fe_rank_exact: bool = True
 
     @property
     def n_fe(self) -> int:
-        """Fixed-effect quantities absorbed (levels, one fewer per factor after the first:
-        the first factor carries the intercept). Further redundancies between factors are
-        not subtracted, so degrees of freedom err on the conservative side."""
-        levels = [int(f.max()) + 1 for f in self.factors]
-        return sum(levels) - max(len(levels) - 1, 0)
+        """Every absorbed fixed-effect quantity (client levels included): what residual
+        degrees of freedom subtract."""
+        return (int(self.clusters.max()) + 1 if self.client_fe else 0) + self.fe_rank
 
     @property
     def n_fe_unnested(self) -> int:
-        """Absorbed quantities that count in the cluster-robust small-sample factor: factors
-        nested in the clusters (the client FE) do not count (reghdfe's convention); every
-        other factor counts its levels minus one (plus one if it is the first factor and so
-        carries the intercept)."""
-        total = 0
-        for j, f in enumerate(self.factors):
-            if not nested(f, self.clusters):
-                total += int(f.max()) + (1 if j == 0 else 0)
-        return total
+        """Absorbed quantities counted in the cluster-robust small-sample factor: the client
+        fixed effects, nested in the clusters, are not (as with the within transformation
+        before, and in reghdfe); every other factor's are (as statsmodels counts dummies)."""
+        return self.fe_rank
+
+
+#: Above this many levels (absorbed factors other than the client, together) the exact rank
+#: of their dummies (an eigen-decomposition of a levels x levels matrix) is not computed;
+#: the degrees of freedom then use the upper bound "levels minus one per factor".
+MAX_EXACT_RANK_LEVELS = 6000
 
 
 def adjustment_design(
@@ -137,8 +147,9 @@ def adjustment_design(
 ) -> AdjustmentDesign:
     """Split ``adjustment`` into dense columns and factors to absorb.
 
-    Categorical columns with more than ``max_dense_levels`` levels become absorbed factors;
-    the client becomes one too when ``client_fe``. Everything else is built as in
+    Categorical columns with more than ``max_dense_levels`` levels become absorbed factors
+    (except those constant within every client when client fixed effects are used: those
+    fixed effects already cover them); the client becomes one too when ``client_fe``. Everything else is built as in
     :func:`covariates` (first level of each categorical dropped; constant columns dropped).
     """
     d = qt.data
@@ -150,8 +161,9 @@ def adjustment_design(
         if _is_categorical(qt, c):
             codes, levels = pd.factorize(d[c].astype(str))
             if len(levels) > max_dense_levels:
-                factors.append(codes)
-                factor_names.append(c)
+                if not (client_fe and nested(clusters, codes)):  # else: the client FE cover it
+                    factors.append(codes)
+                    factor_names.append(c)
                 continue
             dummies = pd.get_dummies(d[c].astype(str), prefix=c, drop_first=True, dtype=float)
             blocks.append(dummies.to_numpy())
@@ -163,7 +175,38 @@ def adjustment_design(
     keep = x.std(axis=0) > 1e-12 if x.shape[1] else np.zeros(0, bool)
     x, names = x[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     used = tuple(cols) + ((FE_CLIENT,) if client_fe else ())
-    return AdjustmentDesign(x, names, used, factors, factor_names, clusters)
+    rank, exact = fe_rank(factors[1:] if client_fe else factors, clusters if client_fe else None)
+    return AdjustmentDesign(x, names, used, factors, factor_names, clusters, client_fe, rank, exact)
+
+
+def fe_rank(factors: list[np.ndarray], clients: np.ndarray | None) -> tuple[int, bool]:
+    """Rank of the factors' dummy columns, with the ``clients``' dummies partialled out.
+
+    Computed from the levels x levels matrix :math:`D'M_C D = D'D - D'C (C'C)^{-1} C'D`
+    (sparse products, one dense eigen-decomposition): the same count as the dummy regression
+    keeps after dropping collinear columns. Returns ``(rank, exact)``; above
+    :data:`MAX_EXACT_RANK_LEVELS` levels, the bound "levels minus one per factor" (plus the
+    intercept without clients) and ``exact=False``.
+    """
+    if not factors:
+        return 0, True
+    levels = sum(int(f.max()) + 1 for f in factors)
+    if levels > MAX_EXACT_RANK_LEVELS:
+        return levels - len(factors) + (1 if clients is None else 0), False
+    d = sparse.hstack([_one_hot(f) for f in factors]).tocsr()
+    gram = (d.T @ d).toarray()
+    if clients is not None:
+        c = _one_hot(clients)
+        dc = (d.T @ c).tocsr()
+        counts = np.asarray(c.sum(axis=0)).ravel()
+        gram -= (dc @ sparse.diags(1.0 / counts) @ dc.T).toarray()
+    eig = np.linalg.eigvalsh(gram)
+    return int((eig > max(eig.max(), 1.0) * 1e-9).sum()), True
+
+
+def _one_hot(codes: np.ndarray) -> sparse.csr_matrix:
+    n = len(codes)
+    return sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, int(codes.max()) + 1))
 
 
 def _is_categorical(qt: QuestionTable, c: str) -> bool:
@@ -223,8 +266,6 @@ class _GroupMeans:
     """Group means of many columns at once through one sparse (levels x rows) matrix."""
 
     def __init__(self, codes: np.ndarray):
-        from scipy import sparse
-
         n = len(codes)
         levels = int(codes.max()) + 1
         counts = np.bincount(codes, minlength=levels).astype(float)

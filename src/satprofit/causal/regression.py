@@ -195,9 +195,10 @@ def fit_absorbed(
     factors an intercept comes first.
 
     The covariance is the cluster-robust sandwich with statsmodels' small-sample factor
-    :math:`G/(G-1)\,(N-1)/(N-K)`, :math:`K` counting the columns and the absorbed levels not
-    nested in clusters (the client fixed effects are nested: reghdfe's convention), so with
-    every factor expanded into dummies it equals statsmodels' ``cov_type="cluster"``.
+    :math:`G/(G-1)\,(N-1)/(N-K)`, :math:`K` counting the columns and the absorbed fixed
+    effects other than the client's (those are nested in the clusters: reghdfe's convention,
+    and what the within transformation did before), so it equals statsmodels'
+    ``cov_type="cluster"`` on the same regression with those factors expanded into dummies.
     """
     n = len(y)
     if not des.factors:

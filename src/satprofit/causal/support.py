@@ -54,6 +54,11 @@ MAX_EXTREME_SHARE = 0.10
 #: An interval narrower than this times the estimate's scale is no interval (see
 #: :func:`check_result`).
 ZERO_WIDTH = 1e-9
+#: An estimate, or an interval half-width, larger than this many standard deviations of the
+#: outcome is not an answer but a model that could not be fitted (a 9-client portfolio gave
+#: +1.5e11 currency per csat point, interval +-2.8e13). No lever here moves an outcome by
+#: more than a few of its standard deviations.
+MAX_EFFECT_SDS = 100.0
 
 
 class NotEstimable(ValueError):
@@ -183,7 +188,7 @@ def curvature(qt: QuestionTable, t: np.ndarray) -> tuple[bool, str]:
         return False, (
             f"the {w.treatment} takes only two values here ({values[0]:.3g} and "
             f"{values[1]:.3g}), so the effect shown is the adjusted difference between them "
-            f"scaled to +{qt.delta:g}; this assumes the effect is linear in between (no "
+            f"scaled to {_step(qt)}; this assumes the effect is linear in between (no "
             "curvature term)"
         )
     return False, (
@@ -191,6 +196,32 @@ def curvature(qt: QuestionTable, t: np.ndarray) -> tuple[bool, str]:
         f"{int((counts >= MIN_ARM_UNITS).sum())} held by at least {MIN_ARM_UNITS} "
         f"{w.unit}s) to estimate a curved effect; the effect is assumed linear"
     )
+
+
+def _step(qt: QuestionTable) -> str:
+    """The question's "+d" in words, from its unit ("csat points per +10 pp on-time rate")."""
+    unit = qt.unit_label
+    return unit.split(" per ", 1)[1] if " per " in unit else f"+{qt.delta:g}"
+
+
+def clients_with_variation(qt: QuestionTable) -> int:
+    """Clients whose units do not all share one treatment value: with client fixed effects
+    only these carry information on the effect."""
+    d = qt.data
+    spread = d.groupby(qt.cluster, sort=False)[qt.treatment].agg(lambda v: v.max() - v.min())
+    return int((spread > 1e-12).sum())
+
+
+def require_within_variation(qt: QuestionTable) -> None:
+    """Raise :class:`NotEstimable` when fewer than :data:`MIN_CLUSTERS` clients have
+    treatment variation of their own (an estimator that needs client fixed effects)."""
+    k = clients_with_variation(qt)
+    if k < MIN_CLUSTERS:
+        w = wording(qt.estimand)
+        raise NotEstimable(
+            f"the {w.treatment} changes within only {k} clients (at least {MIN_CLUSTERS} are "
+            "needed to compare a client with itself), so its effect cannot be estimated"
+        )
 
 
 def require_residual_dof(qt: QuestionTable, n_params: int) -> int:
@@ -231,8 +262,9 @@ def require_overlap(qt: QuestionTable, propensity: np.ndarray) -> None:
 
 
 def check_result(r: CausalEstimate) -> str | None:
-    """Checks of a finished estimate: a NaN or infinite figure, or an interval of (next to)
-    zero width, is not an answer. Returns the reason or None.
+    """Checks of a finished estimate: a NaN or infinite figure, an interval of (next to)
+    zero width, or an estimate or interval beyond :data:`MAX_EFFECT_SDS` standard deviations
+    of the outcome, is not an answer. Returns the reason or None.
 
     "Zero width" is relative: narrower than :data:`ZERO_WIDTH` times the larger of the
     estimate's size and the outcome's standard deviation (``diagnostics["sd_outcome"]``, in
@@ -242,7 +274,13 @@ def check_result(r: CausalEstimate) -> str | None:
         return "the data do not determine the effect (the estimate came out undefined)"
     if not (math.isfinite(r.ci_low) and math.isfinite(r.ci_high) and math.isfinite(r.se)):
         return "the interval of the estimate could not be computed, so it cannot be judged"
-    scale = max(abs(r.estimate), float(r.diagnostics.get("sd_outcome", 0.0) or 0.0))
+    sd = float(r.diagnostics.get("sd_outcome", 0.0) or 0.0)
+    scale = max(abs(r.estimate), sd)
     if r.ci_high - r.ci_low <= ZERO_WIDTH * scale:
         return "the interval has zero width, a sign that the data carry no information on it"
+    if sd > 0 and max(abs(r.estimate), (r.ci_high - r.ci_low) / 2) > MAX_EFFECT_SDS * sd:
+        return (
+            f"the estimate or its interval is more than {MAX_EFFECT_SDS:g} times the spread of "
+            "the outcome itself, a sign that the model could not be fitted on these data"
+        )
     return None
