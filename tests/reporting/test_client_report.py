@@ -178,7 +178,7 @@ def test_unconverged_models_and_unanswerable_questions_are_shown(rendered):
     for kind in ("client", "portfolio"):
         page, _ = rendered[kind]
         assert "Not converged" in page
-        assert "the data cannot answer this" in page
+        assert "not estimable: " in page
 
 
 def test_audit_notebook_records_the_parameters(rendered):

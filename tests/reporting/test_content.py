@@ -373,14 +373,14 @@ def test_a_client_that_cannot_be_forecast_says_so(run, monkeypatch):
 def test_methods_show_unanswerable_questions_and_convergence(report, client_blocks):
     q = report.methods.questions
     row = q[q["Question"] == B.ESTIMAND_TITLES[UNANSWERED]].iloc[0]
-    assert row["Status"].startswith("the data cannot answer this")
+    assert row["Status"].startswith("not estimable: ")
     assert "only 3 units" in row["Status"]
     assert not q["Question"].str.contains("lead bonus").any()  # internal question
     assert (report.methods.models["Status"] == "NOT CONVERGED").any()
     settings = report.methods.settings.set_index("Setting")["Value"].to_dict()
     assert settings["What-if seed"] == str(SEED) and "satprofit version (report)" in settings
     text = block_text(client_blocks["methods_blocks"])
-    assert "the data cannot answer this" in text and "NOT CONVERGED" in text
+    assert "not estimable: " in text and "NOT CONVERGED" in text
 
 
 def test_client_figures(report):
@@ -404,7 +404,7 @@ def test_portfolio_estimates_side_by_side(portfolio_report):
     assert {"causal", "bayes"} <= set(est["source"])
     assert {"quality_to_csat", "presales_signoff", UNANSWERED} <= set(est["estimand"])
     row = est[est["estimand"] == UNANSWERED].iloc[0]
-    assert not row["answered"] and P._status(row).startswith("the data cannot answer this")
+    assert not row["answered"] and P._status(row).startswith("not estimable: ")
     assert not est.loc[est["source"] == "bayes", "converged"].all()
 
 
