@@ -39,8 +39,9 @@ MIN_ARM_UNITS = 5
 #: the ``ZeroDivisionError`` of small portfolios).
 MIN_RESIDUAL_DOF = 5
 #: A continuous treatment gets a curvature (squared) term only when it takes at least this
-#: many distinct values, each held by at least :data:`MIN_ARM_UNITS` units; otherwise the
-#: squared term is (nearly) collinear with the linear one and the contrast is unidentified.
+#: many distinct values and at least :data:`MIN_ARM_UNITS` units lie off its two most common
+#: values; otherwise the squared term is (nearly) collinear with the linear one and the
+#: contrast is unidentified.
 MIN_CURVATURE_LEVELS = 3
 #: Share of a treatment's variance that must survive the adjustment (fixed effects and
 #: covariates partialled out); below it the treatment is determined by the adjustment set.
@@ -181,7 +182,8 @@ def curvature(qt: QuestionTable, t: np.ndarray) -> tuple[bool, str]:
     which assumes the effect is linear between them.
     """
     values, counts = np.unique(np.round(t, 9), return_counts=True)
-    if (counts >= MIN_ARM_UNITS).sum() >= MIN_CURVATURE_LEVELS:
+    off_top_two = len(t) - int(np.sort(counts)[-2:].sum())
+    if len(values) >= MIN_CURVATURE_LEVELS and off_top_two >= MIN_ARM_UNITS:
         return True, ""
     w = wording(qt.estimand)
     if len(values) == 2:
@@ -192,9 +194,9 @@ def curvature(qt: QuestionTable, t: np.ndarray) -> tuple[bool, str]:
             "curvature term)"
         )
     return False, (
-        f"the {w.treatment} takes too few distinct values ({len(values)}, of which "
-        f"{int((counts >= MIN_ARM_UNITS).sum())} held by at least {MIN_ARM_UNITS} "
-        f"{w.unit}s) to estimate a curved effect; the effect is assumed linear"
+        f"the {w.treatment} takes almost only two values here (only {off_top_two} "
+        f"{w.unit}s have another), too few to estimate a curved effect; the effect is "
+        "assumed linear"
     )
 
 
