@@ -434,3 +434,28 @@ def test_help_states_the_exit_code_rule(capsys):
         main(["fit", "--help"])
     text = capsys.readouterr().out
     assert "0  the command produced its output" in text and "3  nothing could be produced" in text
+
+
+def test_a_report_whose_config_cannot_be_written_is_a_failed_entry(
+    saved_run, portfolio, monkeypatch, tmp_path
+):
+    import satprofit.reporting.batch as batch
+    from satprofit.reporting.config import ReportConfig
+
+    a, b = list(portfolio.clients["client_id"])[:2]
+    monkeypatch.setattr(batch, "render_notebook", _fake_render("nobody"))
+    real_write = ReportConfig.write
+
+    def write(self, path):
+        if self.client_id == b:
+            raise PermissionError("configs/ is read-only")
+        return real_write(self, path)
+
+    monkeypatch.setattr(ReportConfig, "write", write)
+    m = batch.render_reports(saved_run, tmp_path / "r", [a, b], progress=False)
+    status = {j.client_id: j for j in m.reports}
+    assert status[a].status == "ok"
+    assert status[b].status == "failed"
+    assert status[b].error == "PermissionError: configs/ is read-only"
+    saved = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert [e["status"] for e in saved["reports"]] == ["ok", "failed"]

@@ -110,12 +110,14 @@ def plan_reports(
 
 
 def _render_one(job: ReportJob, run_dir: Path, seed: int, pdf: bool, today: str) -> ReportJob:
+    """Render one report; any failure (config, papermill, nbconvert, PDF) is recorded in the
+    job as ``failed`` with its error, never raised."""
     t0 = time.perf_counter()
     html = Path(job.html)
     stem = html.stem
-    config = ReportConfig(str(run_dir.resolve()), job.kind, job.client_id, seed)
-    cfg_path = config.write(run_dir / "configs" / f"{stem}.json")
     try:
+        config = ReportConfig(str(run_dir.resolve()), job.kind, job.client_id, seed)
+        cfg_path = config.write(run_dir / "configs" / f"{stem}.json")
         res = render_notebook(
             template_path(job.kind),
             html,
@@ -133,6 +135,15 @@ def _render_one(job: ReportJob, run_dir: Path, seed: int, pdf: bool, today: str)
         job.status, job.error = "failed", f"{type(err).__name__}: {err}"
     job.seconds = round(time.perf_counter() - t0, 1)
     return job
+
+
+def _outcome(fut, job: ReportJob) -> ReportJob:
+    """The finished job, or the job marked failed when its worker itself raised."""
+    try:
+        return fut.result()
+    except Exception as err:  # never lose the manifest to one report
+        job.status, job.error = "failed", f"{type(err).__name__}: {err}"
+        return job
 
 
 def render_reports(
@@ -172,9 +183,9 @@ def render_reports(
             todo.append(job)
     bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_render_one, j, run_dir, seed, pdf, today) for j in todo]
+        futures = {pool.submit(_render_one, j, run_dir, seed, pdf, today): j for j in todo}
         for fut in as_completed(futures):
-            done.append(fut.result())
+            done.append(_outcome(fut, futures[fut]))
             bar.update(1)
     bar.close()
     order = {j.html: i for i, j in enumerate(planned)}
