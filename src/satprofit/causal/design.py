@@ -81,10 +81,10 @@ def demean(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
 #: and exact; above it they dominate memory and time (1,900 dummies on 3,000 projects: 2.2 GB
 #: and 4 minutes at 19,000 projects).
 MAX_DENSE_LEVELS = 50
-#: Alternating projections stop when no column changes by more than this, relative to its
-#: largest absolute value, over a full sweep.
-ABSORB_TOL = 1e-12
-#: ... or after this many sweeps (then the remaining change is reported in diagnostics).
+#: Absorption (conjugate gradients) stops when every column's residual norm has fallen below
+#: this share of its starting value ...
+ABSORB_TOL = 1e-13
+#: ... or after this many iterations (reported in diagnostics as ``absorb_sweeps``).
 ABSORB_MAX_ITER = 20_000
 
 
@@ -229,17 +229,25 @@ def absorb(
 ) -> tuple[np.ndarray, int]:
     r"""Partial several sets of fixed effects out of the columns of ``a``.
 
-    The residual of least squares on the factors' dummies, computed without forming them:
-    with one factor, one within transformation (:func:`demean`); with several, the method of
-    alternating projections (Guimarães & Portugal 2010; Correia 2016, reghdfe; pyfixest)
-    demeans by each factor in turn until a full sweep changes no column by more than ``tol``
-    relative to its size. By Frisch-Waugh-Lovell, OLS of the absorbed outcome on the absorbed
-    regressors gives the coefficients (and residuals) of the regression with every dummy.
+    The residual of least squares on the factors' dummies :math:`D` (one sparse column per
+    level), computed without a dense dummy matrix: with one factor, one within transformation
+    (:func:`demean`); with several, conjugate gradients on the normal equations
+    :math:`D'D\,eta = D'a`, preconditioned by the group sizes (the diagonal of
+    :math:`D'D`), for all columns at once, then :math:`a - Deta`. This is the method of
+    alternating projections (Guimarães & Portugal 2010) accelerated by conjugate gradients, as
+    in reghdfe (Correia 2016) and pyfixest; plain alternating projections needed 19,000
+    sweeps on 1,500 projects whose owners and teams cross many small clients. By
+    Frisch-Waugh-Lovell, OLS of the absorbed outcome on the absorbed regressors gives the
+    coefficients (and residuals) of the regression with every dummy.
+
+    Iteration stops when every column's preconditioned residual norm has fallen below
+    ``tol`` times its starting value (the system is consistent even where levels are
+    redundant, so conjugate gradients converge there too).
 
     Returns
     -------
     (ndarray, int)
-        The absorbed columns and the number of sweeps used.
+        The absorbed columns and the number of iterations used.
     """
     a = np.array(a, dtype=float, copy=True)
     if not factors:
@@ -248,32 +256,37 @@ def absorb(
         return demean(a, factors[0]), 1
     squeeze = a.ndim == 1
     a2 = a[:, None] if squeeze else a
-    sums = [_GroupMeans(f) for f in factors]
-    scale = np.maximum(np.abs(a2).max(axis=0), 1e-300)
-    sweeps, change = 0, np.inf
-    while sweeps < max_iter and change > tol:
-        step = np.zeros(a2.shape[1])
-        for g in sums:
-            means = g.means(a2)
-            a2 -= means
-            step = np.maximum(step, np.abs(means).max(axis=0))
-        change = float((step / scale).max())
-        sweeps += 1
-    return (a2[:, 0] if squeeze else a2), sweeps
+    d = sparse.hstack([_one_hot(f) for f in factors]).tocsr()
+    dt = d.T.tocsr()
+    counts = np.asarray(dt.sum(axis=1)).ravel()
+    beta, iterations = _cg(lambda v: dt @ (d @ v), dt @ a2, counts, tol, max_iter)
+    out = a2 - d @ beta
+    return (out[:, 0] if squeeze else out), iterations
 
 
-class _GroupMeans:
-    """Group means of many columns at once through one sparse (levels x rows) matrix."""
-
-    def __init__(self, codes: np.ndarray):
-        n = len(codes)
-        levels = int(codes.max()) + 1
-        counts = np.bincount(codes, minlength=levels).astype(float)
-        self.codes = codes
-        self.avg = sparse.csr_matrix(
-            (1.0 / counts[codes], (codes, np.arange(n))), shape=(levels, n)
-        )
-
-    def means(self, a: np.ndarray) -> np.ndarray:
-        """Each row's group mean, per column."""
-        return (self.avg @ a)[self.codes]
+def _cg(
+    apply, b: np.ndarray, diag: np.ndarray, tol: float, max_iter: int
+) -> tuple[np.ndarray, int]:
+    """Jacobi-preconditioned conjugate gradients for ``A x = b``, one independent run per
+    column of ``b`` (vectorized); ``apply(v) = A v`` for symmetric positive semi-definite A."""
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = r / diag[:, None]
+    p = z.copy()
+    rz = (r * z).sum(axis=0)
+    target = tol**2 * rz
+    it = 0
+    while it < max_iter and (rz > target).any():
+        ap = apply(p)
+        pap = (p * ap).sum(axis=0)
+        active = (rz > target) & (pap > 0)
+        alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=active)
+        x += alpha * p
+        r -= alpha * ap
+        z = r / diag[:, None]
+        rz_new = (r * z).sum(axis=0)
+        beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=active)
+        p = z + beta * p
+        rz = np.where(active, rz_new, 0.0)
+        it += 1
+    return x, it
