@@ -89,8 +89,11 @@ show(client.satisfaction_blocks(report))
 #
 # Our satisfaction model, fitted on every survey response across our clients, tells how much a
 # realistic improvement of each driver raises expected satisfaction for respondents like yours.
-# The chart sets that importance against how your account does today compared with other
-# clients: drivers in the upper left matter most and have the most room to improve.
+# Each gain is a total effect: it includes everything the improvement brings with it (more
+# milestones on time also means fewer defects and escalations), so the gains do not add up
+# with separate figures for those. A driver the data cannot measure says so instead of showing a
+# number. The chart sets that importance against how your account does today compared with
+# other clients: drivers in the upper left matter most and have the most room to improve.
 
 # %%
 show(client.drivers_blocks(report))

@@ -57,7 +57,10 @@ show(portfolio.overview_blocks(report))
 # satisfaction drives repeat business) estimated by every method that answers it: the default
 # causal estimator, the alternatives, the naive comparison that ignores confounding, and the
 # Bayesian models behind the client reports' what-ifs. Methods that agree make a finding robust;
-# a naive estimate far from the others shows how much confounding there is.
+# a naive estimate far from the others shows how much confounding there is. Where the default
+# causal estimate and the Bayesian model disagree beyond their intervals, a warning under the
+# table says so: that answer is unsettled. A question the data cannot answer shows "not
+# estimable" or "failed" with the reason, never a number.
 
 # %%
 show(portfolio.estimates_blocks(report))
