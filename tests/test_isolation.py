@@ -459,3 +459,14 @@ def test_a_report_whose_config_cannot_be_written_is_a_failed_entry(
     assert status[b].error == "PermissionError: configs/ is read-only"
     saved = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert [e["status"] for e in saved["reports"]] == ["ok", "failed"]
+
+
+def test_a_run_with_a_failed_part_is_not_reused(saved_run, portfolio):
+    from satprofit.runs import reusable_run
+
+    meta = json.loads((saved_run / "run.json").read_text())
+    assert meta["failed"]
+    assert not reusable_run(saved_run, portfolio, meta["settings"])
+    meta["failed"] = {}
+    (saved_run / "run.json").write_text(json.dumps(meta))
+    assert reusable_run(saved_run, portfolio, meta["settings"])

@@ -194,7 +194,8 @@ def json_safe(obj):
 
 def reusable_run(folder: str | os.PathLike, portfolio: Portfolio, settings: dict) -> bool:
     """Whether ``folder`` holds a finished run of these data, sampler settings and satprofit
-    version (so ``satprofit fit --reuse`` can skip fitting)."""
+    version in which nothing failed (so ``satprofit fit --reuse`` can skip fitting; a run with a
+    failed part is fitted again, since a failure may not recur)."""
     from satprofit import __version__
 
     path = Path(folder) / "run.json"
@@ -208,6 +209,8 @@ def reusable_run(folder: str | os.PathLike, portfolio: Portfolio, settings: dict
         meta.get("portfolio") == portfolio_fingerprint(portfolio)
         and meta.get("satprofit_version") == __version__
         and meta.get("settings") == settings
+        and not meta.get("failed")
+        and not meta.get("causal_error")
     )
 
 
