@@ -1,32 +1,59 @@
-r"""Satisfaction and re-business, modelled quarter by quarter ("repeat dynamics").
+r"""Satisfaction, delivery quality and re-business, modelled quarter by quarter.
 
-The estimand of ``csat_to_repeat`` moves the client's mean csat over the 4 quarters up to ``q``
-by ``d`` and looks at repeat business over the next 4 quarters. Regressing that 4-quarter
-outcome on the 4-quarter mean directly, with client fixed effects, is badly attenuated: both
-are overlapping moving sums, and the within-client transformation removes much of the
-covariance between a window and the windows that follow it, through which most of the effect
-runs. So the process is modelled where it happens, one quarter at a time:
+Answers ``csat_to_repeat`` (value and margin) and ``quality_to_repeat`` (total, direct,
+indirect) by modelling the process where it happens, one quarter at a time, then propagating
+the intervention of QUESTIONS.md exactly through the model.
 
-.. math::
+**Why quarterly.** Regressing a 4-quarter outcome on a 4-quarter mean with client fixed effects
+is badly attenuated: both are overlapping moving sums, and the within transformation removes
+much of the covariance through which the effect runs.
 
-    E[D_{c,r}] = \exp(\alpha_c + \gamma_r + \beta\,T_{c,r-1} + x_{c,r-1}^\top\delta)
-
-for the repeat value :math:`D_{c,r}` closed in quarter :math:`r` (Poisson pseudo-maximum
-likelihood with client and quarter fixed effects: consistent for non-negative outcomes, no
-incidental-parameter bias), and a linear fixed-effects model (weighted by the number of projects) for the mean margin of
-the projects that deliver the deals closed in ``r``. The intervention is then propagated exactly as the
-estimand defines it: shifting the responses of quarters ``q-3..q`` moves the trailing mean of
-window ``s = q..q+3`` by ``d w_{c,q,s}``, ``w`` the share of that window's responses dated in
-``q-3..q`` (observed counts), so for unit ``(c, q)``
+**Why several lags.** A repeat deal is *decided* some time before it *closes*: at the proposal,
+at the lead, or at the signature. Which one a firm's data reflect is not known in advance, and
+pairing each deal with the satisfaction just before its close quarter misses the effect when
+the decision comes a quarter or two earlier (about half the value meets the wrong window in a
+world where deals are decided at the proposal and close one to six months later). So the
+repeat value closed in quarter :math:`r` depends on the client's trailing satisfaction windows
+ending 1, 2 and 3 quarters before (a distributed lag; the data say which lag carries the
+effect):
 
 .. math::
 
-    \tau_{cq} = \sum_{s=q}^{q+3} \hat\mu_{c,s+1}\,\big(e^{\beta w_{c,q,s} d/2}
-                - e^{-\beta w_{c,q,s} d/2}\big),
+    E[D_{c,r}] = \exp\Big(\alpha_c + \gamma_r + \sum_{l=1}^{3} \beta_l T_{c,r-l}
+                 + \sum_{l=1}^{3} \theta_l Q_{c,r-l} + x_{c,r-1}^\top\delta\Big),
+
+Poisson pseudo-maximum likelihood with client and quarter fixed effects (consistent for
+non-negative outcomes, no incidental-parameter bias), cluster-robust by client. :math:`T` is
+the trailing 4-quarter mean csat, :math:`Q` the trailing on-time rate (a missing window is set
+to the sample mean with an indicator).
+
+**Predetermined deals.** A repeat deal decided (its proposal, or its delivery lead) before the
+client's first survey response in the data was agreed on terms no measured satisfaction can
+have moved (e.g. clients under contract renewing early on terms fixed before the data start).
+Such deals count in the outcome but are left out of the modelled flow :math:`D`; their effect
+is zero.
+
+**Propagation.** Shifting the csat of the responses dated in ``q-3..q`` by ``+-d/2`` moves the
+trailing mean of window ``s`` by ``+-d/2 * w_{c,q,s}``, ``w`` the share of that window's
+responses dated in ``q-3..q`` (observed counts, windows ``s = q-3..q+3``), so for unit ``(c, q)``
+
+.. math::
+
+    \tau_{cq} = \sum_{r=q+1}^{q+4} \hat\mu_{c,r}\Big(e^{\frac d2\sum_l \beta_l w_{c,q,r-l}}
+                 - e^{-\frac d2\sum_l \beta_l w_{c,q,r-l}}\Big),
 
 averaged without weights over the question's units; the effect scales with each client's own
-fitted level :math:`\hat\mu`, as repeat value scales with client size. Standard errors by the
-delta method from the cluster-robust (by client) covariance of :math:`\beta`.
+fitted level :math:`\hat\mu`, as repeat value scales with client size. The margin part uses a
+linear fixed-effects model of the mean margin of the flow projects delivering the deals closed
+in ``r`` (weighted by their number), propagated the same way and diluted by the share of the
+unit's outcome projects that are predetermined. ``quality_to_repeat`` shifts the on-time rate
+of the projects finished in ``q-3..q``: the trailing on-time windows move directly (the direct
+path, through :math:`\theta`), and the csat of the responses tied to those projects moves by the
+``quality_to_csat`` regression's effect (the indirect path, through :math:`\beta`); natural
+direct and indirect effects are read off exactly as the truth defines them (direct at the
+mediator under ``t - d/2``). Standard errors by the delta method from the cluster-robust
+covariance (for ``quality_to_repeat`` the csat stage's variance is added as an independent
+block, stated in the result's note).
 """
 
 from __future__ import annotations
@@ -42,59 +69,356 @@ from satprofit.features.projects import project_table
 from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
 
+#: Trailing windows ending 1..LAGS quarters before the close quarter enter the repeat model.
+LAGS = 3
+#: Windows s = q + j, j in OFFSETS, can hold responses (projects) dated in q-3..q.
+OFFSETS = tuple(range(-3, 4))
 COVARIATES = (
     "ontime_rate_trailing",
     "status_reports_by_sales_trailing",
     "escalations_per_project_trailing",
 )
+_LAGGED = ("csat_trailing", "responses_trailing", "ontime_rate_trailing")
+
+
+def decision_dates(deals: pd.DataFrame, leads: pd.DataFrame) -> pd.Series:
+    """When each deal was decided: the lead's creation for deals that delivery sourced (when
+    the lead is known), else the proposal date."""
+    created = deals["lead_id"].map(leads.set_index("lead_id")["created_date"])
+    by_delivery = deals["lead_source"].eq("delivery") & created.notna()
+    return deals["proposal_date"].where(~by_delivery, created)
+
+
+def _flow_deals(portfolio: Portfolio) -> pd.DataFrame:
+    """Won repeat deals with a ``predetermined`` flag (decided before the client's first
+    survey response in the data)."""
+    rep = repeat_deals(portfolio).copy()
+    rep["decided"] = decision_dates(rep, portfolio.leads)
+    first_resp = portfolio.surveys.groupby("client_id")["date"].min()
+    first = rep["client_id"].map(first_resp)
+    rep["predetermined"] = first.isna() | (rep["decided"] < first)
+    return rep
+
+
+def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
+    per = pd.PeriodIndex(dates, freq="Q")
+    return np.asarray([(x - t0).n for x in per], dtype=int)
 
 
 def _quarterly(portfolio: Portfolio) -> pd.DataFrame:
-    """The quarterly panel with each row's previous-quarter state attached."""
+    """The quarterly panel with lagged windows (``<col>_prev<l>``, ``_prev`` = lag 1) and the
+    flow value (repeat value closed in the quarter, predetermined deals left out)."""
     p = client_panel(portfolio, "Q", window=4, horizon=4, indices=False)
     p = p.sort_values(["client_id", "period"], kind="stable").reset_index(drop=True)
     g = p.groupby("client_id", sort=False)
-    for col in ("csat_trailing", "responses_trailing", *COVARIATES):
-        p[f"{col}_prev"] = g[col].shift(1)
-    p["t"] = (p["period"] - p["period"].min()).apply(lambda o: o.n).astype(int)
+    for col in (*_LAGGED, *COVARIATES):
+        for lag in range(1, LAGS + 1):
+            p[f"{col}_prev{lag}"] = g[col].shift(lag)
+        p[f"{col}_prev"] = p[f"{col}_prev1"]
+    t0 = p["period"].min()
+    p["t"] = (p["period"] - t0).apply(lambda o: o.n).astype(int)
+    rep = _flow_deals(portfolio)
+    rep = rep[~rep["predetermined"]]
+    flow = (
+        pd.DataFrame(
+            {
+                "client_id": rep["client_id"].to_numpy(),
+                "t": _quarter_index(rep["close_date"], t0),
+                "flow_value": rep["contract_value"].to_numpy(float),
+            }
+        )
+        .groupby(["client_id", "t"], as_index=False)["flow_value"]
+        .sum()
+    )
+    p = p.merge(flow, on=["client_id", "t"], how="left")
+    p["flow_value"] = p["flow_value"].fillna(0.0)
     return p
 
 
-def _prev_design(rows: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+def _lag_design(rows: pd.DataFrame, *, with_quality: bool = True) -> tuple[np.ndarray, list]:
+    """Lagged csat (and on-time) windows, each missing window at the mean with an indicator,
+    then the lag-1 covariates; columns without variation dropped."""
     cols, names = [], []
-    for c in COVARIATES:
-        v = rows[f"{c}_prev"].to_numpy(float)
+
+    def add(v: np.ndarray, name: str) -> None:
         miss = np.isnan(v)
-        cols.append(np.where(miss, 0.0, v))
-        names.append(c)
+        fill = np.nanmean(v) if (~miss).any() else 0.0
+        cols.append(np.where(miss, fill, v))
+        names.append(name)
         if miss.any() and not miss.all():
             cols.append(miss.astype(float))
-            names.append(f"{c}_missing")
-    x = np.column_stack(cols) if cols else np.zeros((len(rows), 0))
+            names.append(f"{name}_missing")
+
+    for lag in range(1, LAGS + 1):
+        t = rows[f"csat_trailing_prev{lag}"].to_numpy(float)
+        t = np.where(rows[f"responses_trailing_prev{lag}"].to_numpy(float) > 0, t, np.nan)
+        add(t, f"csat_lag{lag}")
+    if with_quality:
+        for lag in range(1, LAGS + 1):
+            add(rows[f"ontime_rate_trailing_prev{lag}"].to_numpy(float), f"ontime_lag{lag}")
+    for c in COVARIATES[1:]:
+        add(rows[f"{c}_prev1"].to_numpy(float), c)
+    x = np.column_stack(cols)
     keep = x.std(axis=0) > 0
     return x[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
 
 
-def _weights(p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
-    """w[u, j]: share of window q+j's responses dated in q-3..q, for each unit (c, q)."""
+def _sample(p: pd.DataFrame) -> pd.DataFrame:
+    """Full quarters with a response in one of the lagged windows."""
+    any_resp = np.zeros(len(p), bool)
+    for lag in range(1, LAGS + 1):
+        any_resp |= p[f"responses_trailing_prev{lag}"].fillna(0).to_numpy() > 0
+    return p[p["full_period"] & any_resp].copy()
+
+
+def _count_grid(p: pd.DataFrame, column: str) -> tuple[pd.Index, np.ndarray]:
     clients = pd.Index(p["client_id"].unique())
     n_t = int(p["t"].max()) + 1
-    resp = np.zeros((len(clients), n_t))
-    resp[clients.get_indexer(p["client_id"]), p["t"].to_numpy()] = p["responses"].to_numpy()
-    cum = np.concatenate([np.zeros((len(clients), 1)), np.cumsum(resp, axis=1)], axis=1)
+    grid = np.zeros((len(clients), n_t))
+    grid[clients.get_indexer(p["client_id"]), p["t"].to_numpy()] = p[column].to_numpy()
+    return clients, grid
 
-    def window(ci, lo, hi):
-        lo, hi = np.clip(lo, 0, n_t), np.clip(hi, -1, n_t - 1)
-        return np.where(hi >= lo, cum[ci, hi + 1] - cum[ci, lo], 0.0)
 
+def _window_sum(cum: np.ndarray, ci: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    n_t = cum.shape[1] - 1
+    lo, hi = np.clip(lo, 0, n_t), np.clip(hi, -1, n_t - 1)
+    return np.where(hi >= lo, cum[ci, hi + 1] - cum[ci, lo], 0.0)
+
+
+def overlap_weights(p: pd.DataFrame, units: pd.DataFrame, column: str = "responses") -> np.ndarray:
+    """w[u, j]: share of window ``s = q + OFFSETS[j]``'s items (``column`` counts per
+    quarter: responses, or projects) dated in ``q-3..q``, for each unit ``(c, q)``."""
+    clients, grid = _count_grid(p, column)
+    cum = np.concatenate([np.zeros((len(clients), 1)), np.cumsum(grid, axis=1)], axis=1)
     ci = clients.get_indexer(units["client_id"])
     q = units["t"].to_numpy()
-    w = np.zeros((len(units), 4))
-    for j in range(4):
-        s = q + j
-        n_s = window(ci, s - 3, s)
-        w[:, j] = np.where(n_s > 0, window(ci, s - 3, q) / np.maximum(n_s, 1), 0.0)
+    w = np.zeros((len(units), len(OFFSETS)))
+    for j, off in enumerate(OFFSETS):
+        s = q + off
+        n_s = _window_sum(cum, ci, s - 3, s)
+        ov = _window_sum(cum, ci, np.maximum(s - 3, q - 3), np.minimum(s, q))
+        w[:, j] = np.where(n_s > 0, ov / np.maximum(n_s, 1), 0.0)
     return w
+
+
+def _weights(p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+    """w[u, j]: share of window q+j's responses dated in q-3..q (j = 0..3; lag-1 models)."""
+    return overlap_weights(p, units)[:, 3:]
+
+
+def _lag_shift(w: np.ndarray, coefs: np.ndarray, j: int) -> np.ndarray:
+    """sum_l coef_l * w[window r - l] for close quarter r = q + 1 + j."""
+    out = np.zeros(w.shape[0])
+    for lag, b in enumerate(coefs, start=1):
+        col = OFFSETS.index(1 + j - lag)
+        out += b * w[:, col]
+    return out
+
+
+def _units(portfolio: Portfolio, estimand: str, p: pd.DataFrame):
+    qt = question_table(portfolio, estimand)
+    units = qt.data[["client_id", "period"]].copy()
+    units["period"] = pd.PeriodIndex(units["period"], freq="Q")
+    units = units.merge(p[["client_id", "period", "t"]], on=["client_id", "period"])
+    if len(units) < 10:
+        raise ValueError(f"only {len(units)} units of analysis (need at least 10)")
+    return qt, units
+
+
+def _fit_value_model(p: pd.DataFrame) -> dict:
+    """PPML of the flow value on the lagged windows with client and quarter fixed effects."""
+    sample = _sample(p)
+    has = sample.groupby("client_id")["flow_value"].transform("sum") > 0
+    s = sample[has].reset_index(drop=True)
+    if len(s) < 10 or s["client_id"].nunique() < 5:
+        raise ValueError(
+            "too few client-quarters with repeat business after a survey response "
+            f"({len(s)} quarters of {s['client_id'].nunique()} clients)"
+        )
+    x, names = _lag_design(s)
+    cl = pd.factorize(s["client_id"])[0]
+    fe_c = pd.get_dummies(cl, prefix="c", drop_first=True, dtype=float).to_numpy()
+    fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
+    design = full_rank(np.column_stack([np.ones(len(s)), x, fe_c, fe_t]), 1 + x.shape[1])
+    scale = max(s["flow_value"].mean(), 1e-9)
+    fit = sm.GLM(s["flow_value"].to_numpy(float) / scale, design, family=sm.families.Poisson()).fit(
+        cov_type="cluster", cov_kwds={"groups": cl}
+    )
+    coef = {n: float(fit.params[1 + i]) for i, n in enumerate(names)}
+    pos = {n: 1 + i for i, n in enumerate(names)}
+    mu = pd.Series(0.0, index=pd.MultiIndex.from_arrays([p["client_id"], p["t"]]))
+    mu[pd.MultiIndex.from_arrays([s["client_id"], s["t"]])] = fit.fittedvalues * scale
+    return {"fit": fit, "coef": coef, "pos": pos, "mu": mu, "rows": len(s), "clusters": cl}
+
+
+def _coef_vector(model: dict, prefix: str) -> tuple[np.ndarray, list[int]]:
+    """The lag coefficients ``<prefix>1..LAGS`` (0 where a lag was dropped) and their columns."""
+    vals, cols = [], []
+    for lag in range(1, LAGS + 1):
+        name = f"{prefix}{lag}"
+        vals.append(model["coef"].get(name, 0.0))
+        cols.append(model["pos"].get(name, -1))
+    return np.array(vals), cols
+
+
+def _sub_cov(fit, cols: list[int]) -> np.ndarray:
+    v = np.asarray(fit.cov_params())
+    idx = [c for c in cols if c >= 0]
+    out = np.zeros((len(cols), len(cols)))
+    where = [i for i, c in enumerate(cols) if c >= 0]
+    out[np.ix_(where, where)] = v[np.ix_(idx, idx)]
+    return out
+
+
+def _mu_ahead(model: dict, units: pd.DataFrame) -> np.ndarray:
+    """Fitted flow value of each unit's close quarters q+1..q+4 ([unit, 4])."""
+    out = np.zeros((len(units), 4))
+    for j in range(4):
+        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
+        out[:, j] = model["mu"].reindex(key).fillna(0.0).to_numpy()
+    return out
+
+
+def repeat_dynamics(portfolio: Portfolio, part: str = "value") -> CausalEstimate:
+    """``csat_to_repeat`` (``part`` value or margin) by the quarterly model (module docstring)."""
+    p = _quarterly(portfolio)
+    qt, units = _units(portfolio, f"csat_to_repeat.{part}", p)
+    w = overlap_weights(p, units)
+    if part == "value":
+        return _value(qt, p, units, w)
+    return _margin(portfolio, qt, p, units, w)
+
+
+def _value(qt, p, units, w) -> CausalEstimate:
+    model = _fit_value_model(p)
+    beta, cols = _coef_vector(model, "csat_lag")
+    v = _sub_cov(model["fit"], cols)
+    mu = _mu_ahead(model, units)
+    d = qt.delta
+    eff = np.zeros(len(units))
+    grad = np.zeros((len(units), LAGS))
+    for j in range(4):
+        a = _lag_shift(w, beta, j) * d / 2
+        eff += mu[:, j] * 2 * np.sinh(a)
+        for lag in range(1, LAGS + 1):
+            wl = w[:, OFFSETS.index(1 + j - lag)]
+            grad[:, lag - 1] += mu[:, j] * np.cosh(a) * wl * d
+    g = grad.mean(axis=0)
+    est, se = float(eff.mean()), float(np.sqrt(max(g @ v @ g, 0.0)))
+    return _result(
+        qt,
+        est,
+        se,
+        units,
+        model["clusters"],
+        list(model["coef"]),
+        float(qt.data[qt.outcome].std()),
+        {
+            "beta_per_csat_point_by_lag": beta.tolist(),
+            "beta_sum": float(beta.sum()),
+            "quarter_rows": model["rows"],
+            "mean_w": w.mean(axis=0).tolist(),
+        },
+        "quarterly Poisson model of repeat value with client and quarter fixed effects and "
+        f"satisfaction windows lagged 1-{LAGS} quarters, propagated through the overlapping "
+        "windows; deals decided before the client's first survey response left out",
+    )
+
+
+def margin_rows(portfolio: Portfolio, p: pd.DataFrame, *, flow_only: bool = False) -> pd.DataFrame:
+    """Per client and quarter index ``t``: the mean margin (``rmargin``, a share) of the
+    projects delivering the repeat deals closed in that quarter, their count (``projects``)
+    and how many of them deliver flow deals (``flow_projects``, not predetermined)."""
+    pt = project_table(portfolio)
+    rep = _flow_deals(portfolio).set_index("deal_id")
+    rp = pt[pt["deal_id"].isin(rep.index) & pt["margin"].notna()]
+    pre = rp["deal_id"].map(rep["predetermined"]).astype(bool).to_numpy()
+    if flow_only:
+        rp, pre = rp[~pre], pre[~pre]
+    t0 = p["period"].min()
+    g = pd.DataFrame(
+        {
+            "client_id": rp["client_id"].to_numpy(),
+            "t": _quarter_index(rp["deal_id"].map(rep["close_date"]), t0),
+            "margin": rp["margin"].to_numpy(float),
+            "flow": (~pre).astype(float),
+        }
+    )
+    return (
+        g.groupby(["client_id", "t"])
+        .agg(rmargin=("margin", "mean"), projects=("margin", "size"), flow_projects=("flow", "sum"))
+        .reset_index()
+    )
+
+
+def margin_weights(agg: pd.DataFrame, units: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+    """For each unit (c, q): the share of its outcome's projects (those of quarters
+    q+1..q+4) whose trailing csat moves with the unit's shift, weighted by project count
+    (lag-1 models; ``w`` from :func:`_weights`)."""
+    counts = agg.set_index(["client_id", "t"])["projects"]
+    num = np.zeros(len(units))
+    den = np.zeros(len(units))
+    for j in range(4):
+        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
+        n = counts.reindex(key).fillna(0.0).to_numpy()
+        num += n * w[:, j]
+        den += n
+    return np.where(den > 0, num / np.maximum(den, 1), 0.0)
+
+
+def _margin(portfolio, qt, p, units, w) -> CausalEstimate:
+    flow = margin_rows(portfolio, p, flow_only=True)
+    s = _sample(p).merge(flow, on=["client_id", "t"])
+    if len(s) < 10 or s["client_id"].nunique() < 5:
+        raise ValueError(
+            f"too few quarters with delivered repeat margins after a survey response ({len(s)})"
+        )
+    x, names = _lag_design(s, with_quality=False)
+    cl = pd.factorize(s["client_id"])[0]
+    fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
+    # quarters delivering more projects have more precise mean margins: weight by their count
+    wt = s["projects"].to_numpy(float)
+    design = _wdemean(np.column_stack([x, fe_t]), cl, wt)
+    design = full_rank(design, x.shape[1])
+    fit = sm.WLS(_wdemean(s["rmargin"].to_numpy(float), cl, wt), design, weights=wt).fit(
+        cov_type="cluster", cov_kwds={"groups": cl}
+    )
+    pos = {n: i for i, n in enumerate(names)}
+    cols = [pos.get(f"csat_lag{lag}", -1) for lag in range(1, LAGS + 1)]
+    beta = np.array([float(fit.params[c]) if c >= 0 else 0.0 for c in cols])
+    v = _sub_cov(fit, cols)
+    # every repeat project of the outcome counts; only flow projects' prices move
+    allp = margin_rows(portfolio, p).set_index(["client_id", "t"])
+    num_g = np.zeros((len(units), LAGS))
+    den = np.zeros(len(units))
+    for j in range(4):
+        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
+        n_all = allp["projects"].reindex(key).fillna(0.0).to_numpy()
+        n_flow = allp["flow_projects"].reindex(key).fillna(0.0).to_numpy()
+        den += n_all
+        for lag in range(1, LAGS + 1):
+            num_g[:, lag - 1] += n_flow * w[:, OFFSETS.index(1 + j - lag)]
+    has = den > 0
+    share = np.where(has[:, None], num_g / np.maximum(den, 1)[:, None], 0.0)
+    scale = qt.outcome_scale * qt.delta
+    g = share[has].mean(axis=0) * scale if has.any() else np.zeros(LAGS)
+    est, se = float(g @ beta), float(np.sqrt(max(g @ v @ g, 0.0)))
+    return _result(
+        qt,
+        est,
+        se,
+        units,
+        cl,
+        names,
+        float(qt.data[qt.outcome].std() * qt.outcome_scale),
+        {
+            "beta_per_csat_point_by_lag": beta.tolist(),
+            "quarter_rows": len(s),
+            "mean_share": share.mean(axis=0).tolist(),
+        },
+        "quarterly fixed-effects model of delivered margin with satisfaction windows lagged "
+        f"1-{LAGS} quarters, propagated through the overlapping windows",
+    )
 
 
 def _wdemean(a: np.ndarray, groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -111,155 +435,148 @@ def _wdemean(a: np.ndarray, groups: np.ndarray, weights: np.ndarray) -> np.ndarr
             ],
             axis=1,
         )
-        / wsum[:, None]
-    )
+        if a2.shape[1]
+        else np.zeros((n, 0))
+    ) / wsum[:, None]
     out = a2 - means[groups]
     return out[:, 0] if a.ndim == 1 else out
 
 
-def repeat_dynamics(portfolio: Portfolio, part: str = "value") -> CausalEstimate:
-    """csat_to_repeat (``part`` value or margin) by the quarterly model (module docstring)."""
-    p = _quarterly(portfolio)
-    qt = question_table(portfolio, f"csat_to_repeat.{part}")
-    units = qt.data[["client_id", "period"]].copy()
-    units["period"] = pd.PeriodIndex(units["period"], freq="Q")
-    units = units.merge(p[["client_id", "period", "t"]], on=["client_id", "period"])
-    if len(units) < 10:
-        raise ValueError(f"only {len(units)} units of analysis (need at least 10)")
-    w = _weights(p, units)
-    sample = p[p["full_period"] & (p["responses_trailing_prev"] > 0)].copy()
-    if part == "value":
-        return _value(qt, p, sample, units, w)
-    return _margin(portfolio, qt, p, sample, units, w)
-
-
-def _value(qt, p, sample, units, w) -> CausalEstimate:
-    # clients with no repeat business in the sample have no information (FE -> -inf)
-    has = sample.groupby("client_id")["repeat_value"].transform("sum") > 0
-    s = sample[has].reset_index(drop=True)
-    x, names = _prev_design(s)
-    cl = pd.factorize(s["client_id"])[0]
-    fe_c = pd.get_dummies(cl, prefix="c", drop_first=True, dtype=float).to_numpy()
-    fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
-    design = np.column_stack(
-        [np.ones(len(s)), s["csat_trailing_prev"].to_numpy(float), x, fe_c, fe_t]
-    )
-    scale = max(s["repeat_value"].mean(), 1e-9)
-    fit = sm.GLM(
-        s["repeat_value"].to_numpy(float) / scale, design, family=sm.families.Poisson()
-    ).fit(cov_type="cluster", cov_kwds={"groups": cl})
-    beta, se_beta = float(fit.params[1]), float(fit.bse[1])
-    # fitted mean of every client-quarter row (0 for clients without repeat business)
-    mu = pd.Series(0.0, index=pd.MultiIndex.from_arrays([p["client_id"], p["t"]]))
-    mu[pd.MultiIndex.from_arrays([s["client_id"], s["t"]])] = fit.fittedvalues * scale
-    # rows outside the sample (no responses in the previous window): the fitted level at T
-    # carried from the client's sample rows is not needed, their weight w is 0
-    d = qt.delta
-    eff = np.zeros(len(units))
-    deriv = np.zeros(len(units))
-    for j in range(4):
-        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
-        m = mu.reindex(key).fillna(0.0).to_numpy()
-        eff += m * 2 * np.sinh(beta * w[:, j] * d / 2)
-        deriv += m * w[:, j] * d * np.cosh(beta * w[:, j] * d / 2)
-    est, se = float(eff.mean()), float(abs(deriv.mean()) * se_beta)
-    return _result(
-        qt,
-        est,
-        se,
-        units,
-        cl,
-        names,
-        float(qt.data[qt.outcome].std()),
-        {
-            "beta_per_csat_point": beta,
-            "beta_se": se_beta,
-            "quarter_rows": len(s),
-            "mean_w": w.mean(axis=0).tolist(),
-        },
-        "quarterly Poisson model with client and quarter fixed effects, "
-        "propagated through the overlapping windows",
-    )
-
-
-def margin_rows(portfolio: Portfolio, p: pd.DataFrame) -> pd.DataFrame:
-    """Per client and quarter index ``t``: the mean margin (``rmargin``, a share) of the
-    projects delivering the repeat deals closed in that quarter, and their count."""
+# ------------------------------------------------------------------ quality_to_repeat
+def _tied_shift_counts(portfolio: Portfolio, p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+    """c[u, j]: responses in window ``q + OFFSETS[j]`` tied to projects (with milestones)
+    finished in ``q-3..q``, for each unit ``(c, q)``."""
     pt = project_table(portfolio)
-    rep = repeat_deals(portfolio)
-    rp = pt[pt["deal_id"].isin(rep["deal_id"]) & pt["margin"].notna()]
-    close = rp["deal_id"].map(rep.set_index("deal_id")["close_date"])
-    per = pd.PeriodIndex(close, freq="Q")
+    pt = pt[pt["finished"] & pt["ontime_rate"].notna()]
+    sv = portfolio.surveys.dropna(subset=["project_id"])
+    tied = sv.merge(pt[["project_id", "actual_end_date"]], on="project_id", how="inner")
     t0 = p["period"].min()
-    g = pd.DataFrame(
-        {
-            "client_id": rp["client_id"].to_numpy(),
-            "t": np.asarray([(x - t0).n for x in per], dtype=int),
-            "margin": rp["margin"].to_numpy(float),
-        }
-    )
-    return (
-        g.groupby(["client_id", "t"])
-        .agg(rmargin=("margin", "mean"), projects=("margin", "size"))
+    clients = pd.Index(p["client_id"].unique())
+    n_t = int(p["t"].max()) + 1
+    ci = clients.get_indexer(tied["client_id"])
+    rq = _quarter_index(tied["date"], t0)
+    fq = _quarter_index(tied["actual_end_date"], t0)
+    ok = ci >= 0
+    ci, rq, fq = ci[ok], rq[ok], fq[ok]
+    grid = np.zeros((len(clients), n_t + 4, len(OFFSETS)))
+    for a in range(4):  # unit quarter q = fq + a holds the project in q-3..q
+        q_u = fq + a
+        for j, off in enumerate(OFFSETS):
+            s = q_u + off  # window s holds the response if s-3 <= rq <= s
+            hit = (q_u >= 0) & (q_u < n_t) & (s >= rq) & (s - 3 <= rq)
+            np.add.at(grid, (ci[hit], q_u[hit], np.full(hit.sum(), j)), 1.0)
+    return grid[clients.get_indexer(units["client_id"]), units["t"].to_numpy()]
+
+
+def _ms_projects(portfolio: Portfolio, p: pd.DataFrame) -> pd.DataFrame:
+    """Projects with milestones finished per client and quarter (``ms_projects``) on ``p``."""
+    pt = project_table(portfolio)
+    pt = pt[pt["finished"] & pt["ontime_rate"].notna()]
+    t0 = p["period"].min()
+    cnt = (
+        pd.DataFrame(
+            {
+                "client_id": pt["client_id"].to_numpy(),
+                "t": _quarter_index(pt["actual_end_date"], t0),
+            }
+        )
+        .groupby(["client_id", "t"])
+        .size()
+        .rename("ms_projects")
         .reset_index()
     )
+    out = p[["client_id", "t"]].merge(cnt, on=["client_id", "t"], how="left")
+    out["ms_projects"] = out["ms_projects"].fillna(0.0)
+    return out
 
 
-def margin_weights(agg: pd.DataFrame, units: pd.DataFrame, w: np.ndarray) -> np.ndarray:
-    """For each unit (c, q): the share of its outcome's projects (those of quarters
-    q+1..q+4) whose trailing csat moves with the unit's shift, weighted by project count."""
-    counts = agg.set_index(["client_id", "t"])["projects"]
-    num = np.zeros(len(units))
-    den = np.zeros(len(units))
-    for j in range(4):
-        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
-        n = counts.reindex(key).fillna(0.0).to_numpy()
-        num += n * w[:, j]
-        den += n
-    return np.where(den > 0, num / np.maximum(den, 1), 0.0)
+def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEstimate]:
+    """``quality_to_repeat`` total, natural direct and natural indirect effects by the
+    quarterly process model (module docstring)."""
+    from satprofit.causal.api import estimate  # the csat stage: quality_to_csat's default
+
+    p = _quarterly(portfolio)
+    qt, units = _units(portfolio, "quality_to_repeat.total", p)
+    model = _fit_value_model(p)
+    beta, bcols = _coef_vector(model, "csat_lag")
+    theta, tcols = _coef_vector(model, "ontime_lag")
+    stage = estimate(portfolio, "quality_to_csat", seed=seed)["quality_to_csat"]
+    if not getattr(stage, "ok", np.isfinite(stage.estimate)) or not np.isfinite(stage.se):
+        raise ValueError(f"the satisfaction stage (quality_to_csat) has no answer: {stage.note}")
+    a10, a_se = stage.estimate, stage.se  # csat points per +10 pp on-time rate
+    eps = qt.delta / 2  # +-5 pp
+    wq = overlap_weights(_ms_projects(portfolio, p), units, "ms_projects")
+    n_resp = _resp_in_windows(p, units)
+    tied = _tied_shift_counts(portfolio, p, units)
+    share_t = np.where(n_resp > 0, tied / np.maximum(n_resp, 1), 0.0)
+    mu = _mu_ahead(model, units)
+
+    def parts(b: np.ndarray, th: np.ndarray, a: float) -> np.ndarray:
+        dt = a * (eps / 0.10) * share_t  # csat shift of each window per unit
+        dq = eps * wq
+        ys = {}
+        for sq in (1, -1):
+            for sm_ in (1, -1):
+                y = np.zeros(len(units))
+                for j in range(4):
+                    y += mu[:, j] * np.exp(_lag_shift(sq * dq, th, j) + _lag_shift(sm_ * dt, b, j))
+                ys[(sq, sm_)] = y.mean()
+        return np.array([ys[1, 1] - ys[-1, -1], ys[1, -1] - ys[-1, -1], ys[1, 1] - ys[1, -1]])
+
+    point = parts(beta, theta, a10)
+    # delta method: gradient by central differences; PPML block and the csat stage independent
+    params = np.concatenate([beta, theta, [a10]])
+    cov = np.zeros((2 * LAGS + 1, 2 * LAGS + 1))
+    cov[: 2 * LAGS, : 2 * LAGS] = _sub_cov(model["fit"], bcols + tcols)
+    cov[-1, -1] = a_se**2
+    grad = np.zeros((3, len(params)))
+    for i in range(len(params)):
+        h = 1e-4 * max(1.0, abs(params[i]))
+        up, dn = params.copy(), params.copy()
+        up[i] += h
+        dn[i] -= h
+        grad[:, i] = (
+            parts(up[:LAGS], up[LAGS : 2 * LAGS], up[-1])
+            - parts(dn[:LAGS], dn[LAGS : 2 * LAGS], dn[-1])
+        ) / (2 * h)
+    se = np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", grad, cov, grad), 0.0))
+    out = {}
+    for k, part in enumerate(("total", "direct", "indirect")):
+        out[part] = _result(
+            qt,
+            float(point[k]),
+            float(se[k]),
+            units,
+            model["clusters"],
+            list(model["coef"]),
+            float(qt.data[qt.outcome].std()),
+            {
+                "beta_per_csat_point_by_lag": beta.tolist(),
+                "theta_per_ontime_by_lag": theta.tolist(),
+                "csat_per_10pp": a10,
+                "quarter_rows": model["rows"],
+            },
+            "quarterly process model: on-time rate -> csat of the tied responses "
+            "(quality_to_csat regression) -> trailing csat windows -> repeat value, and "
+            "on-time windows -> repeat value directly; the two stages' uncertainties are "
+            "combined as independent",
+            estimand=f"quality_to_repeat.{part}",
+        )
+    return out
 
 
-def _margin(portfolio, qt, p, sample, units, w) -> CausalEstimate:
-    agg = margin_rows(portfolio, p)
-    s = sample.merge(agg, on=["client_id", "t"])
-    if len(s) < 10:
-        raise ValueError("too few quarters with delivered repeat margins")
-    x, names = _prev_design(s)
-    cl = pd.factorize(s["client_id"])[0]
-    fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
-    # quarters delivering more projects have more precise mean margins: weight by their count
-    wt = s["projects"].to_numpy(float)
-    design = _wdemean(np.column_stack([s["csat_trailing_prev"].to_numpy(float), x, fe_t]), cl, wt)
-    design = full_rank(design, 1)
-    fit = sm.WLS(_wdemean(s["rmargin"].to_numpy(float), cl, wt), design, weights=wt).fit(
-        cov_type="cluster", cov_kwds={"groups": cl}
-    )
-    beta, se_beta = float(fit.params[0]), float(fit.bse[0])
-    wbar = margin_weights(agg, units, w)
-    scale = qt.outcome_scale * qt.delta
-    est, se = beta * float(wbar.mean()) * scale, se_beta * float(wbar.mean()) * scale
-    return _result(
-        qt,
-        est,
-        se,
-        units,
-        cl,
-        names,
-        float(qt.data[qt.outcome].std() * qt.outcome_scale),
-        {
-            "beta_per_csat_point": beta,
-            "beta_se": se_beta,
-            "quarter_rows": len(s),
-            "mean_w": float(wbar.mean()),
-        },
-        "quarterly fixed-effects model of delivered margin, propagated through the "
-        "overlapping windows",
-    )
+def _resp_in_windows(p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+    """n[u, j]: responses in window ``q + OFFSETS[j]`` (4 quarters) for each unit."""
+    clients, grid = _count_grid(p, "responses")
+    cum = np.concatenate([np.zeros((len(clients), 1)), np.cumsum(grid, axis=1)], axis=1)
+    ci = clients.get_indexer(units["client_id"])
+    q = units["t"].to_numpy()
+    return np.stack([_window_sum(cum, ci, q + off - 3, q + off) for off in OFFSETS], axis=1)
 
 
-def _result(qt, est, se, units, clusters, names, sd_outcome, diagnostics, note):
+def _result(qt, est, se, units, clusters, names, sd_outcome, diagnostics, note, estimand=None):
     return finish(
-        qt.estimand,
+        estimand or qt.estimand,
         qt.unit_label,
         "repeat_dynamics",
         est,
