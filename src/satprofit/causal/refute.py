@@ -7,6 +7,9 @@
   times 2);
 * subset stability: the estimate on random 80 % subsets of clients (5 draws); passed when every
   subset estimate lies within the original interval widened by half its width.
+
+A refutation the data cannot support (e.g. one more covariate than the units can carry) is a
+row with NaN figures, ``passed=False`` and the reason, not an exception.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.causal.results import CausalEstimate
+from satprofit.causal.support import NotEstimable
 from satprofit.constants import DEFAULT_SEED
 from satprofit.features.questions import QuestionTable
 
@@ -41,35 +45,41 @@ def refute(
     placebo = replace(
         qt, data=d.assign(**{qt.treatment: rng.permutation(d[qt.treatment].to_numpy())})
     )
-    p = fit(placebo, adjustment)
-    rows.append(
-        {
-            "refutation": "placebo treatment",
-            "estimate": p.estimate,
-            "ci_low": p.ci_low,
-            "ci_high": p.ci_high,
-            "passed": bool(p.ci_low <= 0 <= p.ci_high),
-            "note": "treatment permuted across units; expect ~0",
-        }
-    )
+    try:
+        p = fit(placebo, adjustment)
+        rows.append(
+            {
+                "refutation": "placebo treatment",
+                "estimate": p.estimate,
+                "ci_low": p.ci_low,
+                "ci_high": p.ci_high,
+                "passed": bool(p.ci_low <= 0 <= p.ci_high),
+                "note": "treatment permuted across units; expect ~0",
+            }
+        )
+    except NotEstimable as err:
+        rows.append(_not_run("placebo treatment", err))
 
     rcc = replace(
         qt,
         data=d.assign(random_common_cause=rng.normal(size=len(d))),
         confounders=(*qt.confounders, "random_common_cause"),
     )
-    r = fit(rcc, (*adjustment, "random_common_cause"))
-    moved = abs(r.estimate - original.estimate)
-    rows.append(
-        {
-            "refutation": "random common cause",
-            "estimate": r.estimate,
-            "ci_low": r.ci_low,
-            "ci_high": r.ci_high,
-            "passed": bool(moved <= 0.2 * max(original.se, 1e-12)),
-            "note": f"moved by {moved:.3g} ({moved / max(original.se, 1e-12):.2f} SE)",
-        }
-    )
+    try:
+        r = fit(rcc, (*adjustment, "random_common_cause"))
+        moved = abs(r.estimate - original.estimate)
+        rows.append(
+            {
+                "refutation": "random common cause",
+                "estimate": r.estimate,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "passed": bool(moved <= 0.2 * max(original.se, 1e-12)),
+                "note": f"moved by {moved:.3g} ({moved / max(original.se, 1e-12):.2f} SE)",
+            }
+        )
+    except NotEstimable as err:
+        rows.append(_not_run("random common cause", err))
 
     clients = d[qt.cluster].unique()
     sub = []
@@ -94,3 +104,16 @@ def refute(
         }
     )
     return pd.DataFrame(rows).assign(original=original.estimate)
+
+
+def _not_run(name: str, err: NotEstimable) -> dict:
+    """A refutation the data cannot support: NaN figures, not passed, the reason as note."""
+    nan = float("nan")
+    return {
+        "refutation": name,
+        "estimate": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "passed": False,
+        "note": f"not estimable: {err}",
+    }

@@ -168,7 +168,8 @@ class CausalEstimate:
         }
 
     def summary(self) -> pd.DataFrame:
-        """One row: estimand, estimate, interval, unit, method, n, adjustment set, sensitivity."""
+        """One row: estimand, estimate, interval, unit, method, n, adjustment set, status and
+        reason, sensitivity."""
         row = {
             "estimate": self.estimate,
             "ci_low": self.ci_low,
@@ -179,6 +180,8 @@ class CausalEstimate:
             "n": self.n,
             "clusters": self.n_clusters,
             "adjustment_set": ", ".join(self.adjustment_set),
+            "status": self.status,
+            "reason": self.reason,
             **self.sensitivity,
         }
         return pd.DataFrame([row], index=pd.Index([self.estimand], name="estimand"))
