@@ -472,7 +472,7 @@ def simulate_world(
         if dz.opening_renewal:  # renewal terms agreed before the data start
             opening = np.zeros(nd, bool)
             opening[:nfirst] = existing[first]
-            proposal_day = np.where(opening, close_day - rng.integers(60, 241, nd), proposal_day)
+            proposal_day = np.where(opening, -rng.integers(1, 241, nd), proposal_day)
         dtype = rng.choice(REPEAT_TYPES, nd, p=[0.4, 0.35, 0.25]).astype(object)
         dtype[:nfirst] = np.where(existing[first], "renewal", "new_logo")
         source = np.where(
