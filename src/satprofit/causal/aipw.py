@@ -10,24 +10,28 @@ Nuisance models (scikit-learn) are fitted on the other folds of a client-grouped
 (cross-fitting), so no unit's nuisance predictions use its own client's data. The propensity is
 an L2-penalized logistic regression on the confounders (``PROPENSITY_C``), each arm's outcome
 a ridge regression on confounders and precision covariates with its penalty chosen by
-cross-validation, on one-hot categoricals and standardized numeric covariates.
+cross-validation, on one-hot categoricals and standardized numeric covariates; categoricals with more than
+:data:`~satprofit.causal.design.MAX_DENSE_LEVELS` levels (owners, teams) stay sparse.
 
 Trimming rule: propensities are clipped to [0.02, 0.98] (no unit is dropped, so the estimand
 stays the ATE over all units); the share of clipped units is reported, and above 10 % the
 result carries an overlap warning; when more than
 :data:`~satprofit.causal.support.MAX_EXTREME_SHARE` of units have a propensity within
 :data:`~satprofit.causal.support.EXTREME_PROPENSITY` of 0 or 1 (separation) the estimate is
-refused (:func:`~satprofit.causal.support.require_overlap`). The standard error is the cluster-robust (by client)
-standard deviation of the efficient influence function.
+refused (:func:`~satprofit.causal.support.require_overlap`). The standard error is the
+cluster-robust (by client) standard deviation of the efficient influence function.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import GroupKFold
 
-from satprofit.causal.design import covariates
+from satprofit.causal.design import MAX_DENSE_LEVELS, AdjustmentDesign, adjustment_design
 from satprofit.causal.results import CausalEstimate, finish
 from satprofit.causal.support import NotEstimable, require_overlap
 from satprofit.constants import DEFAULT_SEED
@@ -48,6 +52,7 @@ def aipw(
     seed: int = DEFAULT_SEED,
     identified: bool = True,
     note: str = "",
+    max_dense_levels: int = MAX_DENSE_LEVELS,
 ) -> CausalEstimate:
     """AIPW estimate of the average treatment effect of a binary treatment.
 
@@ -60,12 +65,13 @@ def aipw(
     d = qt.data
     y = d[qt.outcome].to_numpy(float)
     t = d[qt.treatment].to_numpy(float)
-    cov = covariates(qt, tuple(c for c in adjustment if "FE" not in c), client_fe=False)
-    x = _standardize(cov.matrix)
-    padj = adjustment if propensity_adjustment is None else propensity_adjustment
-    xp = _standardize(
-        covariates(qt, tuple(c for c in padj if "FE" not in c), client_fe=False).matrix
+    design = partial(
+        adjustment_design, client_fe=False, max_dense_levels=max_dense_levels, exact_rank=False
     )
+    cov = design(qt, _no_fe(adjustment))
+    x = _features(cov)
+    padj = adjustment if propensity_adjustment is None else propensity_adjustment
+    xp = _features(design(qt, _no_fe(padj)))
     groups = cov.clusters
     n_groups = groups.max() + 1
     if n_groups < n_folds or t.min() == t.max():
@@ -115,6 +121,31 @@ def aipw(
         identified=identified,
         note=note,
     )
+
+
+def _no_fe(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in columns if "FE" not in c)
+
+
+def _features(des: AdjustmentDesign):
+    """Standardized covariates for the nuisance models: a dense array, or, when
+    high-cardinality factors (owners, teams) are in the set, a sparse matrix with their
+    one-hot columns scaled to unit variance (not centred, so they stay sparse; both models
+    have an unpenalized or centred intercept, so the fit is that of standardized columns)."""
+    dense = _standardize(des.matrix)
+    if not des.factors:
+        return dense
+    blocks = [sparse.csr_matrix(dense)]
+    for codes in des.factors:
+        n_levels = int(codes.max()) + 1
+        share = np.bincount(codes, minlength=n_levels) / len(codes)
+        sd = np.sqrt(share * (1 - share))
+        scale = np.where(sd > 0, 1 / np.where(sd > 0, sd, 1.0), 0.0)
+        one_hot = sparse.csr_matrix(
+            (scale[codes], (np.arange(len(codes)), codes)), shape=(len(codes), n_levels)
+        )
+        blocks.append(one_hot[:, 1:])  # first level dropped, as for the dense dummies
+    return sparse.hstack(blocks).tocsr()
 
 
 def _standardize(x: np.ndarray) -> np.ndarray:

@@ -144,12 +144,15 @@ def adjustment_design(
     *,
     client_fe: bool,
     max_dense_levels: int = MAX_DENSE_LEVELS,
+    exact_rank: bool = True,
 ) -> AdjustmentDesign:
     """Split ``adjustment`` into dense columns and factors to absorb.
 
     Categorical columns with more than ``max_dense_levels`` levels become absorbed factors
     (except those constant within every client when client fixed effects are used: those
-    fixed effects already cover them); the client becomes one too when ``client_fe``. Everything else is built as in
+    fixed effects already cover them); the client becomes one too when ``client_fe``.
+    ``exact_rank=False`` skips counting the factors' degrees of freedom (``fe_rank`` 0) for
+    callers that do not use them. Everything else is built as in
     :func:`covariates` (first level of each categorical dropped; constant columns dropped).
     """
     d = qt.data
@@ -159,7 +162,7 @@ def adjustment_design(
     blocks, names = [], []
     for c in cols:
         if _is_categorical(qt, c):
-            codes, levels = pd.factorize(d[c].astype(str))
+            codes, levels = pd.factorize(d[c].astype(str), sort=True)
             if len(levels) > max_dense_levels:
                 if not (client_fe and nested(clusters, codes)):  # else: the client FE cover it
                     factors.append(codes)
@@ -175,7 +178,11 @@ def adjustment_design(
     keep = x.std(axis=0) > 1e-12 if x.shape[1] else np.zeros(0, bool)
     x, names = x[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     used = tuple(cols) + ((FE_CLIENT,) if client_fe else ())
-    rank, exact = fe_rank(factors[1:] if client_fe else factors, clusters if client_fe else None)
+    rank, exact = (
+        fe_rank(factors[1:] if client_fe else factors, clusters if client_fe else None)
+        if exact_rank
+        else (0, False)
+    )
     return AdjustmentDesign(x, names, used, factors, factor_names, clusters, client_fe, rank, exact)
 
 
