@@ -212,3 +212,13 @@ def test_e_value_and_robustness_value_never_overflow():
     r = finish("presales_signoff", "pp", "regression", -9.45e12, 1.0, n=50, n_clusters=20,
                adjustment=(), sd_outcome=0.3)  # fmt: skip
     assert r.sensitivity["e_value"] == math.inf
+
+
+def test_a_bonus_no_business_unit_adopted_is_refused(small_sim):
+    tables = dict(small_sim.portfolio.tables)
+    inc = tables["incentives"]
+    tables["incentives"] = inc[inc["policy"] != "delivery_lead_bonus"].reset_index(drop=True)
+    r = estimate(Portfolio.from_tables(tables), "delivery_bonus_to_leads", n_boot=10)
+    r = r["delivery_bonus_to_leads"]
+    assert r.status == "not_estimable"
+    assert r.reason.startswith("no business unit adopted the delivery lead bonus")
