@@ -210,7 +210,8 @@ def clients_with_variation(qt: QuestionTable) -> int:
     """Clients whose units do not all share one treatment value: with client fixed effects
     only these carry information on the effect."""
     d = qt.data
-    spread = d.groupby(qt.cluster, sort=False)[qt.treatment].agg(lambda v: v.max() - v.min())
+    by_client = d.groupby(qt.cluster, sort=False)[qt.treatment]
+    spread = by_client.max() - by_client.min()
     return int((spread > 1e-12).sum())
 
 
