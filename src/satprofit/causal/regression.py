@@ -165,6 +165,7 @@ def regression_adjustment(
         "n_covariates": des.matrix.shape[1],
         "absorbed": des.factor_names,
         "absorb_sweeps": fit.sweeps,
+        "absorbed_dof_exact": des.fe_rank_exact,
         "curvature_term": curved,
         "r2_within" if des.factors else "r2": fit.r2,
         "treatment_within_share": _within_share(t, des.clusters) if client_fe else 1.0,
