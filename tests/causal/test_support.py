@@ -222,3 +222,19 @@ def test_a_bonus_no_business_unit_adopted_is_refused(small_sim):
     r = r["delivery_bonus_to_leads"]
     assert r.status == "not_estimable"
     assert r.reason.startswith("no business unit adopted the delivery lead bonus")
+
+
+def test_a_treatment_the_covariates_determine_is_refused():
+    from satprofit.causal.regression import regression_adjustment
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    d = pd.DataFrame(
+        {"unit": range(200), "client_id": np.arange(200) // 4, "t": 2 * x + 1, "x": x}
+    ).assign(y=rng.normal(size=200))
+    qt = QuestionTable("quality_to_csat", d, ("unit",), "t", "y", "continuous", 0.1, 1.0, ("x",))
+    with pytest.raises(NotEstimable, match="does not vary once the other covariates"):
+        regression_adjustment(qt, ("x",), client_fe=False)
+    d["t"] = d["client_id"] % 3 / 2  # constant within clients
+    with pytest.raises(NotEstimable, match="does not vary once the client and the other"):
+        regression_adjustment(qt, ("x",), client_fe=True)

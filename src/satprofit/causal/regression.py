@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from satprofit.causal.design import (
+    FE_CLIENT,
     MAX_DENSE_LEVELS,
     AdjustmentDesign,
     absorb,
@@ -102,7 +103,7 @@ class LinearFit:
     df_resid: int
     r2: float
     n_columns: int  # columns kept (treatment terms first)
-    sweeps: int  # alternating-projection sweeps (0: nothing absorbed)
+    sweeps: int  # absorption iterations (0: nothing absorbed, 1: one within transformation)
 
 
 def regression_adjustment(
@@ -207,9 +208,9 @@ def fit_absorbed(
     z, sweeps = absorb(np.hstack([lead, des.matrix, y[:, None]]), des.factors)
     z, yy = z[:, :-1], z[:, -1]
     k_lead = lead.shape[1]
-    _check_lead(qt, lead, z[:, :k_lead], des)
     x = _drop_absorbed(z, np.hstack([lead, des.matrix]), k_lead)
     x = full_rank(x, k_lead)
+    _check_lead(qt, lead[:, 0 if des.factors else 1], x, k_lead, des)
     k = x.shape[1]
     df_resid = require_residual_dof(qt, k + des.n_fe)
     xtx_inv = np.linalg.pinv(x.T @ x)
@@ -221,13 +222,23 @@ def fit_absorbed(
     return LinearFit(params, cov, df_resid, r2, k, sweeps)
 
 
-def _check_lead(qt, lead: np.ndarray, absorbed: np.ndarray, des: AdjustmentDesign) -> None:
-    """The treatment must keep some variance once the fixed effects are partialled out."""
-    j = 0 if des.factors else 1  # the treatment column
-    total = float(np.var(lead[:, j]))
-    share = float(np.var(absorbed[:, j]) / total) if total > 0 else 0.0
-    words = " and ".join(des.factor_names) if des.factors else "the covariates"
-    require_residual_variation(qt, share, words)
+def _check_lead(qt, raw: np.ndarray, x: np.ndarray, k_lead: int, des: AdjustmentDesign) -> None:
+    """The treatment must keep some of its variance once the fixed effects and the other
+    covariates are partialled out (``raw``: the treatment column before absorption; ``x``:
+    the absorbed design, treatment terms first)."""
+    j = 0 if des.factors else 1  # the treatment column (after the intercept, if any)
+    total = float(np.var(raw))
+    t = x[:, j]
+    others = x[:, k_lead:] if des.factors else np.hstack([x[:, :1], x[:, k_lead:]])
+    if others.shape[1]:
+        t = t - others @ np.linalg.lstsq(others, t, rcond=None)[0]
+    share = float(np.var(t) / total) if total > 0 else 0.0
+    words = [_PLAIN.get(f, f.replace("_", " ")) for f in des.factor_names]
+    require_residual_variation(qt, share, " and ".join([*words, "the other covariates"]))
+
+
+#: How absorbed factors are named in a reason.
+_PLAIN = {FE_CLIENT: "the client"}
 
 
 def _drop_absorbed(z: np.ndarray, raw: np.ndarray, lead: int) -> np.ndarray:
