@@ -33,7 +33,7 @@ from sklearn.model_selection import GroupKFold
 
 from satprofit.causal.design import MAX_DENSE_LEVELS, AdjustmentDesign, adjustment_design
 from satprofit.causal.results import CausalEstimate, finish
-from satprofit.causal.support import NotEstimable, require_overlap
+from satprofit.causal.support import NotEstimable, require_overlap, wording
 from satprofit.constants import DEFAULT_SEED
 from satprofit.features.questions import QuestionTable
 
@@ -76,7 +76,8 @@ def aipw(
     n_groups = groups.max() + 1
     if n_groups < n_folds or t.min() == t.max():
         raise NotEstimable(
-            f"AIPW needs units from at least {n_folds} clients and both treated and untreated units"
+            f"the weighting estimate needs units from at least {n_folds} clients, some with "
+            f"and some without {wording(qt.estimand).treatment}"
         )
     e = np.empty(len(d))
     mu0 = np.empty(len(d))
