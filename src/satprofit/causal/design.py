@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.linalg import lapack
 
 from satprofit.features.questions import QuestionTable
 
@@ -133,7 +134,7 @@ class AdjustmentDesign:
 
 
 #: Above this many levels (absorbed factors other than the client, together) the exact rank
-#: of their dummies (an eigen-decomposition of a levels x levels matrix) is not computed;
+#: of their dummies (a pivoted Cholesky of a levels x levels matrix) is not computed;
 #: the degrees of freedom then use the upper bound "levels minus one per factor".
 MAX_EXACT_RANK_LEVELS = 6000
 
@@ -190,7 +191,7 @@ def fe_rank(factors: list[np.ndarray], clients: np.ndarray | None) -> tuple[int,
     """Rank of the factors' dummy columns, with the ``clients``' dummies partialled out.
 
     Computed from the levels x levels matrix :math:`D'M_C D = D'D - D'C (C'C)^{-1} C'D`
-    (sparse products, one dense eigen-decomposition): the same count as the dummy regression
+    (sparse products, one dense pivoted Cholesky): the same count as the dummy regression
     keeps after dropping collinear columns. Returns ``(rank, exact)``; above
     :data:`MAX_EXACT_RANK_LEVELS` levels, the bound "levels minus one per factor" (plus the
     intercept without clients) and ``exact=False``.
@@ -207,8 +208,20 @@ def fe_rank(factors: list[np.ndarray], clients: np.ndarray | None) -> tuple[int,
         dc = (d.T @ c).tocsr()
         counts = np.asarray(c.sum(axis=0)).ravel()
         gram -= (dc @ sparse.diags(1.0 / counts) @ dc.T).toarray()
-    eig = np.linalg.eigvalsh(gram)
-    return int((eig > max(eig.max(), 1.0) * 1e-9).sum()), True
+    return _psd_rank(gram), True
+
+
+def _psd_rank(gram: np.ndarray) -> int:
+    """Rank of a positive semi-definite matrix by pivoted Cholesky (LAPACK ``dpstrf``), which
+    stops when the largest remaining pivot falls below 1e-9 of the largest diagonal entry:
+    a fraction of an eigen-decomposition's cost (4,000 levels: seconds, not a minute)."""
+    if not gram.size:
+        return 0
+    tol = 1e-9 * max(float(np.max(np.diag(gram))), 1.0)
+    _, _, rank, info = lapack.dpstrf(gram, lower=1, tol=tol)
+    if info < 0:
+        raise np.linalg.LinAlgError(f"dpstrf failed (info={info})")
+    return int(rank)
 
 
 def _one_hot(codes: np.ndarray) -> sparse.csr_matrix:
