@@ -151,6 +151,7 @@ def _answered_records(key: str, result: BayesResult) -> list[dict]:
 
 
 def _finite(value) -> bool:
+    """Whether ``value`` is a finite number (None and text are not)."""
     try:
         return bool(np.isfinite(float(value)))
     except (TypeError, ValueError):
