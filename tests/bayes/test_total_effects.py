@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -138,9 +139,9 @@ def test_old_direct_specification_is_biased_where_defects_mediate(sim):
 @pytest.mark.slow
 def test_recovery_at_1000_clients_of_the_default_design():
     """Default design, 1,000 clients x 12 quarters, seed 3 (the issue's portfolio), 2 chains x
-    500 draws. Measured: quality_to_csat 0.141 [0.126, 0.157] vs truth 0.142;
-    status_reports_to_csat 0.261 [0.091, 0.425] vs 0.190 (the old model: 0.463 [0.373, 0.552]).
-    Asserted: each 95 % interval covers the truth and is narrower than the truth itself times 2.
+    500 draws. Measured: quality_to_csat 0.138 [0.122, 0.154] vs truth 0.142;
+    status_reports_to_csat 0.260 [0.089, 0.424] vs 0.190 (the old model: 0.463 [0.373, 0.552]).
+    Asserted: each 95 % interval covers the truth and is narrower than 2.5 times the truth.
     """
     from satprofit.simulate import simulate_portfolio
 
@@ -152,7 +153,7 @@ def test_recovery_at_1000_clients_of_the_default_design():
         truth = sim.truth[estimand]
         assert row["status"] == "ok"
         assert row["ci_low"] <= truth <= row["ci_high"], (estimand, row.to_dict(), truth)
-        assert row["ci_high"] - row["ci_low"] < 2 * truth, (estimand, row.to_dict())
+        assert row["ci_high"] - row["ci_low"] < 2.5 * truth, (estimand, row.to_dict())
 
 
 def test_records_carry_status_like_the_causal_side(pfit):
@@ -163,3 +164,49 @@ def test_records_carry_status_like_the_causal_side(pfit):
         assert isinstance(rec["reason"], str)
         assert 0 <= rec["contraction"] <= 1
     assert isinstance(pfit.results["satisfaction"].effects, pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- downstream users
+
+
+def _refuse(pfit, monkeypatch, estimand: str) -> None:
+    res = pfit.results["satisfaction"]
+    effects = res.effects.copy()
+    effects.loc[estimand, ["median", "ci_low", "ci_high"]] = np.nan
+    effects.loc[estimand, "status"] = "not_estimable"
+    effects.loc[estimand, "reason"] = "test refusal"
+    monkeypatch.setitem(pfit.results, "satisfaction", dataclasses.replace(res, effects=effects))
+
+
+def test_a_what_if_lever_without_a_satisfaction_link_says_so(pfit, monkeypatch):
+    from satprofit.bayes import scenario
+
+    _refuse(pfit, monkeypatch, "quality_to_csat")
+    out = scenario(pfit, changes={"ontime_pp": 10}, seed=1)
+    assert any("on-time lever's effect on satisfaction is not estimable" in n for n in out.notes)
+
+
+def test_path_parts_through_satisfaction_inherit_its_refusal(pfit, monkeypatch):
+    from satprofit.bayes import path_effects
+
+    _refuse(pfit, monkeypatch, "quality_to_csat")
+    r, d = pfit.results, pfit.data
+    e = path_effects(
+        pfit.portfolio, r["satisfaction"], d["satisfaction"], r["repeat"], d["repeat"]
+    ).effects
+    assert e.loc["quality_to_repeat.direct", "status"] == "ok"
+    for part in ("total", "indirect"):
+        row = e.loc[f"quality_to_repeat.{part}"]
+        assert row["status"] == "not_estimable" and "test refusal" in row["reason"]
+        assert np.isnan(float(row["median"]))
+
+
+def test_repeat_coefficients_are_read_by_name(pfit):
+    from satprofit.bayes.path import repeat_column
+    from satprofit.bayes.repeat import PREDICTORS as REPEAT_PREDICTORS
+
+    rep = pfit.results["repeat"]
+    for name in ("csat_within", "ontime", "status_reports"):
+        assert repeat_column(rep, name) == REPEAT_PREDICTORS.index(name)
+    with pytest.raises(ValueError, match="no predictor"):
+        repeat_column(rep, "no_such_predictor")
