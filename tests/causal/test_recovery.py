@@ -68,7 +68,7 @@ def test_estimate_all_table(world):
     table = est.summary()
     assert list(table.index) == list(ESTIMAND_IDS)
     assert table["n"].gt(0).all()
-    assert set(table["method"]) == {"aipw", "regression", "repeat_dynamics", "mediation", "did"}
+    assert set(table["method"]) == {"aipw", "regression", "repeat_dynamics", "did"}
 
 
 def test_same_seed_same_numbers(world):

@@ -25,7 +25,7 @@ from satprofit.causal.did import staggered_did
 from satprofit.causal.mediation import mediation
 from satprofit.causal.refute import refute
 from satprofit.causal.regression import naive, regression_adjustment
-from satprofit.causal.repeat import repeat_dynamics
+from satprofit.causal.repeat import quality_path, repeat_dynamics
 from satprofit.causal.results import CausalEstimate, no_answer
 from satprofit.causal.support import (
     MIN_CLUSTERS,
@@ -50,9 +50,14 @@ DEFAULT_METHODS: dict[str, str] = {
     "status_reports_to_csat": "regression",
     "sales_in_escalations": "aipw",
     "csat_to_repeat": "repeat_dynamics",
-    "quality_to_repeat": "mediation",
+    # the quarterly process model: linear mediation with a 4-quarter moving outcome gave
+    # intervals five times the effect, centred on the wrong sign (issue 10)
+    "quality_to_repeat": "repeat_dynamics",
     "delivery_bonus_to_leads": "did",
 }
+
+#: Methods that answer quality_to_repeat's total, direct and indirect parts in one fit.
+PATH_METHODS = ("repeat_dynamics", "mediation")
 
 #: Methods each question can be answered with.
 METHODS: dict[str, tuple[str, ...]] = {
@@ -61,7 +66,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "status_reports_to_csat": ("regression", "naive"),
     "sales_in_escalations": ("aipw", "regression", "naive"),
     "csat_to_repeat": ("repeat_dynamics", "regression", "naive"),
-    "quality_to_repeat": ("mediation", "regression", "naive"),
+    "quality_to_repeat": ("repeat_dynamics", "mediation", "regression", "naive"),
     "delivery_bonus_to_leads": ("did", "did_cs", "naive"),
 }
 
@@ -137,7 +142,7 @@ def _estimand_ids(question: str, method: str, part: str) -> list[str]:
     if part:
         return [f"{question}.{part}"]
     ids = [e for e in ESTIMAND_IDS if e.split(".")[0] == question]
-    if question == "quality_to_repeat" and method != "mediation":
+    if question == "quality_to_repeat" and method not in PATH_METHODS:
         return ["quality_to_repeat.total"]
     return ids
 
@@ -184,7 +189,9 @@ def estimate(
     method = _check_arguments(q, part, method)
     wanted = _estimand_ids(q, method, part)
     # mediation answers its three parts in one fit; every other method one estimand a fit
-    jobs = [wanted] if method == "mediation" else [[e] for e in wanted]
+    jobs = (
+        [wanted] if method in PATH_METHODS and q == "quality_to_repeat" else [[e] for e in wanted]
+    )
     out: list[CausalEstimate] = []
     for ids in jobs:
         results = _isolated(
@@ -206,8 +213,10 @@ def _check_arguments(q: str, part: str, method: str | None) -> str:
         raise ValueError(
             f"method {method!r} does not answer {q}; use one of {', '.join(METHODS[q])}"
         )
-    if q == "quality_to_repeat" and part in ("direct", "indirect") and method != "mediation":
-        raise ValueError("direct and indirect effects need method='mediation'")
+    if q == "quality_to_repeat" and part in ("direct", "indirect") and method not in PATH_METHODS:
+        raise ValueError(
+            f"direct and indirect effects need method {' or '.join(map(repr, PATH_METHODS))}"
+        )
     return method
 
 
@@ -256,7 +265,7 @@ def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
         return [staggered_did(portfolio, method=method, n_boot=n_boot, seed=seed)]
     qt = _supported(question_table(portfolio, estimand), method)
     if method == "repeat_dynamics":
-        return [_repeat_dynamics(portfolio, estimand.split(".")[1])]
+        return _repeat_dynamics(portfolio, estimand, seed)
     if method == "naive":
         return [naive(qt)]
     fe = _use_client_fe(qt)
@@ -321,13 +330,17 @@ def _fit_or_fewer(fit, qt, adjustment, minimal, note):
         return fit(qt, fewer, "; ".join(s for s in (note, FEWER_COVARIATES) if s)), fewer
 
 
-def _repeat_dynamics(portfolio: Portfolio, part: str) -> CausalEstimate:
-    """:func:`repeat_dynamics`, its data refusals (raised as ``ValueError`` with these
-    messages) turned into :class:`NotEstimable`."""
+def _repeat_dynamics(portfolio: Portfolio, estimand: str, seed: int) -> list[CausalEstimate]:
+    """:func:`repeat_dynamics` (or :func:`quality_path` for ``quality_to_repeat``, all three
+    parts), its data refusals (raised as ``ValueError`` with these messages) turned into
+    :class:`NotEstimable`."""
+    q, _, part = estimand.partition(".")
     try:
-        return repeat_dynamics(portfolio, part)
+        if q == "quality_to_repeat":
+            return list(quality_path(portfolio, seed=seed).values())
+        return [repeat_dynamics(portfolio, part)]
     except ValueError as err:
-        if str(err).startswith(("only ", "too few ")):
+        if str(err).startswith(("only ", "too few ", "the satisfaction stage")):
             raise NotEstimable(str(err)) from err
         raise
 

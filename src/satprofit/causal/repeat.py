@@ -64,13 +64,17 @@ import statsmodels.api as sm
 
 from satprofit.causal.regression import full_rank
 from satprofit.causal.results import CausalEstimate, finish
+from satprofit.causal.support import NotEstimable
 from satprofit.features.panel import client_panel, repeat_deals
 from satprofit.features.projects import project_table
 from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
 
-#: Trailing windows ending 1..LAGS quarters before the close quarter enter the repeat model.
+#: At most this many trailing windows (ending 1..LAGS quarters before the close quarter)
+#: enter the repeat model; :func:`decision_lags` picks how many the data's deals need.
 LAGS = 3
+#: Share of repeat deals whose decision-to-close gap the lags must cover.
+LAG_COVERAGE = 0.9
 #: Windows s = q + j, j in OFFSETS, can hold responses (projects) dated in q-3..q.
 OFFSETS = tuple(range(-3, 4))
 COVARIATES = (
@@ -98,6 +102,22 @@ def _flow_deals(portfolio: Portfolio) -> pd.DataFrame:
     first = rep["client_id"].map(first_resp)
     rep["predetermined"] = first.isna() | (rep["decided"] < first)
     return rep
+
+
+def decision_lags(portfolio: Portfolio, max_lags: int = LAGS) -> int:
+    """How many lagged satisfaction windows the repeat model needs: one more than the number
+    of quarters between a repeat deal's decision and its close that covers
+    :data:`LAG_COVERAGE` of the flow's deals (1 when deals close in the quarter they are
+    decided, up to ``max_lags``)."""
+    rep = _flow_deals(portfolio)
+    rep = rep[~rep["predetermined"] & rep["decided"].notna()]
+    if rep.empty:
+        return 1
+    gap = (
+        pd.PeriodIndex(rep["close_date"], freq="Q") - pd.PeriodIndex(rep["decided"], freq="Q")
+    ).map(lambda o: o.n)
+    need = int(np.quantile(np.asarray(gap, dtype=float), LAG_COVERAGE)) + 1
+    return int(np.clip(need, 1, max_lags))
 
 
 def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
@@ -135,7 +155,9 @@ def _quarterly(portfolio: Portfolio) -> pd.DataFrame:
     return p
 
 
-def _lag_design(rows: pd.DataFrame, *, with_quality: bool = True) -> tuple[np.ndarray, list]:
+def _lag_design(
+    rows: pd.DataFrame, n_lags: int = LAGS, *, with_quality: bool = True
+) -> tuple[np.ndarray, list]:
     """Lagged csat (and on-time) windows, each missing window at the mean with an indicator,
     then the lag-1 covariates; columns without variation dropped."""
     cols, names = [], []
@@ -149,12 +171,12 @@ def _lag_design(rows: pd.DataFrame, *, with_quality: bool = True) -> tuple[np.nd
             cols.append(miss.astype(float))
             names.append(f"{name}_missing")
 
-    for lag in range(1, LAGS + 1):
+    for lag in range(1, n_lags + 1):
         t = rows[f"csat_trailing_prev{lag}"].to_numpy(float)
         t = np.where(rows[f"responses_trailing_prev{lag}"].to_numpy(float) > 0, t, np.nan)
         add(t, f"csat_lag{lag}")
     if with_quality:
-        for lag in range(1, LAGS + 1):
+        for lag in range(1, n_lags + 1):
             add(rows[f"ontime_rate_trailing_prev{lag}"].to_numpy(float), f"ontime_lag{lag}")
     for c in COVARIATES[1:]:
         add(rows[f"{c}_prev1"].to_numpy(float), c)
@@ -163,10 +185,10 @@ def _lag_design(rows: pd.DataFrame, *, with_quality: bool = True) -> tuple[np.nd
     return x[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
 
 
-def _sample(p: pd.DataFrame) -> pd.DataFrame:
+def _sample(p: pd.DataFrame, n_lags: int = LAGS) -> pd.DataFrame:
     """Full quarters with a response in one of the lagged windows."""
     any_resp = np.zeros(len(p), bool)
-    for lag in range(1, LAGS + 1):
+    for lag in range(1, n_lags + 1):
         any_resp |= p[f"responses_trailing_prev{lag}"].fillna(0).to_numpy() > 0
     return p[p["full_period"] & any_resp].copy()
 
@@ -221,21 +243,21 @@ def _units(portfolio: Portfolio, estimand: str, p: pd.DataFrame):
     units["period"] = pd.PeriodIndex(units["period"], freq="Q")
     units = units.merge(p[["client_id", "period", "t"]], on=["client_id", "period"])
     if len(units) < 10:
-        raise ValueError(f"only {len(units)} units of analysis (need at least 10)")
+        raise NotEstimable(f"only {len(units)} units of analysis (need at least 10)")
     return qt, units
 
 
-def _fit_value_model(p: pd.DataFrame) -> dict:
+def _fit_value_model(p: pd.DataFrame, n_lags: int = LAGS) -> dict:
     """PPML of the flow value on the lagged windows with client and quarter fixed effects."""
-    sample = _sample(p)
+    sample = _sample(p, n_lags)
     has = sample.groupby("client_id")["flow_value"].transform("sum") > 0
     s = sample[has].reset_index(drop=True)
     if len(s) < 10 or s["client_id"].nunique() < 5:
-        raise ValueError(
+        raise NotEstimable(
             "too few client-quarters with repeat business after a survey response "
             f"({len(s)} quarters of {s['client_id'].nunique()} clients)"
         )
-    x, names = _lag_design(s)
+    x, names = _lag_design(s, n_lags)
     cl = pd.factorize(s["client_id"])[0]
     fe_c = pd.get_dummies(cl, prefix="c", drop_first=True, dtype=float).to_numpy()
     fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
@@ -248,7 +270,15 @@ def _fit_value_model(p: pd.DataFrame) -> dict:
     pos = {n: 1 + i for i, n in enumerate(names)}
     mu = pd.Series(0.0, index=pd.MultiIndex.from_arrays([p["client_id"], p["t"]]))
     mu[pd.MultiIndex.from_arrays([s["client_id"], s["t"]])] = fit.fittedvalues * scale
-    return {"fit": fit, "coef": coef, "pos": pos, "mu": mu, "rows": len(s), "clusters": cl}
+    return {
+        "fit": fit,
+        "coef": coef,
+        "pos": pos,
+        "mu": mu,
+        "rows": len(s),
+        "clusters": cl,
+        "lags": n_lags,
+    }
 
 
 def _coef_vector(model: dict, prefix: str) -> tuple[np.ndarray, list[int]]:
@@ -284,13 +314,14 @@ def repeat_dynamics(portfolio: Portfolio, part: str = "value") -> CausalEstimate
     p = _quarterly(portfolio)
     qt, units = _units(portfolio, f"csat_to_repeat.{part}", p)
     w = overlap_weights(p, units)
+    n_lags = decision_lags(portfolio)
     if part == "value":
-        return _value(qt, p, units, w)
-    return _margin(portfolio, qt, p, units, w)
+        return _value(qt, p, units, w, n_lags)
+    return _margin(portfolio, qt, p, units, w, n_lags)
 
 
-def _value(qt, p, units, w) -> CausalEstimate:
-    model = _fit_value_model(p)
+def _value(qt, p, units, w, n_lags) -> CausalEstimate:
+    model = _fit_value_model(p, n_lags)
     beta, cols = _coef_vector(model, "csat_lag")
     v = _sub_cov(model["fit"], cols)
     mu = _mu_ahead(model, units)
@@ -320,8 +351,9 @@ def _value(qt, p, units, w) -> CausalEstimate:
             "mean_w": w.mean(axis=0).tolist(),
         },
         "quarterly Poisson model of repeat value with client and quarter fixed effects and "
-        f"satisfaction windows lagged 1-{LAGS} quarters, propagated through the overlapping "
-        "windows; deals decided before the client's first survey response left out",
+        f"satisfaction windows lagged 1-{n_lags} quarter(s) (the deals' decision-to-close "
+        "gap), propagated through the overlapping windows; deals decided before the client's "
+        "first survey response left out",
     )
 
 
@@ -366,14 +398,14 @@ def margin_weights(agg: pd.DataFrame, units: pd.DataFrame, w: np.ndarray) -> np.
     return np.where(den > 0, num / np.maximum(den, 1), 0.0)
 
 
-def _margin(portfolio, qt, p, units, w) -> CausalEstimate:
+def _margin(portfolio, qt, p, units, w, n_lags) -> CausalEstimate:
     flow = margin_rows(portfolio, p, flow_only=True)
-    s = _sample(p).merge(flow, on=["client_id", "t"])
+    s = _sample(p, n_lags).merge(flow, on=["client_id", "t"])
     if len(s) < 10 or s["client_id"].nunique() < 5:
-        raise ValueError(
+        raise NotEstimable(
             f"too few quarters with delivered repeat margins after a survey response ({len(s)})"
         )
-    x, names = _lag_design(s, with_quality=False)
+    x, names = _lag_design(s, n_lags, with_quality=False)
     cl = pd.factorize(s["client_id"])[0]
     fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
     # quarters delivering more projects have more precise mean margins: weight by their count
@@ -417,7 +449,7 @@ def _margin(portfolio, qt, p, units, w) -> CausalEstimate:
             "mean_share": share.mean(axis=0).tolist(),
         },
         "quarterly fixed-effects model of delivered margin with satisfaction windows lagged "
-        f"1-{LAGS} quarters, propagated through the overlapping windows",
+        f"1-{n_lags} quarter(s), propagated through the overlapping windows",
     )
 
 
@@ -497,12 +529,12 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
 
     p = _quarterly(portfolio)
     qt, units = _units(portfolio, "quality_to_repeat.total", p)
-    model = _fit_value_model(p)
+    model = _fit_value_model(p, decision_lags(portfolio))
     beta, bcols = _coef_vector(model, "csat_lag")
     theta, tcols = _coef_vector(model, "ontime_lag")
     stage = estimate(portfolio, "quality_to_csat", seed=seed)["quality_to_csat"]
     if not getattr(stage, "ok", np.isfinite(stage.estimate)) or not np.isfinite(stage.se):
-        raise ValueError(f"the satisfaction stage (quality_to_csat) has no answer: {stage.note}")
+        raise NotEstimable(f"the satisfaction stage (quality_to_csat) has no answer: {stage.note}")
     a10, a_se = stage.estimate, stage.se  # csat points per +10 pp on-time rate
     eps = qt.delta / 2  # +-5 pp
     wq = overlap_weights(_ms_projects(portfolio, p), units, "ms_projects")
