@@ -205,13 +205,21 @@ def reusable_run(folder: str | os.PathLike, portfolio: Portfolio, settings: dict
         meta = json.loads(path.read_text())
     except json.JSONDecodeError:
         return False
-    return (
+    same = (
         meta.get("portfolio") == portfolio_fingerprint(portfolio)
         and meta.get("satprofit_version") == __version__
         and meta.get("settings") == settings
         and not meta.get("failed")
         and not meta.get("causal_error")
     )
+    if not same:
+        return False
+    try:  # the saved models must still load (same model layout as this version builds)
+        PortfolioFit.load(Path(folder) / "fit", portfolio)
+    except (ValueError, OSError, KeyError) as err:
+        _log.warning("%s: not reused (%s)", folder, err)
+        return False
+    return True
 
 
 @dataclass

@@ -12,6 +12,7 @@ sampling are never lost to one failing step.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -301,6 +302,7 @@ class PortfolioFit:
         for key in meta["models"]:
             results[key] = BayesResult.load(folder / "models" / key)
             data[key] = MODELS[key][1](portfolio)
+            _check_layout(folder, key, results[key], data[key])
         skipped, failed = dict(meta["skipped"]), dict(meta.get("failed") or {})
         if meta.get("path") is not None and {"satisfaction", "repeat"} <= set(results):
             # the derived estimands were computed at fit time: no recomputation per report
@@ -309,6 +311,22 @@ class PortfolioFit:
         elif "path" not in skipped and "path" not in failed:  # saved by an earlier version
             _with_path(portfolio, results, data, skipped, failed)
         return cls(portfolio, results, data, skipped, meta["settings"], meta["signoff"], failed)
+
+
+def _check_layout(folder: Path, key: str, result: BayesResult, data) -> None:
+    """Refuse a saved posterior whose predictors are not the ones this version's model builds
+    (a model changed without a version bump): every report would fail on it otherwise."""
+    saved = result.idata.posterior.coords.get("predictor")
+    module = importlib.import_module(MODELS[key][0].__module__)
+    now = getattr(data, "predictors", None) or getattr(module, "PREDICTORS", None)
+    if saved is None or now is None:
+        return
+    saved = [str(v) for v in saved.values]
+    if saved != list(now):
+        raise ValueError(
+            f"{folder}: the {key} model was fitted with predictors {saved}, this version "
+            f"builds {list(now)}; refit"
+        )
 
 
 def fit_models(
