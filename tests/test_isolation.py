@@ -439,15 +439,20 @@ def test_report_cli_writes_every_other_report_and_a_failed_manifest_entry(
         assert (out / status[key]["html"].rsplit("/", 1)[-1]).exists()
 
 
-def test_report_cli_exits_3_when_no_report_is_written(
-    sim_csv_dir, saved_run, portfolio, monkeypatch, tmp_path
+def test_report_cli_exits_3_when_every_client_report_fails(
+    sim_csv_dir, saved_run, portfolio, monkeypatch, tmp_path, capsys
 ):
+    """A systematic failure (every client report failing) is not hidden by the portfolio
+    report having been written."""
     import satprofit.reporting.batch as batch
 
-    a = portfolio.clients["client_id"].iloc[0]
+    a, b = list(portfolio.clients["client_id"])[:2]
     monkeypatch.setattr(batch, "render_notebook", _fake_render(a))
     args = ["report", str(sim_csv_dir), "--run", str(saved_run), "--out", str(tmp_path / "r")]
     assert main([*args, "--client", a, "--quiet"]) == NOTHING_PRODUCED
+    assert main([*args, "--client", a, "--portfolio", "--quiet"]) == NOTHING_PRODUCED
+    assert "no client report written" in capsys.readouterr().err
+    assert main([*args, "--client", a, "--client", b, "--quiet"]) == 0
 
 
 def test_help_states_the_exit_code_rule(capsys):

@@ -4,7 +4,7 @@ Sub-commands map one-to-one onto package functions; the CLI only parses argument
 sets the exit code (see :data:`EXIT_CODES`): 0 when the command produced its output, even if
 some estimands or reports failed or were refused (each is printed and saved as such, with its
 status and reason); 1 the data break the contract; 2 bad usage or other error; 3 nothing could
-be produced (no estimand answered, no report written).
+be produced (no estimand answered, not one report of a kind asked for written).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ EXIT_CODES = """exit codes:
      are listed as such (status and reason in the table, --json, run folder and manifest)
   1  the data break the data contract (every problem listed)
   2  bad usage or another error
-  3  nothing could be produced: no estimand answered, or no report written"""
+  3  nothing could be produced: no estimand answered, or not one report of a kind
+     asked for (client, portfolio) written"""
 
 #: Exit code when every estimand failed or was refused, or no report was written.
 NOTHING_PRODUCED = 3
@@ -345,7 +346,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"manifest: {Path(args.out) / 'manifest.json'}",
         file=sys.stderr,
     )
-    return 0 if written or not manifest.reports else NOTHING_PRODUCED
+    return _report_code(manifest.reports)
+
+
+def _report_code(jobs) -> int:
+    """0 when at least one report of each kind asked for (client, portfolio) was written;
+    :data:`NOTHING_PRODUCED` when every report of a kind failed (a systematic failure)."""
+    for kind in {j.kind for j in jobs}:
+        if all(j.status != "ok" for j in jobs if j.kind == kind):
+            print(f"no {kind} report written", file=sys.stderr)
+            return NOTHING_PRODUCED
+    return 0
 
 
 def _report_clients(args: argparse.Namespace, run) -> list[str]:
