@@ -42,8 +42,8 @@ adjusts only for a back-door set of each treatment in the domain graph
 Measured (2 chains x 500 draws; truth by intervention in the simulator): at 1,000 clients x 12
 quarters of the default design (``satprofit simulate p --clients 1000 --quarters 12 --seed 3``)
 ``quality_to_csat`` 0.138 [0.122, 0.154] vs 0.142 and ``status_reports_to_csat`` 0.260
-[0.089, 0.424] vs 0.190; on ``data/sample`` 0.111 [0.063, 0.161] vs 0.139 and -0.235 [-0.730,
-0.248] vs 0.185 (80 clients: the within-client variation of status reports is small, so that
+[0.089, 0.424] vs 0.190; on ``data/sample`` 0.111 [0.059, 0.162] vs 0.139 and -0.230 [-0.720,
+0.239] vs 0.185 (80 clients: the within-client variation of status reports is small, so that
 interval is wide). Known limit: in the ``feedback`` design, where sales sends more reports after
 a dissatisfied quarter, the within-client comparison is biased (0.401 [0.221, 0.578] vs 0.192
 at 400 clients), as for any fixed-effects estimator when treatment reacts to past outcomes.
