@@ -53,7 +53,14 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel
-from satprofit.causal.repeat import _quarterly, _weights, margin_rows, margin_weights
+from satprofit.causal.repeat import (
+    OFFSETS,
+    _quarterly,
+    _weights,
+    decision_lags,
+    margin_rows,
+    overlap_weights,
+)
 from satprofit.constants import ESTIMAND_UNITS
 from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
@@ -84,6 +91,19 @@ class RepeatData:
     margin_client: np.ndarray
     margin_units: pd.DataFrame
     margin_wbar: np.ndarray
+    predictors: tuple[str, ...] = PREDICTORS
+    w_all: np.ndarray | None = None  # [unit, OFFSETS] window weights of every lag
+    margin_share: np.ndarray | None = None  # [margin unit, lag] project-weighted weights
+
+    @property
+    def lag_columns(self) -> list[int]:
+        """Column of the csat window lagged 1, 2, ... quarters before the row's quarter."""
+        cols = [0]
+        lag = 2
+        while f"csat_lag{lag}" in self.predictors:
+            cols.append(self.predictors.index(f"csat_lag{lag}"))
+            lag += 1
+        return cols
 
 
 def repeat_data(portfolio: Portfolio) -> RepeatData:
@@ -99,11 +119,13 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         "sr_mean": float(sr.mean()),
         "sr_sd": float(sr.std() or 1.0),
     }
+    n_lags = decision_lags(portfolio)
     x = _design(s, "_prev", scales)
     # within / between split of the trailing csat (Mundlak): orthogonal columns sample better
     tbar = pd.Series(x[:, 0]).groupby(s["client_id"].to_numpy()).transform("mean").to_numpy()
     x[:, 0] -= tbar
     x[:, 1] = tbar
+    x, predictors = _with_lags(x, s, n_lags, scales, tbar, lambda lag: f"_prev{lag}")
     # the state at the end of each client's last full quarter: the start of a forecast
     last = p[p["full_period"] & (p["responses_trailing"] > 0)].groupby("client_id").tail(1)
     last = last[last["client_id"].isin(s["client_id"])].reset_index(drop=True)
@@ -112,6 +134,10 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         pd.Series(tbar, index=s["client_id"]).groupby(level=0).first()[last["client_id"]].to_numpy()
     )
     x_now[:, 0] -= x_now[:, 1]
+    # forecasting the next quarter: lag l is the window that ended l - 1 quarters ago
+    x_now, _ = _with_lags(
+        x_now, last, n_lags, scales, x_now[:, 1], lambda lag: f"_prev{lag - 1}" if lag > 1 else ""
+    )
     cl = portfolio.clients.set_index("client_id")
     c_codes, clients = pd.factorize(s["client_id"], sort=True)
     z_codes, sizes = pd.factorize(s["client_id"].map(cl["size_band"]), sort=True)
@@ -128,9 +154,10 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
     m_clients = pd.Index(clients)
     try:
         m_units = _units(portfolio, p, "margin")
-        m_wbar = margin_weights(agg, m_units, _weights(p, m_units))
+        m_share = _margin_share(agg, m_units, overlap_weights(p, m_units), n_lags)
+        m_wbar = m_share[:, 0]
     except ValueError:  # no unit has a delivered repeat margin
-        m_units, m_wbar = _no_units(), np.zeros(0)
+        m_units, m_wbar, m_share = _no_units(), np.zeros(0), np.zeros((0, n_lags))
     return RepeatData(
         s,
         x,
@@ -151,7 +178,41 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         m_clients.get_indexer(pos["client_id"]),
         m_units,
         m_wbar,
+        predictors=predictors,
+        w_all=overlap_weights(p, units),
+        margin_share=m_share,
     )
+
+
+def _with_lags(x, frame, n_lags, scales, tbar, suffix) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Append the csat windows lagged 2..n_lags quarters (deviation from the client mean, 0
+    with an indicator where the window had no response): deals decided before the quarter
+    they close in respond to earlier satisfaction (see :mod:`satprofit.causal.repeat`)."""
+    cols, names = [], []
+    for lag in range(2, n_lags + 1):
+        sfx = suffix(lag)
+        t = frame[f"csat_trailing{sfx}"].to_numpy(float) - scales["csat_center"]
+        has = frame[f"responses_trailing{sfx}"].fillna(0).to_numpy(float) > 0
+        cols += [np.where(has, t - tbar, 0.0), (~has).astype(float)]
+        names += [f"csat_lag{lag}", f"csat_lag{lag}_missing"]
+    if not cols:
+        return x, PREDICTORS
+    return np.column_stack([x, *cols]), (*PREDICTORS, *names)
+
+
+def _margin_share(agg, units, w_all, n_lags) -> np.ndarray:
+    """s[u, l]: the project-weighted share of unit u's outcome projects (quarters q+1..q+4)
+    whose csat window lagged l+1 quarters moves with the unit's shift."""
+    counts = agg.set_index(["client_id", "t"])["projects"]
+    num = np.zeros((len(units), n_lags))
+    den = np.zeros(len(units))
+    for j in range(4):
+        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
+        n = counts.reindex(key).fillna(0.0).to_numpy()
+        den += n
+        for lag in range(1, n_lags + 1):
+            num[:, lag - 1] += n * w_all[:, OFFSETS.index(1 + j - lag)]
+    return np.where(den[:, None] > 0, num / np.maximum(den, 1)[:, None], 0.0)
 
 
 def _design(frame: pd.DataFrame, suffix: str, scales: dict) -> np.ndarray:
@@ -215,7 +276,7 @@ class RepeatBusinessModel(BayesModel):
         pos = data.value > 0
         rate = float(np.clip(pos.mean(), 0.01, 0.99))
         coords = {
-            "predictor": list(PREDICTORS),
+            "predictor": list(data.predictors),
             "client": data.clients,
             "size": data.sizes,
             "industry": data.industries,
@@ -349,6 +410,8 @@ class RepeatBusinessModel(BayesModel):
             index=pd.MultiIndex.from_arrays([data.rows["client_id"], data.rows["t"]]),
         )
         units = data.units
+        lags = data.lag_columns
+        w_all = data.w_all if data.w_all is not None else np.pad(data.w, ((0, 0), (3, 0)))
         eff = np.zeros((len(units), lin_any.shape[1]))
         for j in range(4):
             pos = key.reindex(
@@ -356,17 +419,32 @@ class RepeatBusinessModel(BayesModel):
             ).to_numpy()
             ok = ~np.isnan(pos)
             rows = pos[ok].astype(int)
-            shift = data.w[ok, j][:, None] / 2  # +-d/2 with d = 1 csat point
+            # +-d/2 (d = 1 csat point) on every lagged window the unit's responses are in
+            s_any = sum(
+                w_all[ok, OFFSETS.index(j - lag)][:, None] / 2 * b_any[None, :, col]
+                for lag, col in enumerate(lags)
+            )
+            s_val = sum(
+                w_all[ok, OFFSETS.index(j - lag)][:, None] / 2 * b_val[None, :, col]
+                for lag, col in enumerate(lags)
+            )
             for sign in (1, -1):
-                # the row's own csat moves by the shift; its client mean does not
-                la = lin_any[rows] + sign * shift * b_any[None, :, 0]
-                lv = lin_val[rows] + sign * shift * b_val[None, :, 0]
+                # the rows' own windows move by the shift; the client mean does not
+                la = lin_any[rows] + sign * s_any
+                lv = lin_val[rows] + sign * s_val
                 ev = expit(la) * np.exp(lv + sigma[None, :] ** 2 / 2)
                 eff[ok] += sign * ev
         rows = {"csat_to_repeat.value": _row(eff.mean(axis=0), "csat_to_repeat.value", len(units))}
         if "beta_margin" in post and len(data.margin_units):
-            # margin share -> percentage points, per +1 csat point
-            b = post["beta_margin"][:, 0] * 100.0 * float(data.margin_wbar.mean())
+            # margin share -> percentage points, per +1 csat point, through every lag
+            share = (
+                data.margin_share if data.margin_share is not None else data.margin_wbar[:, None]
+            ).mean(axis=0)
+            b = 100.0 * sum(
+                post["beta_margin"][:, col] * share[lag]
+                for lag, col in enumerate(data.lag_columns)
+                if lag < len(share)
+            )
             rows["csat_to_repeat.margin"] = _row(b, "csat_to_repeat.margin", len(data.margin_units))
         return pd.DataFrame.from_dict(rows, orient="index")
 
