@@ -515,3 +515,13 @@ def test_a_fit_saved_by_an_older_model_layout_is_refused(
     monkeypatch.setitem(fits.MODELS, "satisfaction", (SatisfactionModel, changed))
     with pytest.raises(ValueError, match="satisfaction model was fitted with predictors.*refit"):
         PortfolioFit.load(tmp_path / "fit", portfolio)
+
+
+def test_a_failed_method_accounts_for_the_estimands_the_method_answers():
+    """The failed records of a method name the same estimands its answer would."""
+    from satprofit.causal import METHODS, api
+    from satprofit.runs import _estimands
+
+    for q, methods in METHODS.items():
+        for m in methods:
+            assert _estimands(q, m) == api._estimand_ids(q, m, ""), (q, m)

@@ -74,8 +74,10 @@ def _by_method(portfolio: Portfolio, question: str, *, seed: int, n_boot: int) -
 
 def _estimands(question: str, method: str) -> list[str]:
     """The estimand ids a method answers for a question (as :func:`satprofit.causal.estimate`
-    returns them: only mediation splits ``quality_to_repeat`` into its three parts)."""
-    if question == "quality_to_repeat" and method != "mediation":
+    returns them: only the path methods split ``quality_to_repeat`` into its three parts)."""
+    from satprofit.causal.api import PATH_METHODS
+
+    if question == "quality_to_repeat" and method not in PATH_METHODS:
         return ["quality_to_repeat.total"]
     return [e for e in ESTIMAND_IDS if e.split(".")[0] == question]
 
