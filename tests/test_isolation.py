@@ -525,3 +525,17 @@ def test_a_failed_method_accounts_for_the_estimands_the_method_answers():
     for q, methods in METHODS.items():
         for m in methods:
             assert _estimands(q, m) == api._estimand_ids(q, m, ""), (q, m)
+
+
+def test_fit_cli_exits_3_but_saves_the_run_when_nothing_is_answered(
+    sim_csv_dir, repeat_raises, monkeypatch, tmp_path
+):
+    import satprofit.runs as runs
+
+    monkeypatch.setattr(SatisfactionModel, "fit", _raise(MemoryError("out of memory")))
+    monkeypatch.setattr(runs, "causal_records", lambda portfolio, **kw: [])
+    out = tmp_path / "run"
+    assert main(["fit", str(sim_csv_dir), "--out", str(out), *CLI_TINY]) == NOTHING_PRODUCED
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["failed"]["satisfaction"] == "MemoryError: out of memory"
+    assert {r["status"] for r in meta["unanswered"]["bayes"]} == {"failed"}
