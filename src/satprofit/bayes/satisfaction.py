@@ -24,16 +24,26 @@ adjusts only for a back-door set of each treatment in the domain graph
   (fewer escalations "lowering" satisfaction). The confounding they carried (team skill, client
   size) is blocked by the team intercepts and the size term. ``model_config={"mediators":
   True}`` restores the old direct-effect specification, kept only to show its bias in the tests.
-* **within/between (Mundlak) decomposition of both treatments.** A client's status-report rate
-  is mostly a trait of the client and its account manager, whose diligence also keeps the client
-  happier; partially pooled client intercepts shrink towards zero and leave that confounding in
-  the slope (0.463 [0.373, 0.552] against a truth of 0.190 at 1,000 clients). Each treatment
-  enters as its deviation from the client's mean (``*_within``: the effect) and the client
-  mean itself (``*_client_mean``: absorbs whatever fixed client trait goes with the level), the
-  correlated-random-effects form of the causal regression's client fixed effects. A g-computation
-  contrast moves the treatment and holds the client mean: the mean stands in for the client's
-  traits, which the intervention does not change.
-* **sales-owner intercepts** absorb the account manager's diligence directly.
+* **sales-owner intercepts** absorb the account manager's diligence, which raises both the
+  status-report rate and satisfaction. Without them, partially pooled client intercepts leave
+  that confounding in the status-report slope (0.463 [0.373, 0.552] against a truth of 0.190 at
+  1,000 clients). With them, client size and tenure, the graph's back-door set of the status
+  reports is complete (the client's own latent traits act on satisfaction, not on the reports).
+* **within/between (Mundlak) decomposition of the on-time rate.** It enters as its deviation
+  from the client's mean (``ontime_within``: the effect) and the client mean itself
+  (``ontime_client_mean``: absorbs whatever fixed client trait goes with the level), the
+  correlated-random-effects form of the causal regression's client fixed effects. A
+  g-computation contrast moves the rate and holds the client mean: the mean stands in for the
+  client's traits, which the intervention does not change. This costs little precision (most of
+  the on-time variation is within clients). The status-report rate is *not* decomposed: it is
+  mostly a client-level trait (within-client sd 0.17 of 0.50 reports a month at 1,000 clients),
+  so the within part alone throws most of the information away (on ``data/sample``: -0.23
+  [-0.72, 0.24] against a truth of 0.185), and where sales reacts to a dissatisfied quarter
+  with more reports (the simulator's ``feedback`` design) the within comparison is biased
+  (0.401 [0.221, 0.578] vs 0.192 at 400 clients; the causal client fixed-effects regression
+  gives 0.459 [0.226, 0.692]) while the back-door adjustment recovers it (0.225 [0.095,
+  0.347]). The price: an unmeasured client trait that drove the reports *and* satisfaction
+  would bias it; the graph has none.
 * **the deal's pre-sales sign-off**, in the graph's minimal back-door set of the on-time rate:
   a signed-off project is more often on time and has fewer change requests, hence fewer
   escalations; without it (and without escalations) that path would confound the on-time
@@ -41,12 +51,9 @@ adjusts only for a back-door set of each treatment in the domain graph
 
 Measured (2 chains x 500 draws; truth by intervention in the simulator): at 1,000 clients x 12
 quarters of the default design (``satprofit simulate p --clients 1000 --quarters 12 --seed 3``)
-``quality_to_csat`` 0.138 [0.122, 0.154] vs 0.142 and ``status_reports_to_csat`` 0.260
-[0.089, 0.424] vs 0.190; on ``data/sample`` 0.111 [0.059, 0.162] vs 0.139 and -0.230 [-0.720,
-0.239] vs 0.185 (80 clients: the within-client variation of status reports is small, so that
-interval is wide). Known limit: in the ``feedback`` design, where sales sends more reports after
-a dissatisfied quarter, the within-client comparison is biased (0.401 [0.221, 0.578] vs 0.192
-at 400 clients), as for any fixed-effects estimator when treatment reacts to past outcomes.
+``quality_to_csat`` 0.138 [0.122, 0.154] vs 0.142 and ``status_reports_to_csat`` 0.262
+[0.180, 0.345] vs 0.190; on ``data/sample`` 0.111 [0.059, 0.162] vs 0.139 and 0.298 [-0.010,
+0.623] vs 0.185.
 
 The alternative, modelling defects and escalations as outcomes of delivery and integrating them
 out by g-computation through the joint posterior, would need correct models of two count
@@ -55,9 +62,8 @@ without them; it is not used.
 
 Other predictors: a 0/1 indicator for projects without milestones (their on-time terms are 0),
 the 0/1 pre-sales sign-off, client size rank and tenure (standardized). A predictor that never
-varies is dropped. Varying intercepts by client, delivery team,
-industry and sales owner give partial pooling; they are non-centered, which samples better when
-groups are small.
+varies is dropped. Varying intercepts by client, delivery team, industry and sales owner give
+partial pooling; they are non-centered, which samples better when groups are small.
 
 Priors (``default_model_config``), weakly informative on the logit scale: coefficients
 Normal(0, 1) (a one-unit change moving the odds of a higher score by e, i.e. x2.7, is already
@@ -77,11 +83,11 @@ Estimands
 ``quality_to_csat`` and ``status_reports_to_csat`` are computed per posterior draw exactly as
 QUESTIONS.md defines them: for each unit (project) the mean over its responses of
 :math:`E[\text{csat} \mid \eta_r + \beta d/2] - E[\text{csat} \mid \eta_r - \beta d/2]`
-(:math:`\beta` the treatment's within coefficient), averaged over units; the effect shrinks near
-the top of the scale, as the ordinal link implies.
+(:math:`\beta` the treatment's coefficient, the within one for the on-time rate), averaged
+over units; the effect shrinks near the top of the scale, as the ordinal link implies.
 
-Honest refusals: a treatment that never varies within a client leaves its coefficient to the
-prior, so it is dropped *before* fitting and its estimand is ``not_estimable``. After fitting,
+Honest refusals: a treatment that never varies (for the on-time rate: never within a client)
+leaves its coefficient to the prior, so it is dropped *before* fitting and its estimand is ``not_estimable``. After fitting,
 the prior-to-posterior contraction of each treatment's coefficient,
 ``1 - var_posterior / var_prior`` (the prior variance is the analytic ``beta_sd ** 2``), is
 reported; below :data:`satprofit.bayes.base.CONTRACTION_MIN` the estimand is
@@ -106,8 +112,7 @@ PREDICTORS = (
     "ontime_within",
     "ontime_client_mean",
     "no_milestones",
-    "status_reports_within",
-    "status_reports_client_mean",
+    "status_reports",
     "presales_signoff",
     "size_z",
     "tenure_z",
@@ -117,7 +122,7 @@ MEDIATORS = ("defects_z", "escalations_z")
 #: estimand -> (coefficient that carries it, shift per unit of the estimand's treatment, label)
 EFFECT_PREDICTORS = {
     "quality_to_csat": "ontime_within",
-    "status_reports_to_csat": "status_reports_within",
+    "status_reports_to_csat": "status_reports",
 }
 #: What each treatment is, for refusals in plain words.
 _TREATMENT_WORDS = {
@@ -141,7 +146,8 @@ class SatisfactionData:
     predictors : list of str
         The model's predictors, in column order.
     refused : dict of str to str
-        Estimand -> why it cannot be estimated (a treatment that never varies within a client).
+        Estimand -> why it cannot be estimated (a treatment that never varies; for the on-time
+        rate, never within a client).
     """
 
     frame: pd.DataFrame
@@ -226,7 +232,6 @@ def satisfaction_data(
     sr = pd.Series(d["status_reports_per_month"].to_numpy(float) - sr_center)
     has = ~no_ms
     on_mean = _client_mean(ontime, client, has)
-    sr_mean = _client_mean(sr, client, np.ones(len(d), bool))
     frame = pd.DataFrame(
         {
             "response_id": d["response_id"].to_numpy(),
@@ -239,8 +244,7 @@ def satisfaction_data(
             "ontime_within": np.where(has, ontime - on_mean, 0.0),
             "ontime_client_mean": on_mean,
             "no_milestones": no_ms.astype(float),
-            "status_reports_within": sr.to_numpy() - sr_mean,
-            "status_reports_client_mean": sr_mean,
+            "status_reports": sr.to_numpy(),
             "presales_signoff": d["presales_signoff"].fillna(False).astype(float).to_numpy(),
             "size_z": z(size).to_numpy(),
             "tenure_z": z(tenure).to_numpy(),
