@@ -117,8 +117,9 @@ def main(argv=None) -> int:
     )
     table["rmse_ratio_vs_best_dowhy"] = table["rmse"] / best
     print(f"\n{args.reps} replications, {args.clients} clients x 12 quarters each\n")
-    with pd.option_context("display.width", 250, "display.max_columns", None,
-                           "display.float_format", "{:,.4f}".format):
+    with pd.option_context(
+        "display.width", 250, "display.max_columns", None, "display.float_format", "{:,.4f}".format
+    ):
         print(table)
     ok = table.xs("satprofit default", level="method")["rmse_ratio_vs_best_dowhy"]
     print(
