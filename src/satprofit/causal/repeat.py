@@ -62,6 +62,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from satprofit.causal.design import demean
+from satprofit.causal.ppml import ppml_fe
 from satprofit.causal.regression import full_rank
 from satprofit.causal.results import CausalEstimate, finish
 from satprofit.causal.support import NotEstimable
@@ -259,15 +261,13 @@ def _fit_value_model(p: pd.DataFrame, n_lags: int = LAGS) -> dict:
         )
     x, names = _lag_design(s, n_lags)
     cl = pd.factorize(s["client_id"])[0]
-    fe_c = pd.get_dummies(cl, prefix="c", drop_first=True, dtype=float).to_numpy()
     fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
-    design = full_rank(np.column_stack([np.ones(len(s)), x, fe_c, fe_t]), 1 + x.shape[1])
+    # client effects absorbed (concentrated likelihood), not expanded into dummy columns
+    design = full_rank(demean(np.column_stack([x, fe_t]), cl), x.shape[1])
     scale = max(s["flow_value"].mean(), 1e-9)
-    fit = sm.GLM(s["flow_value"].to_numpy(float) / scale, design, family=sm.families.Poisson()).fit(
-        cov_type="cluster", cov_kwds={"groups": cl}
-    )
-    coef = {n: float(fit.params[1 + i]) for i, n in enumerate(names)}
-    pos = {n: 1 + i for i, n in enumerate(names)}
+    fit = ppml_fe(s["flow_value"].to_numpy(float) / scale, design, cl)
+    coef = {n: float(fit.params[i]) for i, n in enumerate(names)}
+    pos = {n: i for i, n in enumerate(names)}
     mu = pd.Series(0.0, index=pd.MultiIndex.from_arrays([p["client_id"], p["t"]]))
     mu[pd.MultiIndex.from_arrays([s["client_id"], s["t"]])] = fit.fittedvalues * scale
     return {
