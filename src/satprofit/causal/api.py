@@ -340,7 +340,7 @@ def _repeat_dynamics(portfolio: Portfolio, estimand: str, seed: int) -> list[Cau
             return list(quality_path(portfolio, seed=seed).values())
         return [repeat_dynamics(portfolio, part)]
     except ValueError as err:
-        if str(err).startswith(("only ", "too few ", "the satisfaction stage")):
+        if str(err).startswith(("only ", "too few ", "the satisfaction stage", "the clients")):
             raise NotEstimable(str(err)) from err
         raise
 

@@ -410,8 +410,17 @@ def _margin(portfolio, qt, p, units, w, n_lags) -> CausalEstimate:
     fe_t = pd.get_dummies(s["t"], prefix="t", drop_first=True, dtype=float).to_numpy()
     # quarters delivering more projects have more precise mean margins: weight by their count
     wt = s["projects"].to_numpy(float)
-    design = _wdemean(np.column_stack([x, fe_t]), cl, wt)
-    design = full_rank(design, x.shape[1])
+    xw = _wdemean(x, cl, wt)
+    varies = xw.std(axis=0) > 1e-9  # a column constant within every client says nothing
+    x, names = x[:, varies], [n for n, v in zip(names, varies, strict=True) if v]
+    if not any(n.startswith("csat_lag") for n in names):
+        raise NotEstimable("the clients' satisfaction did not change between quarters with margins")
+    design = full_rank(_wdemean(np.column_stack([x, fe_t]), cl, wt), x.shape[1])
+    if np.linalg.matrix_rank(design) < design.shape[1] or len(s) <= design.shape[1] + 2:
+        raise NotEstimable(
+            f"too few quarters with delivered repeat margins ({len(s)}) to separate the "
+            "satisfaction windows from each other and from the quarter effects"
+        )
     fit = sm.WLS(_wdemean(s["rmargin"].to_numpy(float), cl, wt), design, weights=wt).fit(
         cov_type="cluster", cov_kwds={"groups": cl}
     )
