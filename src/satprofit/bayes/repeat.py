@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from satprofit.bayes.base import BayesModel
+from satprofit.bayes.base import BayesModel, contraction_status
 from satprofit.causal.repeat import (
     OFFSETS,
     _quarterly,
@@ -435,6 +435,13 @@ class RepeatBusinessModel(BayesModel):
                 ev = expit(la) * np.exp(lv + sigma[None, :] ** 2 / 2)
                 eff[ok] += sign * ev
         rows = {"csat_to_repeat.value": _row(eff.mean(axis=0), "csat_to_repeat.value", len(units))}
+        # prior-to-posterior contraction of the satisfaction coefficients (summed over the
+        # lags, prior variance lags x sd^2): the better-informed of the two hurdle parts
+        prior_var = len(lags) * float(self.model_config["beta_sd"]) ** 2
+        shrink = max(
+            1.0 - float(np.var(sum(b[:, c] for c in lags))) / prior_var for b in (b_any, b_val)
+        )
+        _with_contraction(rows["csat_to_repeat.value"], shrink)
         if "beta_margin" in post and len(data.margin_units):
             # margin share -> percentage points, per +1 csat point, through every lag
             share = (
@@ -446,7 +453,19 @@ class RepeatBusinessModel(BayesModel):
                 if lag < len(share)
             )
             rows["csat_to_repeat.margin"] = _row(b, "csat_to_repeat.margin", len(data.margin_units))
+            bm = post["beta_margin"]
+            prior_m = len(data.lag_columns) * float(self.model_config["margin_beta_sd"]) ** 2
+            shrink_m = 1.0 - float(np.var(sum(bm[:, c] for c in data.lag_columns))) / prior_m
+            _with_contraction(rows["csat_to_repeat.margin"], shrink_m)
         return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _with_contraction(row: dict, contraction: float) -> None:
+    """Add ``contraction`` and the status it implies; a mostly-prior answer loses its figures."""
+    status, reason = contraction_status(contraction)
+    row.update(contraction=contraction, status=status, reason=reason)
+    if status != "ok":
+        row.update(median=np.nan, ci_low=np.nan, ci_high=np.nan)
 
 
 def _row(draws: np.ndarray, estimand: str, n: int) -> dict:
