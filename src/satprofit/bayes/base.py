@@ -58,6 +58,12 @@ def _quiet_arviz():
     return az
 
 
+def _nan_extreme(fn, values) -> float:
+    """``fn`` (nanmax / nanmin) of ``values``, NaN when none is finite."""
+    values = np.asarray(values, dtype=float)
+    return float(fn(values)) if np.isfinite(values).any() else float("nan")
+
+
 def convergence(idata, var_names: list[str]) -> dict:
     """R-hat, bulk/tail ESS and divergences, variable by variable (never ``to_array``: with
     per-observation deterministics that broadcasts into gigabytes)."""
@@ -72,9 +78,10 @@ def convergence(idata, var_names: list[str]) -> dict:
             {
                 "parameter": name,
                 "size": int(np.prod(da.shape[2:])) or 1,
-                "rhat_max": float(np.nanmax(rhat)),
-                "ess_bulk_min": float(np.nanmin(ess_b)),
-                "ess_tail_min": float(np.nanmin(ess_t)),
+                # one chain has no R-hat (all NaN): reported as NaN, not a warning
+                "rhat_max": _nan_extreme(np.nanmax, rhat),
+                "ess_bulk_min": _nan_extreme(np.nanmin, ess_b),
+                "ess_tail_min": _nan_extreme(np.nanmin, ess_t),
             }
         )
     table = pd.DataFrame(rows).set_index("parameter")

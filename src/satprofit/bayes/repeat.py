@@ -457,6 +457,23 @@ class RepeatBusinessModel(BayesModel):
             prior_m = len(data.lag_columns) * float(self.model_config["margin_beta_sd"]) ** 2
             shrink_m = 1.0 - float(np.var(sum(bm[:, c] for c in data.lag_columns))) / prior_m
             _with_contraction(rows["csat_to_repeat.margin"], shrink_m)
+        else:
+            why = (
+                "no unit has a delivered repeat margin"
+                if not len(data.margin_units)
+                else f"only {len(data.margin_rows)} quarters with delivered repeat margins "
+                "(the margin part needs 10)"
+            )
+            rows["csat_to_repeat.margin"] = {
+                "median": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "unit": ESTIMAND_UNITS["csat_to_repeat.margin"],
+                "n": len(data.margin_units),
+                "contraction": np.nan,
+                "status": "not_estimable",
+                "reason": why,
+            }
         return pd.DataFrame.from_dict(rows, orient="index")
 
 

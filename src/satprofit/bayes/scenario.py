@@ -150,7 +150,7 @@ def scenario(
     if mode not in ("steady", "ramp"):
         raise ValueError("mode must be 'steady' or 'ramp'")
     if "repeat" not in fit.results:
-        why = fit.skipped.get("repeat", "not fitted")
+        why = getattr(fit, "failed", {}).get("repeat") or fit.skipped.get("repeat", "not fitted")
         raise ValueError(f"the repeat-business model is needed for what-ifs ({why})")
     rd = fit.data["repeat"]
     cur = rd.current

@@ -1066,7 +1066,9 @@ def build_drivers(run, client_id: str, *, min_clients: int = MIN_BENCHMARK_CLIEN
         gains, basis = _gains(run, client_id, notes)
         words = {k: w for k, (_, w) in _improvements().items()}
     else:
-        why = run.fit.skipped.get("satisfaction", "not fitted")
+        why = getattr(run.fit, "failed", {}).get("satisfaction") or run.fit.skipped.get(
+            "satisfaction", "not fitted"
+        )
         notes.append(f"The satisfaction model could not be fitted ({why}): importance unknown.")
         gains, basis, words = {}, "none", {}
     rows = {}
@@ -1511,6 +1513,8 @@ def model_rows(run) -> pd.DataFrame:
         )
     for key, why in run.fit.skipped.items():
         rows.append({"Model": key, "Status": "skipped", "Detail": why})
+    for key, why in getattr(run.fit, "failed", {}).items():
+        rows.append({"Model": key, "Status": "failed", "Detail": why})
     return pd.DataFrame(rows)
 
 

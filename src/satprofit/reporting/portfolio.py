@@ -611,7 +611,8 @@ def build_diagnostics(run) -> Diagnostics:
             causal["Identified"] = causal["Identified"].map({True: "yes", False: "no"})
     else:
         causal = pd.DataFrame()
-    return Diagnostics(model_rows(run), causal, dict(run.fit.skipped))
+    failed = {k: f"failed: {why}" for k, why in getattr(run.fit, "failed", {}).items()}
+    return Diagnostics(model_rows(run), causal, {**dict(run.fit.skipped), **failed})
 
 
 def diagnostics_blocks(r: PortfolioReport) -> list:
