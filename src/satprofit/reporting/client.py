@@ -1739,6 +1739,8 @@ def _driver_sentence(r: ClientReport) -> str:
         f"The strongest lever on satisfaction {whose} is {best['label'].lower()}: "
         f"{best['improvement']} would raise expected satisfaction by "
         + B.interval(best["gain"], best["gain_low"], best["gain_high"], _two, unit="points")
+        + " (its total effect, including what it changes on the way, such as fewer defects "
+        "and escalations)"
     )
     if r.satisfaction.thin:
         text += ", an estimate that leans on other clients' experience because yours is thin"
