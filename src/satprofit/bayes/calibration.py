@@ -6,9 +6,9 @@ The counterpart of :mod:`satprofit.causal.calibration`: per design of
 :data:`satprofit.simulate.designs.DESIGNS`, ``reps`` simulated portfolios, every model fitted
 with :func:`satprofit.bayes.fit_models` (one chain per process by default, so designs and
 replications run side by side), and a design x estimand table of 95 % interval coverage,
-relative bias and relative width (``summarize`` of the causal study), plus how many fits passed
-the convergence gate. An estimand counts as answered only when its status is ``ok`` and its
-model converged.
+relative bias and relative width (``summarize`` of the causal study), plus the share of fits
+that passed the convergence gate (``converged``; short calibration chains often miss its ESS
+>= 400 bar, so coverage is counted over every answered fit and the gate shown beside).
 """
 
 from __future__ import annotations
@@ -52,8 +52,6 @@ def one_replication(
             continue
         truth = sim.truth[estimand]
         status = rec.get("status", "ok")
-        if status == "ok" and rec.get("converged") is False:
-            status = "not_converged"
         lo, hi = float(rec.get("ci_low", np.nan)), float(rec.get("ci_high", np.nan))
         rows.append(
             {
@@ -65,6 +63,7 @@ def one_replication(
                 "ci_low": lo,
                 "ci_high": hi,
                 "status": status,
+                "converged": bool(rec.get("converged", True)),
                 "covered": bool(lo <= truth <= hi),
                 "seconds": seconds,
             }
@@ -128,6 +127,7 @@ def main(argv=None) -> int:
     if args.out:
         rows.to_csv(args.out, index=False)
     table = summarize(rows)
+    table["converged"] = rows.groupby(["design", "estimand"], sort=False)["converged"].mean()
     table["meets_goals"] = meets_goals(table)
     with pd.option_context(
         "display.width",
