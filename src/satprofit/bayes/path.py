@@ -56,6 +56,11 @@ def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
     return np.asarray([(p - t0).n for p in per], dtype=int)
 
 
+def rep_labels(rep: BayesResult) -> list[str]:
+    """The repeat model's predictor names, in the order of its ``beta_*`` columns."""
+    return [str(v) for v in rep.idata.posterior["beta_any"].coords["predictor"].values]
+
+
 def repeat_column(rep: BayesResult, name: str) -> int:
     """Column of the repeat model's predictor ``name`` in its ``beta_*`` draws, by name (the
     repeat model's predictors may change order)."""
@@ -133,25 +138,38 @@ def path_draws(
     i_csat = repeat_column(rep, "csat_within")
     total = np.zeros((len(units), n_draws))
     direct = np.zeros((len(units), n_draws))
+    # the csat windows lagged 1, 2, ... quarters before a row's quarter (deals decided before
+    # they close respond to earlier satisfaction; see bayes.repeat), by predictor name
+    lag_cols = [i_csat]
+    while f"csat_lag{len(lag_cols) + 1}" in rep_labels(rep):
+        lag_cols.append(repeat_column(rep, f"csat_lag{len(lag_cols) + 1}"))
     for u, (c, q) in enumerate(zip(units["client_id"], units["t"], strict=True)):
         mine = by_client.get(c, np.zeros(0, int))
         hit = mine[(r_fin[mine] >= q - 3) & (r_fin[mine] <= q)]
-        for s in range(q, q + 4):
-            row = key.get((c, s + 1))
-            if row is None:
-                continue
+
+        def csat_change(s, c=c, hit=hit):
+            """Change of window s's mean csat [draw] from the unit's projects' responses."""
             n_resp = sum(resp_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
             in_win = hit[(r_t[hit] >= s - 3) & (r_t[hit] <= s)]
-            d_csat = delta_r[:, in_win].sum(axis=1) / n_resp if n_resp and len(in_win) else 0.0
+            return delta_r[:, in_win].sum(axis=1) / n_resp if n_resp and len(in_win) else 0.0
+
+        for r in range(q + 1, q + 5):
+            row = key.get((c, r))
+            if row is None:
+                continue
+            s = r - 1
             n_proj = sum(proj_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
             n_mine = sum(proj_n.get((c, k), 0.0) for k in range(max(s - 3, q - 3), q + 1))
             d_on = d * n_mine / n_proj if n_proj else 0.0
+            d_csat = [csat_change(r - lag) for lag in range(1, len(lag_cols) + 1)]
+            ca_csat = sum(dc * b_any[:, col] for dc, col in zip(d_csat, lag_cols, strict=True))
+            cv_csat = sum(dc * b_val[:, col] for dc, col in zip(d_csat, lag_cols, strict=True))
             la, lv = lin_any[row], lin_val[row]
 
-            def ev(sign, with_csat, la=la, lv=lv, d_csat=d_csat, d_on=d_on):
-                # +- half of each driver's change; the csat column is the within-client one
-                ca = d_on * b_any[:, i_on] + with_csat * d_csat * b_any[:, i_csat]
-                cv = d_on * b_val[:, i_on] + with_csat * d_csat * b_val[:, i_csat]
+            def ev(sign, with_csat, la=la, lv=lv, d_on=d_on, ca_csat=ca_csat, cv_csat=cv_csat):
+                # +- half of each driver's change; the csat columns are within-client ones
+                ca = d_on * b_any[:, i_on] + with_csat * ca_csat
+                cv = d_on * b_val[:, i_on] + with_csat * cv_csat
                 return expit(la + sign * ca / 2) * np.exp(lv + sign * cv / 2 + sigma**2 / 2)
 
             total[u] += ev(1, 1) - ev(-1, 1)
