@@ -18,12 +18,11 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from satprofit.causal.calibration import meets_goals, summarize
+from satprofit.causal.calibration import report, run_tasks
 from satprofit.simulate.designs import DESIGNS
 
 
@@ -92,12 +91,7 @@ def calibrate(
         for design in designs
         for rep in range(n_reps)
     ]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(_run, tasks))
-    else:
-        results = [_run(t) for t in tasks]
-    return pd.DataFrame([row for rows in results for row in rows])
+    return run_tasks(_run, tasks, jobs)
 
 
 def main(argv=None) -> int:
@@ -124,23 +118,7 @@ def main(argv=None) -> int:
         fit={"draws": args.draws, "tune": args.tune, "chains": args.chains, "cores": 1},
         jobs=args.jobs,
     )
-    if args.out:
-        rows.to_csv(args.out, index=False)
-    table = summarize(rows)
-    table["converged"] = rows.groupby(["design", "estimand"], sort=False)["converged"].mean()
-    table["meets_goals"] = meets_goals(table)
-    with pd.option_context(
-        "display.width",
-        250,
-        "display.max_rows",
-        None,
-        "display.max_columns",
-        None,
-        "display.float_format",
-        "{:,.3g}".format,
-    ):
-        print(table)
-    print(f"\n{len(rows)} rows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    report(rows, args.out, t0, extra={"converged": "converged"})
     return 0
 
 

@@ -140,12 +140,7 @@ def calibrate(
         for design in designs
         for rep in range(n_reps)
     ]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(_run, tasks))
-    else:
-        results = [_run(t) for t in tasks]
-    return pd.DataFrame([row for rows in results for row in rows])
+    return run_tasks(_run, tasks, jobs)
 
 
 def _run(task: tuple) -> list[dict]:
@@ -191,9 +186,18 @@ def main(argv=None) -> int:
         questions=questions,
         jobs=args.jobs,
     )
-    if args.out:
-        rows.to_csv(args.out, index=False)
+    report(rows, args.out, t0)
+    return 0
+
+
+def report(rows: pd.DataFrame, out: str | None, t0: float, extra: dict | None = None) -> None:
+    """Save every replication's row (``out``) and print the design x estimand table, with
+    ``extra`` columns (name -> per-row column averaged per cell) beside the goals."""
+    if out:
+        rows.to_csv(out, index=False)
     table = summarize(rows)
+    for name, column in (extra or {}).items():
+        table[name] = rows.groupby(["design", "estimand"], sort=False)[column].mean()
     table["meets_goals"] = meets_goals(table)
     with pd.option_context(
         "display.width",
@@ -207,7 +211,16 @@ def main(argv=None) -> int:
     ):
         print(table)
     print(f"\n{len(rows)} rows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return 0
+
+
+def run_tasks(run, tasks: list[tuple], jobs: int) -> pd.DataFrame:
+    """``run(*task)`` (a list of row dicts) for every task, in ``jobs`` processes."""
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(run, tasks))
+    else:
+        results = [run(t) for t in tasks]
+    return pd.DataFrame([row for rows in results for row in rows])
 
 
 if __name__ == "__main__":
