@@ -137,7 +137,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             for rec, r in zip(result.to_records(), result, strict=True)
         ]
         print(json.dumps(records, indent=2, allow_nan=True))
-        return 0
+        return _answered_code(result)
     table = result.summary()[["estimate", "ci_low", "ci_high", "unit", "method", "n"]]
     table["status"] = [r.status for r in result]
     with pd.option_context("display.width", 220, "display.max_colwidth", 60):
@@ -158,7 +158,13 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             if r.refutations is not None:
                 print(f"\nrefutations of {r.estimand}:")
                 print(r.refutations.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
-    return 0
+    return _answered_code(result)
+
+
+def _answered_code(result) -> int:
+    """0 when at least one estimand was answered (refusals and failures are listed as such),
+    :data:`NOTHING_PRODUCED` when none was: the exit-code rule of ``bayes``, ``fit``, ``report``."""
+    return 0 if any(r.ok for r in result) else NOTHING_PRODUCED
 
 
 def _fit(args: argparse.Namespace, portfolio):

@@ -40,3 +40,14 @@ def test_table_shows_status_reasons_and_adjustment_sets(tiny_folder, capsys):
     assert "not_estimable" in out and "\nnot answered:\n" in out and "\nadjusted for:\n" in out
     assert "  sales_in_escalations: not estimable: only 4 escalations" in out
     assert "  delivery_bonus_to_leads: business unit FE, period FE" in out
+
+
+def test_estimate_exits_3_when_nothing_is_answered(tmp_path, capsys):
+    from satprofit.cli import NOTHING_PRODUCED
+
+    folder = simulate_portfolio(60, 8, seed=2, design="unused_lever").write(tmp_path / "p")
+    code = main(["estimate", str(folder), "--question", "presales_signoff", "--json"])
+    out = capsys.readouterr().out
+    assert code == NOTHING_PRODUCED
+    assert '"status": "not_estimable"' in out
+    assert main(["estimate", str(folder), "--question", "quality_to_csat"]) == 0
