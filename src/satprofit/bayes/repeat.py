@@ -29,7 +29,7 @@ the overlapping windows (see :mod:`satprofit.causal.repeat`): shifting the respo
 quarters ``q-3..q`` moves window ``s`` by ``w_{q,s}`` times the shift, and
 :math:`E[D] = p\,e^{m + \sigma^2/2}` is re-evaluated in quarters ``q+1..q+4``; the margin
 moves by :math:`\beta_m` times the project-weighted share of the shifted windows (as in
-:func:`satprofit.causal.repeat.margin_weights`).
+:func:`satprofit.bayes.repeat._margin_share`).
 
 Priors: coefficients Normal(0, 1) on the logit and log scales (a 1-point csat change multiplying
 the odds or the value by e is already large), intercepts Normal(0, 2.5) around the data's

@@ -41,15 +41,10 @@ def covariates(qt: QuestionTable, adjustment: tuple[str, ...], *, client_fe: boo
     blocks, names = [], []
     clusters = pd.factorize(d[qt.cluster])[0]
     for c in cols:
-        if _is_categorical(qt, c):
-            if client_fe and nested(clusters, pd.factorize(d[c].astype(str))[0]):
-                continue  # client-level: its dummies would all be dropped below
-            dummies = pd.get_dummies(d[c].astype(str), prefix=c, drop_first=True, dtype=float)
-            blocks.append(dummies.to_numpy())
-            names += list(dummies.columns)
-        else:
-            blocks.append(d[[c]].to_numpy(dtype=float))
-            names.append(c)
+        categorical = _is_categorical(qt, c)
+        if categorical and client_fe and nested(clusters, pd.factorize(d[c].astype(str))[0]):
+            continue  # client-level: its dummies would all be dropped below
+        _add_dense(d, c, blocks, names, dummies=categorical)
     x = np.hstack(blocks) if blocks else np.zeros((len(d), 0))
     if client_fe and x.shape[1]:
         within = demean(x, clusters)
@@ -59,6 +54,17 @@ def covariates(qt: QuestionTable, adjustment: tuple[str, ...], *, client_fe: boo
     x, names = x[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
     used = tuple(cols) + ((FE_CLIENT,) if client_fe else ())
     return Covariates(x, names, used, client_fe, clusters)
+
+
+def _add_dense(d: pd.DataFrame, c: str, blocks: list, names: list, *, dummies: bool) -> None:
+    """Append column ``c`` of ``d`` as one-hot dummies (first level dropped) or as numbers."""
+    if dummies:
+        onehot = pd.get_dummies(d[c].astype(str), prefix=c, drop_first=True, dtype=float)
+        blocks.append(onehot.to_numpy())
+        names += list(onehot.columns)
+    else:
+        blocks.append(d[[c]].to_numpy(dtype=float))
+        names.append(c)
 
 
 def demean(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -166,19 +172,15 @@ def adjustment_design(
     factors, factor_names = ([clusters], [FE_CLIENT]) if client_fe else ([], [])
     blocks, names = [], []
     for c in cols:
-        if _is_categorical(qt, c):
+        categorical = _is_categorical(qt, c)
+        if categorical:
             codes, levels = pd.factorize(d[c].astype(str), sort=True)
             if len(levels) > max_dense_levels:
                 if not (client_fe and nested(clusters, codes)):  # else: the client FE cover it
                     factors.append(codes)
                     factor_names.append(c)
                 continue
-            dummies = pd.get_dummies(d[c].astype(str), prefix=c, drop_first=True, dtype=float)
-            blocks.append(dummies.to_numpy())
-            names += list(dummies.columns)
-        else:
-            blocks.append(d[[c]].to_numpy(dtype=float))
-            names.append(c)
+        _add_dense(d, c, blocks, names, dummies=categorical)
     x = np.hstack(blocks) if blocks else np.zeros((len(d), 0))
     keep = x.std(axis=0) > 1e-12 if x.shape[1] else np.zeros(0, bool)
     x, names = x[:, keep], [n for n, k in zip(names, keep, strict=True) if k]

@@ -383,21 +383,6 @@ def margin_rows(portfolio: Portfolio, p: pd.DataFrame, *, flow_only: bool = Fals
     )
 
 
-def margin_weights(agg: pd.DataFrame, units: pd.DataFrame, w: np.ndarray) -> np.ndarray:
-    """For each unit (c, q): the share of its outcome's projects (those of quarters
-    q+1..q+4) whose trailing csat moves with the unit's shift, weighted by project count
-    (lag-1 models; ``w`` from :func:`_weights`)."""
-    counts = agg.set_index(["client_id", "t"])["projects"]
-    num = np.zeros(len(units))
-    den = np.zeros(len(units))
-    for j in range(4):
-        key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
-        n = counts.reindex(key).fillna(0.0).to_numpy()
-        num += n * w[:, j]
-        den += n
-    return np.where(den > 0, num / np.maximum(den, 1), 0.0)
-
-
 def _margin(portfolio, qt, p, units, w, n_lags) -> CausalEstimate:
     flow = margin_rows(portfolio, p, flow_only=True)
     s = _sample(p, n_lags).merge(flow, on=["client_id", "t"])

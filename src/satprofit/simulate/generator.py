@@ -440,7 +440,6 @@ def simulate_world(
         c_open = np.concatenate([c_rep_open, np.repeat(np.arange(nc), n_open)])
         cc = np.concatenate([c_won, c_lost, c_open])
         nd, nfirst = len(cc), len(first)
-        n_rep_all = nd - nfirst - n_lost.sum() - n_open.sum()  # repeat-flow deals (after first)
         status = np.array(
             ["won"] * len(c_won) + ["lost"] * len(c_lost) + ["open"] * len(c_open), dtype=object
         )
@@ -468,7 +467,6 @@ def simulate_world(
             ]
         ).astype(int)
         flow[flow_pos] = True
-        assert flow.sum() == n_rep_all
         if dz.opening_renewal:  # renewal terms agreed before the data start
             opening = np.zeros(nd, bool)
             opening[:nfirst] = existing[first]
