@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from satprofit.files import mkstemp  # the umask's permissions, not 0600
 from satprofit.io.contract import TABLES
 from satprofit.io.portfolio import Portfolio
 from satprofit.io.validation import DataValidationError, Problem
@@ -107,7 +107,7 @@ def write_portfolio(portfolio: Portfolio, folder: str | os.PathLike, fmt: Format
     try:
         for name, frame in portfolio.tables.items():
             target = path / f"{name}.{fmt}"
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path)
+            fd, tmp = mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path)
             os.close(fd)
             staged.append((Path(tmp), target))
             if fmt == "csv":
@@ -128,7 +128,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write text to ``path`` through a temporary file in the same folder and a rename."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
