@@ -143,6 +143,9 @@ def path_draws(
     lag_cols = [i_csat]
     while f"csat_lag{len(lag_cols) + 1}" in rep_labels(rep):
         lag_cols.append(repeat_column(rep, f"csat_lag{len(lag_cols) + 1}"))
+    on_cols = [i_on]  # the on-time windows, lagged the same way
+    while f"ontime_lag{len(on_cols) + 1}" in rep_labels(rep):
+        on_cols.append(repeat_column(rep, f"ontime_lag{len(on_cols) + 1}"))
     for u, (c, q) in enumerate(zip(units["client_id"], units["t"], strict=True)):
         mine = by_client.get(c, np.zeros(0, int))
         hit = mine[(r_fin[mine] >= q - 3) & (r_fin[mine] <= q)]
@@ -153,23 +156,37 @@ def path_draws(
             in_win = hit[(r_t[hit] >= s - 3) & (r_t[hit] <= s)]
             return delta_r[:, in_win].sum(axis=1) / n_resp if n_resp and len(in_win) else 0.0
 
+        def ontime_change(s, c=c, q=q):
+            """Change of window s's on-time rate (per 10 pp) from the unit's projects."""
+            n_proj = sum(proj_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
+            n_mine = sum(proj_n.get((c, k), 0.0) for k in range(max(s - 3, q - 3), q + 1))
+            return d * n_mine / n_proj if n_proj else 0.0
+
         for r in range(q + 1, q + 5):
             row = key.get((c, r))
             if row is None:
                 continue
-            s = r - 1
-            n_proj = sum(proj_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
-            n_mine = sum(proj_n.get((c, k), 0.0) for k in range(max(s - 3, q - 3), q + 1))
-            d_on = d * n_mine / n_proj if n_proj else 0.0
+            d_on = [ontime_change(r - lag) for lag in range(1, len(on_cols) + 1)]
+            ca_on = sum(do * b_any[:, col] for do, col in zip(d_on, on_cols, strict=True))
+            cv_on = sum(do * b_val[:, col] for do, col in zip(d_on, on_cols, strict=True))
             d_csat = [csat_change(r - lag) for lag in range(1, len(lag_cols) + 1)]
             ca_csat = sum(dc * b_any[:, col] for dc, col in zip(d_csat, lag_cols, strict=True))
             cv_csat = sum(dc * b_val[:, col] for dc, col in zip(d_csat, lag_cols, strict=True))
             la, lv = lin_any[row], lin_val[row]
 
-            def ev(sign, with_csat, la=la, lv=lv, d_on=d_on, ca_csat=ca_csat, cv_csat=cv_csat):
+            def ev(
+                sign,
+                with_csat,
+                la=la,
+                lv=lv,
+                ca_on=ca_on,
+                cv_on=cv_on,
+                ca_csat=ca_csat,
+                cv_csat=cv_csat,
+            ):
                 # +- half of each driver's change; the csat columns are within-client ones
-                ca = d_on * b_any[:, i_on] + with_csat * ca_csat
-                cv = d_on * b_val[:, i_on] + with_csat * cv_csat
+                ca = ca_on + with_csat * ca_csat
+                cv = cv_on + with_csat * cv_csat
                 return expit(la + sign * ca / 2) * np.exp(lv + sign * cv / 2 + sigma**2 / 2)
 
             total[u] += ev(1, 1) - ev(-1, 1)

@@ -185,9 +185,10 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
 
 
 def _with_lags(x, frame, n_lags, scales, tbar, suffix) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Append the csat windows lagged 2..n_lags quarters (deviation from the client mean, 0
-    with an indicator where the window had no response): deals decided before the quarter
-    they close in respond to earlier satisfaction (see :mod:`satprofit.causal.repeat`)."""
+    """Append the csat and on-time windows lagged 2..n_lags quarters (csat as deviation from
+    the client mean, each 0 with an indicator where the window is empty): deals decided before
+    the quarter they close in respond to earlier satisfaction and delivery (see
+    :mod:`satprofit.causal.repeat`)."""
     cols, names = [], []
     for lag in range(2, n_lags + 1):
         sfx = suffix(lag)
@@ -195,6 +196,11 @@ def _with_lags(x, frame, n_lags, scales, tbar, suffix) -> tuple[np.ndarray, tupl
         has = frame[f"responses_trailing{sfx}"].fillna(0).to_numpy(float) > 0
         cols += [np.where(has, t - tbar, 0.0), (~has).astype(float)]
         names += [f"csat_lag{lag}", f"csat_lag{lag}_missing"]
+    for lag in range(2, n_lags + 1):
+        on = frame[f"ontime_rate_trailing{suffix(lag)}"].to_numpy(float)
+        miss = np.isnan(on)
+        cols += [np.where(miss, 0.0, (on - scales["ontime_center"]) * 10), miss.astype(float)]
+        names += [f"ontime_lag{lag}", f"ontime_lag{lag}_missing"]
     if not cols:
         return x, PREDICTORS
     return np.column_stack([x, *cols]), (*PREDICTORS, *names)
