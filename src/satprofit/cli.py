@@ -39,25 +39,53 @@ class _UsageError(Exception):
 
 
 def _print_problems(err: DataValidationError) -> None:
-    frame = err.to_frame()
-    print(f"{err.source or 'portfolio'}: {len(frame)} problem(s) with the data contract\n")
-    with pd.option_context(
-        "display.max_colwidth", 90, "display.width", 200, "display.max_rows", 500
-    ):
-        print(frame.to_string(index=False))
+    """Every problem in full (file, table.column, rule, rows and examples), none cut short:
+    the hints at the end of long rules (``--encoding cp1252``) are the point."""
+    print(f"{err.source or 'portfolio'}: {len(err.problems)} problem(s) with the data contract\n")
+    for p in err.problems:
+        where = f"{p.table}.{p.column}" if p.column else p.table
+        print(f"{p.file}: {where}" if p.file else where)
+        print(f"  rule: {p.rule}")
+        if p.n_rows:
+            eg = f", e.g. {'; '.join(p.examples)}" if p.examples else ""
+            print(f"  {p.n_rows} row{'s' if p.n_rows != 1 else ''}{eg}")
     print("\nSee data/README.md for the tables, columns and rules.")
 
 
+def _load(args: argparse.Namespace):
+    """The portfolio of ``args.folder``, read with ``--encoding``; how it was read on stderr."""
+    portfolio = load_portfolio(args.folder, encoding=getattr(args, "encoding", None))
+    for note in portfolio.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return portfolio
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    portfolio = load_portfolio(args.folder)
+    portfolio = _load(args)
     start, end = portfolio.date_range
     print(f"{args.folder}: valid portfolio")
     print(f"clients: {len(portfolio.clients)}")
+    print(f"currency: {portfolio.currency or 'not stated (no portfolio.json)'}")
     print(f"dates:   {start:%Y-%m-%d} to {end:%Y-%m-%d}\n")
     summary = portfolio.summary().reset_index()
     for col in ("first_date", "last_date"):
         summary[col] = summary[col].dt.strftime("%Y-%m-%d").fillna("")
     print(summary.to_string(index=False))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from satprofit.io.mapping import import_export
+
+    result = import_export(
+        args.export_dir, args.mapping, args.out, fmt=args.format, encoding=args.encoding
+    )
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    portfolio = result.portfolio
+    print(f"imported {portfolio.describe()}")
+    print(f"mapped: {', '.join(result.mapped)}; copied as they were: {', '.join(result.copied)}")
+    print(f"currency: {portfolio.currency}; wrote {args.format} tables to {result.folder}")
     return 0
 
 
@@ -92,7 +120,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from satprofit.io.loader import atomic_write_text
     from satprofit.metrics import dashboard
 
-    portfolio = load_portfolio(args.folder)
+    portfolio = _load(args)
     try:
         table = dashboard(portfolio, by=args.by, freq=args.freq)
     except (ValueError, AttributeError) as err:
@@ -110,7 +138,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
 
     from satprofit.causal import estimate, estimate_all
 
-    portfolio = load_portfolio(args.folder)
+    portfolio = _load(args)
     try:
         if args.question:
             result = estimate(
@@ -229,14 +257,14 @@ def _print_bayes_table(fit, records: list[dict]) -> None:
 
 
 def _cmd_bayes(args: argparse.Namespace) -> int:
-    portfolio = load_portfolio(args.folder)
+    portfolio = _load(args)
     return _print_fit(_fit(args, portfolio), args.json)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from satprofit.runs import reusable_run, save_run
 
-    portfolio = load_portfolio(args.folder)
+    portfolio = _load(args)
     settings = {
         "draws": args.draws,
         "tune": args.tune,
@@ -323,7 +351,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     if not (args.client or args.all or args.top or args.portfolio):
         raise _UsageError("say which reports: --client ID, --all, --top N and/or --portfolio")
-    portfolio = load_portfolio(args.folder)
+    portfolio = _load(args)
     run_dir = Path(args.run) if args.run else None
     if run_dir is None or not (run_dir / "run.json").exists():
         run_dir = run_dir or Path("runs") / safe_filename(Path(args.folder).resolve().name, "run")
@@ -390,8 +418,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a portfolio folder against the data contract")
-    p.add_argument("folder", help="folder holding <table>.csv or <table>.parquet files")
+    p.add_argument(
+        "folder",
+        help="folder holding one <table>.csv, .tsv, .parquet or .xlsx file per table, or an "
+        ".xlsx workbook with one sheet per table",
+    )
+    _encoding_option(p)
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "import",
+        help="turn a CRM's or PSA tool's own exports into a portfolio through a mapping file",
+        description="Rename columns, map values onto the contract's vocabularies, read dates "
+        "and numbers as the exports write them, state the currency; every unmapped value is "
+        "listed. The portfolio is validated and written only when it satisfies the contract. "
+        "Examples: data/mappings/ and data/README.md.",
+    )
+    p.add_argument("export_dir", help="folder holding the export files the mapping names")
+    p.add_argument(
+        "--mapping",
+        required=True,
+        action="append",
+        metavar="MAP.yaml",
+        help="mapping file (repeatable: e.g. one for the CRM, one for the PSA tool)",
+    )
+    p.add_argument("--out", required=True, help="portfolio folder to write")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    _encoding_option(p)
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("simulate", help="write a synthetic portfolio with known causal truth")
     p.add_argument("out_folder", help="folder to write the tables and truth.json into")
@@ -416,7 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("metrics", help="the article's six dashboard metrics per group and period")
-    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
+    _encoding_option(p)
     p.add_argument(
         "--by",
         choices=("client", "sales_owner", "delivery_team", "business_unit"),
@@ -428,7 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_metrics)
 
     p = sub.add_parser("estimate", help="causal estimates of the questions, with intervals")
-    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
+    _encoding_option(p)
     p.add_argument("--question", help="question or estimand id (default: every question)")
     p.add_argument("--method", help="estimator (default: the question's default)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
@@ -443,7 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
+    _encoding_option(p)
     _sampler_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=_cmd_bayes)
@@ -454,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
+    _encoding_option(p)
     p.add_argument("--out", required=True, help="run folder to write, e.g. runs/2026-q4")
     p.add_argument(
         "--reuse",
@@ -486,7 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("folder", help="portfolio folder")
+    p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
+    _encoding_option(p)
     p.add_argument("--run", help="run folder of 'satprofit fit' (fitted first when missing)")
     p.add_argument("--out", default="reports", help="report folder (default reports/)")
     p.add_argument("--client", action="append", help="client id (repeatable)")
@@ -499,6 +558,15 @@ def build_parser() -> argparse.ArgumentParser:
     _sampler_options(p)
     p.set_defaults(func=_cmd_report)
     return parser
+
+
+def _encoding_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--encoding",
+        metavar="ENC",
+        help="encoding of CSV files that are not UTF-8, e.g. cp1252 (Excel's plain CSV on "
+        "Windows) or utf-16; UTF-8 files are always read as UTF-8",
+    )
 
 
 def _sampler_options(p: argparse.ArgumentParser) -> None:

@@ -472,8 +472,9 @@ def test_unreadable_file(csv_copy):
     (csv_copy / "leads.csv").write_bytes(b"lead_id,client_id\n\xff\xfe\x00bad\n")
     with pytest.raises(DataValidationError) as info:
         load_portfolio(csv_copy)
-    rules = [(p.table, p.rule) for p in info.value.problems if p.table == "leads"]
-    assert len(rules) == 1 and rules[0][1].startswith("unreadable file")
+    rules = [(p.file, p.rule) for p in info.value.problems if p.table == "leads"]
+    assert len(rules) == 1 and rules[0][0] == "leads.csv"
+    assert rules[0][1].startswith("not UTF-8 text: byte 0xff at line 2, column 1")
 
 
 def test_csv_and_parquet_both_present(csv_copy, small_sim):
@@ -502,7 +503,7 @@ def test_all_problems_reported_together(csv_copy):
     assert csat.n_rows > 5 and len(csat.examples) == 5, "at most five examples per problem"
     text = str(err)
     assert "surveys.csat [<= 5]" in text and "Traceback" not in text
-    assert list(err.to_frame().columns) == ["table", "column", "rule", "rows", "examples"]
+    assert list(err.to_frame().columns) == ["file", "table", "column", "rule", "rows", "examples"]
 
 
 def test_booleans_accept_documented_spellings(csv_copy):

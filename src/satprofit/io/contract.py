@@ -46,6 +46,9 @@ class ColumnSpec:
         Allowed values.
     ge, gt, le : float, optional
         Numeric bounds.
+    free_text : bool
+        Free text (names, roles): tabs and line breaks are allowed in it. Every other text column
+        (keys, vocabularies, group labels) must hold no control character at all.
     """
 
     name: str
@@ -57,6 +60,7 @@ class ColumnSpec:
     ge: float | None = None
     gt: float | None = None
     le: float | None = None
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ CLIENTS = TableSpec(
     "clients",
     (
         _c("client_id", "str", unique=True, nonempty=True),
-        _c("client_name", "str"),
-        _c("industry", "str"),
-        _c("region", "str"),
+        _c("client_name", "str", free_text=True),
+        _c("industry", "str", free_text=True),
+        _c("region", "str", free_text=True),
         _c("size_band", "str", isin=SIZE_BANDS),
         _c("first_engagement_date", "date"),
     ),
@@ -187,7 +191,7 @@ SURVEYS = TableSpec(
         _c("date", "date"),
         _c("csat", "int", ge=1, le=5),
         _c("nps", "int", nullable=True, ge=0, le=10),
-        _c("respondent_role", "str", nullable=True),
+        _c("respondent_role", "str", nullable=True, free_text=True),
     ),
     key="response_id",
 )
@@ -238,6 +242,14 @@ FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("leads", "client_id"): ("clients", "client_id"),
     ("leads", "converted_deal_id"): ("deals", "deal_id"),
 }
+
+#: Calendar dates outside this range are placeholders (9999-12-31, 0001-01-01) or typos, and
+#: are rejected as such (ISO text, compared as text: no timestamp overflow on the way).
+DATE_MIN = "1900-01-01"
+DATE_MAX = "2199-12-31"
+
+#: Optional file of a portfolio folder stating facts about the whole portfolio (its currency).
+METADATA_FILE = "portfolio.json"
 
 #: Accepted spellings of booleans (compared case-insensitively after stripping).
 TRUE_STRINGS = frozenset({"true", "1", "yes"})

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
 from satprofit.io.contract import TABLES
+
+
+def check_currency(code: object) -> str:
+    """An ISO 4217 currency code in upper case (``"eur"`` -> ``"EUR"``).
+
+    Raises
+    ------
+    ValueError
+        When ``code`` is not three letters.
+    """
+    text = str(code).strip().upper() if isinstance(code, str) else ""
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise ValueError(f"currency must be a three-letter ISO 4217 code such as EUR, not {code!r}")
+    return text
 
 
 @dataclass(frozen=True, eq=False)
@@ -17,6 +32,17 @@ class Portfolio:
     Build one with :func:`satprofit.io.load_portfolio` (from a folder) or
     :meth:`Portfolio.from_tables` (from DataFrames); both validate, so a ``Portfolio`` always
     satisfies the data contract. Frames are shared, not copied: treat them as read-only.
+
+    Attributes
+    ----------
+    clients, deals, projects, escalations, interactions, surveys, leads, incentives : DataFrame
+        The contract tables with contract dtypes.
+    currency : str or None
+        ISO 4217 code of every amount (contract values, budgets, costs, revenue), as stated by
+        the folder's ``portfolio.json`` (written by ``satprofit import``); ``None`` when the
+        portfolio does not state it, and amounts are then shown without a currency.
+    notes : tuple of str
+        What was done to read the files (headers normalised, a legacy encoding), for the user.
     """
 
     clients: pd.DataFrame
@@ -27,9 +53,21 @@ class Portfolio:
     surveys: pd.DataFrame
     leads: pd.DataFrame
     incentives: pd.DataFrame
+    currency: str | None = field(default=None, kw_only=True)
+    notes: tuple[str, ...] = field(default=(), kw_only=True, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.currency is not None:
+            object.__setattr__(self, "currency", check_currency(self.currency))
 
     @classmethod
-    def from_tables(cls, tables: Mapping[str, pd.DataFrame | None], *, source: str | None = None):
+    def from_tables(
+        cls,
+        tables: Mapping[str, pd.DataFrame | None],
+        *,
+        source: str | None = None,
+        currency: str | None = None,
+    ):
         """Validate raw or typed tables and wrap them.
 
         Raises
@@ -39,12 +77,12 @@ class Portfolio:
         """
         from satprofit.io.validation import validate_tables
 
-        return cls(**validate_tables(tables, source=source))
+        return cls(**validate_tables(tables, source=source), currency=currency)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Table name to frame, in contract order."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in TABLES}
 
     @property
     def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -104,7 +142,7 @@ class Portfolio:
                 kept["leads"]["converted_deal_id"].isin(deal_ids)
             )
         )
-        return Portfolio(**kept)
+        return Portfolio(**kept, currency=self.currency, notes=self.notes)
 
 
-assert [f.name for f in fields(Portfolio)] == list(TABLES), "Portfolio fields follow TABLES"
+assert [f.name for f in fields(Portfolio)][: len(TABLES)] == list(TABLES), "fields follow TABLES"

@@ -16,6 +16,8 @@ Three layers of rules run in order, each on whatever the previous one could pars
 
 from __future__ import annotations
 
+import datetime
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from satprofit.io.contract import (
+    DATE_MAX,
+    DATE_MIN,
     FALSE_STRINGS,
     FOREIGN_KEYS,
     TABLES,
@@ -37,19 +41,55 @@ MAX_EXAMPLES = 5
 
 @dataclass(frozen=True)
 class Problem:
-    """One broken rule: where, which rule, how many rows, and a few examples."""
+    """One broken rule: where (file, table, column), which rule, how many rows, a few examples.
+
+    Examples name a row by its key and where it is in the file: ``line`` for CSV (the file's own
+    line number, header and blank lines counted), ``row`` for Excel (the sheet's row number) and
+    for Parquet or in-memory tables (data rows counted from 1).
+    """
 
     table: str
     column: str | None
     rule: str
     n_rows: int = 0
     examples: tuple[str, ...] = ()
+    file: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
+        where = f"{self.file}: {where}" if self.file else where
         rows = f": {self.n_rows} row{'s' if self.n_rows != 1 else ''}" if self.n_rows else ""
         eg = f", e.g. {', '.join(self.examples)}" if self.examples else ""
         return f"{where} [{self.rule}]{rows}{eg}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a table's rows came from, so problems can name the file and the line.
+
+    Parameters
+    ----------
+    file : str
+        The file as shown to the user (``deals.csv``, ``export.xlsx, sheet deals``).
+    unit : {"line", "row"}
+        What ``numbers`` count: the file's lines (CSV) or the sheet's rows (Excel).
+    numbers : array of int, optional
+        The line or row number of each data row, in order; ``None`` counts data rows from 1.
+    columns : mapping of str to str, optional
+        Contract column to the file's own column it was imported from (``satprofit import``):
+        problems then name both.
+    """
+
+    file: str
+    unit: str = "row"
+    numbers: np.ndarray | None = None
+    columns: Mapping[str, str] | None = None
+
+    def label(self, pos: int) -> str:
+        """``line 12`` / ``row 7`` of the data row at position ``pos``."""
+        if self.numbers is not None and pos < len(self.numbers):
+            return f"{self.unit} {int(self.numbers[pos])}"
+        return f"row {pos + 1}"
 
 
 class DataValidationError(ValueError):
@@ -72,9 +112,10 @@ class DataValidationError(ValueError):
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
     def to_frame(self) -> pd.DataFrame:
-        """The problems as a table with columns table, column, rule, rows, examples."""
+        """The problems as a table with columns file, table, column, rule, rows, examples."""
         return pd.DataFrame(
             {
+                "file": [p.file or "" for p in self.problems],
                 "table": [p.table for p in self.problems],
                 "column": [p.column or "" for p in self.problems],
                 "rule": [p.rule for p in self.problems],
@@ -85,10 +126,11 @@ class DataValidationError(ValueError):
 
 
 class _Collector:
-    """Accumulates problems, naming offending rows by key when the row has one."""
+    """Accumulates problems, naming offending rows by key and by their line in the file."""
 
-    def __init__(self) -> None:
+    def __init__(self, origins: Mapping[str, Origin] | None = None) -> None:
         self.problems: list[Problem] = []
+        self.origins = dict(origins or {})
 
     def add(
         self,
@@ -97,33 +139,52 @@ class _Collector:
         rule: str,
         frame: pd.DataFrame | None = None,
         mask: np.ndarray | pd.Series | None = None,
+        values: pd.Series | None = None,
     ) -> None:
+        """Record a problem; with ``frame`` and ``mask``, only when some row breaks the rule.
+
+        ``values`` (aligned with ``frame``) adds each example row's offending value.
+        """
+        origin = self.origins.get(spec.name)
+        file = origin.file if origin else None
+        if origin is not None and origin.columns and column in origin.columns:
+            column = f"{column} (from {origin.columns[column]!r})"
         if frame is None or mask is None:
-            self.problems.append(Problem(spec.name, column, rule))
+            self.problems.append(Problem(spec.name, column, rule, file=file))
             return
         mask = np.asarray(mask, dtype=bool)
         n = int(mask.sum())
         if n == 0:
             return
         positions = np.flatnonzero(mask)[:MAX_EXAMPLES]
-        self.problems.append(
-            Problem(
-                spec.name, column, rule, n, tuple(_row_label(spec, frame, i) for i in positions)
-            )
-        )
+        examples = []
+        for i in positions:
+            label = _row_label(spec, frame, i, origin)
+            if values is not None:
+                label += f": {_shown(values.iloc[i])}"
+            examples.append(label)
+        self.problems.append(Problem(spec.name, column, rule, n, tuple(examples), file=file))
 
 
-def _row_label(spec: TableSpec, frame: pd.DataFrame, pos: int) -> str:
-    """``key='value' (row n)``, or ``row n`` when the key is blank.
+def _shown(value: object) -> str:
+    """A value as quoted in a message: repr of text (control characters escaped), cut at 40."""
+    text = value if isinstance(value, str) else str(value)
+    shown = repr(text)
+    return shown if len(shown) <= 42 else shown[:38] + "...'"
 
-    Rows count data rows from 1, header excluded (CSV line = row + 1).
+
+def _row_label(spec: TableSpec, frame: pd.DataFrame, pos: int, origin: Origin | None = None) -> str:
+    """``key='value' (line n)``, or ``line n`` when the key is blank.
+
+    CSV rows are named by the file's line (header and blank lines counted), Excel rows by the
+    sheet's row; without an origin, rows count data rows from 1 (header excluded).
     """
+    where = origin.label(pos) if origin is not None else f"row {pos + 1}"
     if spec.key and spec.key in frame.columns:
         value = frame[spec.key].iloc[pos]
         if isinstance(value, str) and value.strip():
-            shown = value if len(value) <= 40 else value[:37] + "..."
-            return f"{spec.key}={shown!r} (row {pos + 1})"
-    return f"row {pos + 1}"
+            return f"{spec.key}={_shown(value)} ({where})"
+    return where
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,6 +200,114 @@ def _blank(series: pd.Series) -> np.ndarray:
     return isna
 
 
+#: Control characters: none at all in keys, labels and vocabularies; free text may hold tabs and
+#: line breaks. A NUL byte in a client id passes pandas but breaks file names and reports later.
+_CONTROL_ANY = r"[\x00-\x1f\x7f-\x9f]"
+_CONTROL_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
+_DATE_RULES = {
+    "not_date": "not an ISO date (YYYY-MM-DD)",
+    "time": "date with a time of day (calendar dates only, YYYY-MM-DD)",
+    "tz": (
+        "timestamp with a time zone (calendar dates only; 'satprofit import' converts "
+        "timestamps to dates in a stated time zone)"
+    ),
+    "range": (
+        f"date outside {DATE_MIN} to {DATE_MAX} (a placeholder such as 9999-12-31 or "
+        "0001-01-01? leave it empty where the column may be empty)"
+    ),
+}
+
+_DATETIME_TEXT = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?",
+    re.IGNORECASE,
+)
+
+
+def _date_of(value: object) -> tuple[str | None, str]:
+    """One value as ISO date text, or why it is not a calendar date.
+
+    Returns ``(iso, "ok")`` or ``(None, reason)`` with reason one of ``not_date``, ``time``,
+    ``tz``. Midnight without a time zone is a calendar date (how pandas, Parquet and Excel store
+    dates); any other time of day, and every time zone, is refused: which calendar day a
+    timestamp falls on depends on a zone the file does not state.
+    """
+    if isinstance(value, str):
+        m = _DATETIME_TEXT.fullmatch(value.strip())
+        if m is None:
+            return None, "not_date"
+        if m[8]:
+            return None, "tz"
+        if any(part and int(part) for part in (m[4], m[5], m[6], m[7])):
+            return None, "time"
+        return f"{m[1]}-{m[2]}-{m[3]}", "ok"
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return None, "not_date"
+        day = value.astype("datetime64[D]")
+        if day != value:
+            return None, "time"
+        return str(day), "ok"
+    if isinstance(value, datetime.datetime):  # pandas Timestamps included
+        if value.tzinfo is not None:
+            return None, "tz"
+        if value.time() != datetime.time(0) or getattr(value, "nanosecond", 0):
+            return None, "time"
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}", "ok"
+    if isinstance(value, datetime.date):
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}", "ok"
+    return None, "not_date"
+
+
+def _parse_dates(raw: pd.Series, blank: np.ndarray) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """Parse a date column from text, Python dates or datetime64 of any unit or zone.
+
+    Every value is brought to ISO text first and range-checked as text, so placeholders such
+    as 9999-12-31 become a rule violation, never a timestamp overflow.
+    """
+    n = len(raw)
+    reasons = np.full(n, "", dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        if getattr(raw.dt, "tz", None) is not None:
+            reasons[~blank] = "tz"
+            iso = pd.Series([None] * n, index=raw.index, dtype="object")
+        else:
+            days = raw.dt.floor("D")
+            timed = (~blank & (raw != days).fillna(False).to_numpy()).astype(bool)
+            reasons[timed] = "time"
+            iso = days.dt.strftime("%Y-%m-%d").astype("object").where(~blank & ~timed, None)
+    else:
+        values = raw.astype("object").where(~blank, None)
+        iso = pd.Series([None] * n, index=raw.index, dtype="object")
+        is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        text = pd.Series(values[is_text], dtype="str")
+        plain = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).to_numpy(dtype=bool)
+        fast = np.flatnonzero(is_text)[plain]
+        iso.iloc[fast] = text[plain].to_numpy(dtype=object)
+        slow = np.flatnonzero(~blank & ~np.isin(np.arange(n), fast))
+        for i in slow:
+            day, why = _date_of(values.iloc[i])
+            if day is None:
+                reasons[i] = why
+            else:
+                iso.iloc[i] = day
+    present = iso.notna().to_numpy()
+    text = pd.Series(iso.where(iso.notna(), ""), dtype="str")
+    out_of_range = present & ((text < DATE_MIN) | (text > DATE_MAX)).to_numpy()
+    reasons[out_of_range] = "range"
+    keep = present & ~out_of_range
+    parsed = pd.to_datetime(
+        pd.Series(iso.where(keep, None), index=raw.index, dtype="object"),
+        format="%Y-%m-%d",
+        errors="coerce",
+    ).astype("datetime64[ns]")
+    impossible = keep & parsed.isna().to_numpy()  # 2023-02-30
+    reasons[impossible] = "not_date"
+    return parsed, {why: reasons == why for why in _DATE_RULES}
+
+
 def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: _Collector):
     """Parse one column into its logical type (nullable dtypes); report unparseable values."""
     blank = _blank(raw)
@@ -147,24 +316,18 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
         if not (pd.api.types.is_string_dtype(raw.dtype) or _all_text(values)):
             values = values.map(lambda v: v if v is None or isinstance(v, str) else _key_text(v))
         parsed = pd.Series(values, index=raw.index, dtype="str")
-        bad = np.zeros(len(raw), dtype=bool)
+        pattern = _CONTROL_TEXT if col.free_text else _CONTROL_ANY
+        control = parsed.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+        rule = (
+            "control character in text (NUL or another non-printing character)"
+            if col.free_text
+            else "control character in an id or label (NUL, tab, line break, ...)"
+        )
+        out.add(spec, col.name, rule, frame, control, values=parsed)
     elif col.kind == "date":
-        if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-            parsed = (
-                pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
-            )
-            parsed = parsed.astype("datetime64[ns]")
-        else:
-            text = (
-                raw.astype("object")
-                .where(~blank, None)
-                .map(lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") else v)
-            )
-            parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").astype(
-                "datetime64[ns]"
-            )
-        bad = ~blank & parsed.isna().to_numpy()
-        rule = "not an ISO date (YYYY-MM-DD)"
+        parsed, issues = _parse_dates(raw, blank)
+        for why, mask in issues.items():
+            out.add(spec, col.name, _DATE_RULES[why], frame, mask, values=raw)
     elif col.kind == "bool":
         if pd.api.types.is_bool_dtype(raw.dtype):
             parsed = raw.astype("boolean")
@@ -177,7 +340,7 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
             parsed[text.isin(TRUE_STRINGS).to_numpy()] = True
             parsed[text.isin(FALSE_STRINGS).to_numpy()] = False
         bad = ~blank & parsed.isna().to_numpy()
-        rule = "not a boolean (true/false, 1/0, yes/no)"
+        out.add(spec, col.name, "not a boolean (true/false, 1/0, yes/no)", frame, bad, raw)
     else:  # int, float
         text = raw.astype("object").where(~blank, None)
         nums = pd.to_numeric(text, errors="coerce").astype("float64")
@@ -191,11 +354,18 @@ def _parse_column(col: ColumnSpec, raw: pd.Series, spec: TableSpec, frame, out: 
             parsed = nums.where(whole).round().astype("Int64")
         else:
             parsed = nums.where(finite)
-    if col.kind != "str":
-        out.add(spec, col.name, rule, frame, bad)
+        if bad.any() and _decimal_commas(text[bad]):
+            rule += " (decimal commas? write 1234.5, or import with a mapping's decimal: ',')"
+        out.add(spec, col.name, rule, frame, bad, raw)
     if not col.nullable:
         out.add(spec, col.name, "required value missing", frame, blank)
     return parsed
+
+
+def _decimal_commas(values: pd.Series) -> bool:
+    """Whether every value looks like a number written with a decimal comma (``1.234,5``)."""
+    text = pd.Series(values.map(str), dtype="str").str.strip()
+    return bool(text.str.fullmatch(r"-?[\d. ]*\d,\d+").all())
 
 
 def _all_text(values: pd.Series) -> bool:
@@ -222,17 +392,24 @@ def _final_dtype(col: ColumnSpec) -> str:
 def _parse_table(spec: TableSpec, raw: pd.DataFrame | None, out: _Collector) -> pd.DataFrame | None:
     if raw is None:
         if not spec.optional:
-            out.add(spec, None, "required table missing (no <table>.csv or <table>.parquet)")
+            out.add(
+                spec,
+                None,
+                "required table missing (no <table>.csv, .tsv, .parquet or .xlsx file)",
+            )
         return None
     raw = raw.reset_index(drop=True)
+    if raw.columns.duplicated().any():
+        # Reached with frames built in Python; the file readers report duplicate headers with
+        # their positions before pandas can rename them (contract_value.1).
+        dups = sorted(set(map(str, raw.columns[raw.columns.duplicated()])))
+        for name in dups:
+            out.add(spec, name, "duplicate column name")
+        return None
     missing = [c for c in spec.names if c not in raw.columns]
     for c in missing:
         out.add(spec, c, "required column missing")
     if missing:
-        return None
-    if raw.columns.duplicated().any():
-        dups = sorted(set(raw.columns[raw.columns.duplicated()]))
-        out.add(spec, ", ".join(map(str, dups)), "duplicate column name")
         return None
     if len(raw) == 0 and not spec.allow_empty:
         out.add(spec, None, "table is empty (header only)")
@@ -353,6 +530,7 @@ def validate_tables(
     *,
     source: str | None = None,
     extra_problems: Iterable[Problem] = (),
+    origins: Mapping[str, Origin] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Validate raw contract tables and return them typed.
 
@@ -365,6 +543,9 @@ def validate_tables(
         Shown in the error message (e.g. the folder).
     extra_problems : iterable of Problem
         Problems found before validation (e.g. unreadable files), reported with the others.
+    origins : mapping of str to Origin, optional
+        Table name to the file its rows came from and each row's line: problems then name the
+        file and the line (see :class:`Origin`).
 
     Returns
     -------
@@ -378,7 +559,7 @@ def validate_tables(
     DataValidationError
         Listing every problem found.
     """
-    out = _Collector()
+    out = _Collector(origins)
     out.problems.extend(extra_problems)
     typed: dict[str, pd.DataFrame] = {}
     for name, spec in TABLES.items():
