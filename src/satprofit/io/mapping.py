@@ -649,21 +649,24 @@ def _unmapped(col: ColumnSpec, values: pd.Series, m: TableMapping, origin: Origi
 def _dates(col: ColumnSpec, values: pd.Series, m: TableMapping, origin: Origin):
     """Dates in the mapping's format (or ISO timestamps when a time zone is set) as ISO text.
 
-    Naive times are read as the export's local times (their calendar date is kept); timestamps
-    with a time zone are converted to the mapping's ``timezone`` first, and refused without one.
+    With a ``date_format`` or a ``timezone``, naive times are read as the export's local times
+    (their calendar date is kept) and timestamps with a time zone are converted to the
+    ``timezone`` first. Without either, values go to the contract's date rule unchanged, except
+    timestamps with a time zone, which ask for the mapping's ``timezone``.
     """
     fmt = m.date_formats.get(col.name)
     zone = zoneinfo.ZoneInfo(m.timezone) if m.timezone else None
-    if fmt is None and zone is None:
-        return values, None  # ISO dates expected: the validator checks them
     cache: dict[object, tuple[str | None, str]] = {}
     out, why = [], []
     for v in values:
         key = (type(v), v)
         if key not in cache:
-            cache[key] = _calendar_date(v, fmt, zone)
+            if fmt is None and zone is None:
+                cache[key] = (v, "tz" if _zoned(v) else "ok")
+            else:
+                cache[key] = _calendar_date(v, fmt, zone)
         day, reason = cache[key]
-        out.append(day if day is not None else v)
+        out.append(day if reason == "ok" else None)  # unreadable: reported here, not again
         why.append(reason)
     why = np.asarray(why, dtype=object)
     bad = why != "ok"
@@ -690,6 +693,15 @@ def _dates(col: ColumnSpec, values: pd.Series, m: TableMapping, origin: Origin):
         file=origin.file,
     )
     return result, problem
+
+
+def _zoned(value: object) -> bool:
+    """Whether a value is a timestamp with a time zone (object or ISO text with an offset)."""
+    if isinstance(value, datetime.datetime):
+        return value.tzinfo is not None
+    if isinstance(value, str):
+        return bool(re.search(r"\d[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$", value))
+    return False
 
 
 def _calendar_date(value, fmt: str | None, zone) -> tuple[str | None, str]:

@@ -5,7 +5,8 @@ so a notebook cell shows one by leaving it last, several with :func:`show`, and 
 ``obj.data``. All text is escaped with :func:`html.escape` before it becomes HTML: client names
 and ids may hold ``<script>``, quotes, ``{}`` or newlines, and the renderer refuses any page
 that would run script. Nothing here writes Markdown, so MathJax-style ``$`` never matters, and
-the number formats avoid currency symbols altogether.
+the number formats avoid currency symbols altogether: amounts carry the portfolio's ISO code
+(``EUR 12,300``, :func:`set_currency`) or none.
 
 Figures: :func:`theme` sets one seaborn theme for every report figure (white grid, colour-blind
 palette, 150 dpi, readable when printed); :func:`figure` turns a matplotlib figure into a PNG with
@@ -43,6 +44,7 @@ __all__ = [
     "plural",
     "pp",
     "quantiles",
+    "set_currency",
     "show",
     "spans_zero",
     "table",
@@ -330,20 +332,46 @@ def _round_sig(x: float, digits: int) -> float:
     return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
 
 
-def money(x: object, digits: int = 3) -> str:
-    """An amount of currency, rounded to ``digits`` significant figures, no symbol.
+#: Currency code :func:`money` puts before amounts when not told otherwise; ``None`` shows
+#: bare amounts. A report sets it once from its portfolio (:func:`set_currency`).
+_currency: str | None = None
+
+
+def set_currency(code: str | None) -> str | None:
+    """Show amounts with ``code`` (``"EUR"``, a portfolio's :attr:`Portfolio.currency`) from now
+    on, or bare with ``None``; returns the code in force before, to restore it.
+
+    Examples
+    --------
+    >>> previous = set_currency("EUR")
+    >>> money(12345.6)
+    'EUR 12,300'
+    >>> _ = set_currency(previous)
+    """
+    global _currency
+    before, _currency = _currency, (code or None)
+    return before
+
+
+def money(x: object, digits: int = 3, *, currency: str | None = None) -> str:
+    """An amount of currency, rounded to ``digits`` significant figures, with its ISO code.
+
+    The code is ``currency``, else the one set by :func:`set_currency`; with neither, the
+    amount is shown bare. Codes, not symbols: ``$`` would be read as mathematics.
 
     Examples
     --------
     >>> money(12345.6)
     '12,300'
-    >>> money(-987)
-    '-987'
+    >>> money(-987, currency="CHF")
+    'CHF -987'
     """
     if not _finite(x):
         return "n/a"
     value = _round_sig(float(x), digits)
-    return f"{value:,.0f}" if abs(value) >= 1 or value == 0 else f"{value:,.2g}"
+    text = f"{value:,.0f}" if abs(value) >= 1 or value == 0 else f"{value:,.2g}"
+    code = currency or _currency
+    return f"{code} {text}" if code else text
 
 
 def number(x: object, decimals: int = 2) -> str:
