@@ -260,7 +260,7 @@ def read_csv_bytes(
     if problem:
         return _refused(table, shown, problem)
     notes = [f"{shown}: read as {used} (not UTF-8)"] if used not in ("utf-8", "utf-8-sig") else []
-    header_text = next((line for line in _lines(text) if line.strip(" \t")), None)
+    header_text = _first_line(text)
     if header_text is None:
         return _refused(table, shown, "file is empty (no header row)")
     sep = "\t" if tsv else _sniff_delimiter(header_text)
@@ -389,7 +389,26 @@ def _undecodable(data: bytes, exc: UnicodeDecodeError, encoding: str, guess=Fals
 
 def _lines(text: str) -> list[str]:
     """The lines of a CSV text, split the way CSV parsers split them (CR, LF or CRLF)."""
-    return re.split(r"\r\n|\r|\n", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def _first_line(text: str) -> str | None:
+    """The first line that is not blank (the header), without splitting the whole text."""
+    start = 0
+    while start <= len(text):
+        end = min(
+            (i for i in (text.find("\n", start), text.find("\r", start)) if i >= 0),
+            default=len(text),
+        )
+        line = text[start:end]
+        if line.strip(" \t"):
+            return line
+        if end >= len(text):
+            return None
+        start = end + 1
+    return None
 
 
 def _sniff_delimiter(header: str) -> str:
