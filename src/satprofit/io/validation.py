@@ -279,20 +279,30 @@ def _parse_dates(raw: pd.Series, blank: np.ndarray) -> tuple[pd.Series, dict[str
             reasons[timed] = "time"
             iso = days.dt.strftime("%Y-%m-%d").astype("object").where(~blank & ~timed, None)
     else:
-        values = raw.astype("object").where(~blank, None)
-        iso = pd.Series([None] * n, index=raw.index, dtype="object")
-        is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        values = raw.astype("object").where(~blank, None).to_numpy(dtype=object)
+        out = np.full(n, None, dtype=object)
+        is_text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
         text = pd.Series(values[is_text], dtype="str")
         plain = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).to_numpy(dtype=bool)
         fast = np.flatnonzero(is_text)[plain]
-        iso.iloc[fast] = text[plain].to_numpy(dtype=object)
-        slow = np.flatnonzero(~blank & ~np.isin(np.arange(n), fast))
-        for i in slow:
-            day, why = _date_of(values.iloc[i])
+        out[fast] = text[plain].to_numpy(dtype=object)
+        slow = ~blank
+        slow[fast] = False
+        seen: dict[object, tuple[str | None, str]] = {}  # dates repeat: classify each once
+        for i in np.flatnonzero(slow):
+            v = values[i]
+            try:
+                key = (type(v), v)
+                if key not in seen:
+                    seen[key] = _date_of(v)
+                day, why = seen[key]
+            except TypeError:  # unhashable (a list in a Parquet column): not a date
+                day, why = None, "not_date"
             if day is None:
                 reasons[i] = why
             else:
-                iso.iloc[i] = day
+                out[i] = day
+        iso = pd.Series(out, index=raw.index, dtype="object")
     present = iso.notna().to_numpy()
     text = pd.Series(iso.where(iso.notna(), ""), dtype="str")
     out_of_range = present & ((text < DATE_MIN) | (text > DATE_MAX)).to_numpy()
