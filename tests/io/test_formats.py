@@ -525,3 +525,27 @@ def test_zip_that_is_not_a_workbook(tmp_path, csv_copy):
         z.writestr("leads.csv", "lead_id\n")
     (p,) = _problems(csv_copy)
     assert p.file == "leads.csv" and "ZIP archive" in p.rule
+
+
+def test_xlsx_with_a_wrong_used_range_is_read_whole(csv_copy, small_sim):
+    """Some tools state the used range as A1:A1; openpyxl's read-only mode would trust it."""
+    import re
+
+    import openpyxl
+
+    deals = small_sim.portfolio.deals
+    book = openpyxl.Workbook()
+    book.active.append(list(deals.columns))
+    for row in deals.itertuples(index=False):
+        book.active.append([_cell(v) for v in row])
+    book.save(csv_copy / "made.xlsx")
+    with zipfile.ZipFile(csv_copy / "made.xlsx") as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:A1"', parts[sheet])
+    with zipfile.ZipFile(csv_copy / "deals.xlsx", "w") as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    (csv_copy / "made.xlsx").unlink()
+    (csv_copy / "deals.csv").unlink()
+    pd.testing.assert_frame_equal(load_portfolio(csv_copy).deals, deals)

@@ -578,6 +578,10 @@ def _blank_cell(value: object) -> bool:
 def _read_sheet(
     sheet, table: str, expected: Iterable[str], shown: str, all_duplicates: bool = True
 ) -> RawTable:
+    if hasattr(sheet, "reset_dimensions"):
+        # read-only sheets trust the file's stated used range, which some tools write wrong
+        # (A1:A1): read every row there is instead
+        sheet.reset_dimensions()
     rows = sheet.iter_rows(min_row=1, values_only=True)
     header, header_row = None, 0
     for number, row in enumerate(rows, start=1):
