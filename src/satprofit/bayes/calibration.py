@@ -83,15 +83,18 @@ def calibrate(
     seed0: int = 2000,
     fit: dict | None = None,
     jobs: int = 1,
+    progress: str | None = None,
 ) -> pd.DataFrame:
-    """Every replication of every design (one row per estimand and replication)."""
+    """Every replication of every design (one row per estimand and replication); with
+    ``progress``, rows are appended to that CSV as replications finish."""
     designs = designs or list(DESIGNS)
     tasks = [
         (design, seed0 + rep, n_clients, n_quarters, fit)
         for design in designs
         for rep in range(n_reps)
     ]
-    return run_tasks(_run, tasks, jobs)
+    rows = run_tasks(_run, tasks, jobs, progress)
+    return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
 
 
 def main(argv=None) -> int:
@@ -106,18 +109,23 @@ def main(argv=None) -> int:
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", help="CSV file for every replication's row")
+    ap.add_argument("--rows", help="rebuild the table from a CSV written by --out (no fits)")
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")
     t0 = time.perf_counter()
-    rows = calibrate(
-        designs,
-        args.reps,
-        args.clients,
-        args.quarters,
-        seed0=args.seed0,
-        fit={"draws": args.draws, "tune": args.tune, "chains": args.chains, "cores": 1},
-        jobs=args.jobs,
-    )
+    if args.rows:
+        rows = pd.read_csv(args.rows)
+    else:
+        rows = calibrate(
+            designs,
+            args.reps,
+            args.clients,
+            args.quarters,
+            seed0=args.seed0,
+            fit={"draws": args.draws, "tune": args.tune, "chains": args.chains, "cores": 1},
+            jobs=args.jobs,
+            progress=f"{args.out}.partial" if args.out else None,
+        )
     report(rows, args.out, t0, extra={"converged": "converged"})
     return 0
 

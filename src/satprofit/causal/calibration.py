@@ -24,7 +24,7 @@ import argparse
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -103,6 +103,12 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                 if len(a)
                 else np.nan,
                 "rel_width": float(a["width"].mean() / scale) if len(a) else np.nan,
+                # Monte Carlo standard error of rel_bias: with few replications a bias
+                # within about two of these is indistinguishable from none
+                "bias_mcse": float((a["estimate"] - a["truth"]).std(ddof=1) / scale)
+                / np.sqrt(len(a))
+                if len(a) > 1
+                else np.nan,
             }
         )
     return pd.DataFrame(out).set_index(["design", "estimand"])
@@ -132,15 +138,18 @@ def calibrate(
     n_boot: int = 100,
     questions: tuple[str, ...] | None = None,
     jobs: int = 1,
+    progress: str | None = None,
 ) -> pd.DataFrame:
-    """Every replication of every design (one row per estimand and replication)."""
+    """Every replication of every design (one row per estimand and replication); with
+    ``progress``, rows are appended to that CSV as replications finish."""
     designs = designs or list(DESIGNS)
     tasks = [
         (design, seed0 + rep, n_clients, n_quarters, questions, n_boot)
         for design in designs
         for rep in range(n_reps)
     ]
-    return run_tasks(_run, tasks, jobs)
+    rows = run_tasks(_run, tasks, jobs, progress)
+    return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
 
 
 def _run(task: tuple) -> list[dict]:
@@ -172,25 +181,59 @@ def main(argv=None) -> int:
     ap.add_argument("--questions", default="", help="comma-separated question ids (default all)")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", help="CSV file for every replication's row")
+    ap.add_argument(
+        "--rows",
+        help="rebuild the table from a CSV of replication rows written by --out (no new runs)",
+    )
+    ap.add_argument(
+        "--summary-out",
+        help="merge the design x estimand table into this summary CSV (rows of the same "
+        "portfolio size are replaced); the package ships one as causal/calibration_summary.csv",
+    )
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")
     questions = tuple(q for q in args.questions.split(",") if q) or None
     t0 = time.perf_counter()
-    rows = calibrate(
-        designs,
-        args.reps,
-        args.clients,
-        args.quarters,
-        seed0=args.seed0,
-        n_boot=args.boot,
-        questions=questions,
-        jobs=args.jobs,
-    )
-    report(rows, args.out, t0)
+    if args.rows:
+        rows = pd.read_csv(args.rows)
+    else:
+        rows = calibrate(
+            designs,
+            args.reps,
+            args.clients,
+            args.quarters,
+            seed0=args.seed0,
+            n_boot=args.boot,
+            questions=questions,
+            jobs=args.jobs,
+            progress=f"{args.out}.partial" if args.out else None,
+        )
+    table = report(rows, args.out, t0)
+    if args.summary_out:
+        write_summary(table, args.clients, args.summary_out)
     return 0
 
 
-def report(rows: pd.DataFrame, out: str | None, t0: float, extra: dict | None = None) -> None:
+def write_summary(table: pd.DataFrame, n_clients: int, path: str) -> pd.DataFrame:
+    """Merge ``table`` (from :func:`summarize`) into the summary CSV at ``path`` under
+    ``clients = n_clients``, replacing earlier rows of that size; written atomically."""
+    new = table.reset_index().assign(clients=n_clients)
+    cols = ["clients", "design", "estimand", "reps", "answered", "truth", "estimate"]
+    cols += ["coverage", "rel_bias", "bias_mcse", "rel_width", "meets_goals"]
+    new = new[[c for c in cols if c in new.columns]]
+    if os.path.exists(path):
+        old = pd.read_csv(path)
+        new = pd.concat([old[old["clients"] != n_clients], new], ignore_index=True)
+    new = new.sort_values(["clients", "design", "estimand"], kind="stable")
+    tmp = f"{path}.tmp{os.getpid()}"
+    new.to_csv(tmp, index=False, float_format="%.6g")
+    os.replace(tmp, path)
+    return new
+
+
+def report(
+    rows: pd.DataFrame, out: str | None, t0: float, extra: dict | None = None
+) -> pd.DataFrame:
     """Save every replication's row (``out``) and print the design x estimand table, with
     ``extra`` columns (name -> per-row column averaged per cell) beside the goals."""
     if out:
@@ -211,15 +254,31 @@ def report(rows: pd.DataFrame, out: str | None, t0: float, extra: dict | None = 
     ):
         print(table)
     print(f"\n{len(rows)} rows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return table
 
 
-def run_tasks(run, tasks: list[tuple], jobs: int) -> pd.DataFrame:
-    """``run(*task)`` (a list of row dicts) for every task, in ``jobs`` processes."""
+def run_tasks(run, tasks: list[tuple], jobs: int, progress: str | None = None) -> pd.DataFrame:
+    """``run(*task)`` (a list of row dicts) for every task, in ``jobs`` processes.
+
+    With ``progress`` (a CSV path) each finished task's rows are appended as they come, so a
+    long study that is stopped keeps what it computed (rebuild the table with ``--rows``)."""
+    results: list[list[dict]] = []
+
+    def keep(rows: list[dict]) -> None:
+        results.append(rows)
+        if progress and rows:
+            new = not os.path.exists(progress) or os.path.getsize(progress) == 0
+            pd.DataFrame(rows).to_csv(progress, mode="a", header=new, index=False)
+
+    if progress and os.path.exists(progress):
+        os.remove(progress)
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(run, tasks))
+            for fut in as_completed([pool.submit(run, t) for t in tasks]):
+                keep(fut.result())
     else:
-        results = [run(t) for t in tasks]
+        for t in tasks:
+            keep(run(t))
     return pd.DataFrame([row for rows in results for row in rows])
 
 

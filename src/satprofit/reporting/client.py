@@ -27,6 +27,7 @@ from satprofit.features.periods import EVENT_DATES
 from satprofit.features.projects import project_table, sales_status_reports
 from satprofit.metrics.plots import METRIC_LABELS
 from satprofit.reporting import blocks as B
+from satprofit.reporting.assumptions import assumption_blocks, assumption_rows
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
 __all__ = [
@@ -1412,6 +1413,7 @@ class Methods:
     questions: pd.DataFrame
     models: pd.DataFrame
     settings: pd.DataFrame
+    assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 #: Estimands a client report quotes (the incentive question is internal to the firm).
@@ -1549,7 +1551,14 @@ def build_methods(run, client_id: str, *, seed: int, min_clients: int) -> Method
         ("Intervals", "80% for what-ifs and drivers, 95% for question estimates"),
     ]
     settings_df = pd.DataFrame(rows, columns=["Setting", "Value"]).astype({"Value": str})
-    return Methods(data_used, prof.period, question_rows(run), model_rows(run), settings_df)
+    return Methods(
+        data_used,
+        prof.period,
+        question_rows(run),
+        model_rows(run),
+        settings_df,
+        assumption_rows(CLIENT_ESTIMANDS),
+    )
 
 
 def methods_blocks(r: ClientReport) -> list:
@@ -1575,6 +1584,7 @@ def methods_blocks(r: ClientReport) -> list:
                 "Divergent transitions": "{:,.0f}".format,
             },
         ),
+        *assumption_blocks(m.assumptions),
         B.table(m.settings, caption="Software, settings and parameters"),
     ]
     return out

@@ -24,6 +24,7 @@ from satprofit.features.panel import DASHBOARD_METRICS
 from satprofit.metrics import dashboard
 from satprofit.metrics.plots import METRIC_LABELS
 from satprofit.reporting import blocks as B
+from satprofit.reporting.assumptions import assumption_blocks, assumption_rows
 from satprofit.reporting.client import data_range, model_rows, not_converged, status_text
 
 __all__ = [
@@ -589,6 +590,7 @@ class Diagnostics:
     models: pd.DataFrame
     causal: pd.DataFrame
     skipped: dict = field(default_factory=dict)
+    assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_diagnostics(run) -> Diagnostics:
@@ -612,7 +614,12 @@ def build_diagnostics(run) -> Diagnostics:
     else:
         causal = pd.DataFrame()
     failed = {k: f"failed: {why}" for k, why in getattr(run.fit, "failed", {}).items()}
-    return Diagnostics(model_rows(run), causal, {**dict(run.fit.skipped), **failed})
+    return Diagnostics(
+        model_rows(run),
+        causal,
+        {**dict(run.fit.skipped), **failed},
+        assumption_rows(ESTIMAND_IDS),
+    )
 
 
 def diagnostics_blocks(r: PortfolioReport) -> list:
@@ -657,6 +664,7 @@ def diagnostics_blocks(r: PortfolioReport) -> list:
                 "recorded them."
             )
         )
+    out.extend(assumption_blocks(d.assumptions))
     return out
 
 

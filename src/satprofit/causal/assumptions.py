@@ -1,0 +1,221 @@
+"""What each default causal answer assumes, and how well it held in simulated worlds.
+
+Every estimate rests on assumptions the data cannot check. Issue 10 asks that where a design of
+the simulator shows a method cannot recover its estimand, the method either changes or states
+the assumption it needs, and the reports show it. This module is that statement, one entry per
+estimand of QUESTIONS.md (default methods of :data:`satprofit.causal.api.DEFAULT_METHODS`):
+
+* :data:`ASSUMPTIONS`: the assumptions in plain business language, each with the simulated
+  world (:mod:`satprofit.simulate.designs`) where it fails and what happens then;
+* :func:`calibration_evidence`: one sentence per estimand from the calibration study shipped
+  with the package (``calibration_summary.csv``, written by
+  ``python -m satprofit.causal.calibration --summary-out``), so the reports quote measured
+  coverage and bias, not promises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["ASSUMPTIONS", "Assumption", "assumptions_table", "calibration_evidence"]
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One assumption behind an estimate.
+
+    Attributes
+    ----------
+    text : str
+        The assumption in plain language (a sentence a client can read).
+    fails_when : str
+        A plausible world where it does not hold, and what the estimate does there.
+    design : str
+        The simulator design that shows the failure ("" when none of them does).
+    """
+
+    text: str
+    fails_when: str = ""
+    design: str = ""
+
+
+_NO_CONFOUNDING = (
+    "Apart from the factors it adjusts for (listed with each estimate), nothing that drives "
+    "{what} also drives {outcome}."
+)
+
+#: The assumptions of each estimand's default causal answer.
+ASSUMPTIONS: dict[str, tuple[Assumption, ...]] = {
+    "presales_signoff": (
+        Assumption(
+            _NO_CONFOUNDING.format(
+                what="whether delivery signs off a proposal", outcome="on-time delivery"
+            )
+        ),
+        Assumption(
+            "Some deals are signed off by delivery and some are not.",
+            "Where nobody signs off proposals, there is nothing to compare and the question "
+            "is answered 'not estimable'.",
+            "unused_lever",
+        ),
+    ),
+    "quality_to_csat": (
+        Assumption(
+            _NO_CONFOUNDING.format(what="a project's on-time rate", outcome="the client's rating")
+        ),
+        Assumption(
+            "The effect of the on-time rate on satisfaction is about the same per 10 percentage "
+            "points across the whole range.",
+            "Where each project has a single milestone, on-time rates are only 0 % or 100 %: "
+            "the answer is the on-time-versus-late difference divided by ten, which ran about "
+            "15 % above the effect of a 10-point change in the simulation.",
+            "binary_ontime",
+        ),
+    ),
+    "status_reports_to_csat": (
+        Assumption(
+            _NO_CONFOUNDING.format(
+                what="how often sales send status reports", outcome="the client's rating"
+            )
+            + " In particular, sales do not report more or less often because of how the "
+            "client currently feels.",
+            "Where sales report more often to clients who are already unhappy, the estimate "
+            "runs low (about a quarter below the truth in the simulation).",
+            "feedback",
+        ),
+    ),
+    "sales_in_escalations": (
+        Assumption(
+            _NO_CONFOUNDING.format(
+                what="whether sales take part in an escalation",
+                outcome="the client's later rating",
+            )
+        ),
+        Assumption(
+            "Each escalation is followed by enough survey responses to see the client's reaction.",
+            "Where clients rarely answer surveys the interval is several times the effect.",
+            "few_responses",
+        ),
+    ),
+    "csat_to_repeat.value": (
+        Assumption(
+            "A client's satisfaction moves its repeat business within a few quarters of the "
+            "decision to buy (the proposal, or the delivery lead), and what else changes "
+            "from quarter to quarter for a client is not tied to its satisfaction.",
+        ),
+        Assumption(
+            "Repeat business does not itself move later satisfaction windows, apart from "
+            "what the client's own level and the quarter capture.",
+            "Repeat deals bring projects whose survey answers form later satisfaction "
+            "windows; in most simulated worlds the estimate ran about 5-20 % high.",
+            "default",
+        ),
+    ),
+    "csat_to_repeat.margin": (
+        Assumption(
+            "The margin of repeat work is set when the deal is decided, from the client's "
+            "satisfaction then, and cost overruns are not themselves caused by the margin.",
+            "With few repeat projects per client (short histories, few responses) the "
+            "interval is wide and the estimate can run 10-25 % low.",
+            "short_panel",
+        ),
+    ),
+    "quality_to_repeat.total": (
+        Assumption(
+            "On-time delivery acts on repeat business only through the client's trailing "
+            "on-time record and satisfaction, within a year.",
+        ),
+        Assumption(
+            "Nothing that changes from quarter to quarter for a client drives both its "
+            "on-time record and its repeat business.",
+        ),
+    ),
+    "quality_to_repeat.direct": (
+        Assumption(
+            "As for the total effect; the direct part is what on-time delivery does with the "
+            "client's satisfaction held where it would be without the improvement.",
+        ),
+    ),
+    "quality_to_repeat.indirect": (
+        Assumption(
+            "How strongly on-time delivery moves satisfaction does not vary together with how "
+            "strongly satisfaction moves repeat business from client to client.",
+            "Where both effects are much larger for big clients, the average of the product "
+            "is larger than the product of the averages and the estimate runs about a third "
+            "low.",
+            "size_heterogeneity",
+        ),
+        Assumption(
+            "It inherits the satisfaction -> repeat business assumptions (above).",
+            "In most simulated worlds the indirect part ran 20-35 % high.",
+            "default",
+        ),
+    ),
+    "delivery_bonus_to_leads": (
+        Assumption(
+            "Without the bonus, delivery-sourced leads in the adopting business units would "
+            "have grown at the same rate as in units that had not adopted it yet (parallel "
+            "trends in ratios), and units did not adopt it because leads were about to rise.",
+        ),
+        Assumption(
+            "Every delivery-sourced lead counts, including leads about work already under "
+            "discussion, which the bonus may only relabel.",
+            "The estimate ran 10-40 % above the bonus's effect on new leads in the simulation.",
+            "default",
+        ),
+    ),
+}
+
+
+def assumptions_table(estimands=None) -> pd.DataFrame:
+    """One row per assumption: ``estimand``, ``assumption``, ``fails_when``, ``design``."""
+    keys = list(ASSUMPTIONS) if estimands is None else [e for e in estimands if e in ASSUMPTIONS]
+    rows = [
+        {"estimand": e, "assumption": a.text, "fails_when": a.fails_when, "design": a.design}
+        for e in keys
+        for a in ASSUMPTIONS[e]
+    ]
+    return pd.DataFrame(rows, columns=["estimand", "assumption", "fails_when", "design"])
+
+
+@lru_cache(maxsize=1)
+def calibration_summary() -> pd.DataFrame:
+    """The shipped calibration summary (one row per size, design and estimand), or an empty
+    frame when the package holds none."""
+    try:
+        ref = resources.files("satprofit.causal").joinpath("calibration_summary.csv")
+        with ref.open("r", encoding="utf-8") as fh:
+            return pd.read_csv(fh)
+    except (FileNotFoundError, OSError):
+        return pd.DataFrame()
+
+
+def calibration_evidence(estimand: str) -> str:
+    """One plain sentence: how the default method did on the simulated worlds ("" when the
+    shipped study does not cover ``estimand``)."""
+    s = calibration_summary()
+    if s.empty or estimand not in set(s["estimand"]):
+        return ""
+    s = s[(s["estimand"] == estimand) & (s["answered"] > 0)]
+    if s.empty:
+        return ""
+    small = s[s["clients"] == s["clients"].min()]
+    large = s[s["clients"] == s["clients"].max()]
+    good = int((small["coverage"] >= 0.9).sum())
+    text = (
+        f"Checked on {len(small)} simulated worlds ({int(small['reps'].min())} portfolios of "
+        f"{int(small['clients'].iloc[0]):,} clients each): the 95 % interval held the true "
+        f"effect in at least 90 % of portfolios in {good} of them"
+    )
+    if len(large) and large["clients"].iloc[0] > small["clients"].iloc[0]:
+        lo, hi = large["rel_bias"].min(), large["rel_bias"].max()
+        worst = large.loc[large["rel_bias"].abs().idxmax(), "design"]
+        text += (
+            f"; with {int(large['clients'].iloc[0]):,} clients the estimate ran between "
+            f"{lo:+.0%} and {hi:+.0%} of the truth (largest gap: the {worst} world)"
+        )
+    return text + "."
