@@ -34,7 +34,8 @@ SAMPLE = REPO / "data" / "sample"
 FAST_FIT = {"draws": 60, "tune": 60, "chains": 2}
 SEED = 7
 
-HOSTILE_ID = "C<script>alert(1)</script>\"'../{}\nÜ東京"
+# no line break in the id: control characters in ids are refused by the data contract
+HOSTILE_ID = "C<script>alert(1)</script>\"'../{} Ü東京"
 HOSTILE_NAME = "<script>alert(1)</script> \"Big\" & 'Small' ../{x}\nÄrger 東京 GmbH"
 RAW_SCRIPT = "<script>alert(1)</script>"
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
