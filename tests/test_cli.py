@@ -88,7 +88,7 @@ def test_committed_sample_is_what_make_demo_generates(tmp_path):
 
 
 def test_estimate_sample_prints_every_question(capsys):
-    from satprofit.constants import ESTIMAND_IDS
+    from satprofit.questions import ESTIMAND_IDS
 
     assert main(["estimate", str(SAMPLE), "--boot", "30"]) == 0
     out = capsys.readouterr().out

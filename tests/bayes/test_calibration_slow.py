@@ -15,7 +15,7 @@ import pytest
 
 from satprofit.bayes.calibration import calibrate
 from satprofit.causal.calibration import summarize
-from satprofit.constants import ESTIMAND_IDS
+from satprofit.questions import ESTIMAND_IDS
 
 SATISFACTION = ("quality_to_csat", "status_reports_to_csat")
 

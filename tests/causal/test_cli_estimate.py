@@ -8,7 +8,7 @@ import json
 import pytest
 
 from satprofit.cli import main
-from satprofit.constants import ESTIMAND_IDS
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import simulate_portfolio
 
 

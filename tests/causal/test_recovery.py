@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from satprofit.causal import estimate, estimate_all
-from satprofit.constants import ESTIMAND_IDS
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import simulate_portfolio
 from tests.conftest import TEST_SEED
 

@@ -15,9 +15,9 @@ from satprofit.causal import estimate, estimate_all
 from satprofit.causal.aipw import aipw
 from satprofit.causal.results import e_value, finish, robustness_value
 from satprofit.causal.support import MIN_ARM_UNITS, NotEstimable, check_table, curvature
-from satprofit.constants import ESTIMAND_IDS
 from satprofit.features.questions import QuestionTable, question_table
 from satprofit.io import Portfolio
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import simulate_portfolio
 
 
@@ -175,7 +175,7 @@ def test_one_injected_failure_leaves_the_other_answers(small_sim, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("satprofit.causal.api.aipw", boom)
+    monkeypatch.setattr("satprofit.causal.estimators.aipw.aipw", boom)
     questions = ("presales_signoff", "sales_in_escalations", "delivery_bonus_to_leads")
     est = estimate_all(small_sim.portfolio, questions=questions, n_boot=20)
     failed = est["sales_in_escalations"]
@@ -194,7 +194,7 @@ def test_a_failing_refutation_keeps_the_estimate(small_sim, monkeypatch):
     def boom(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr("satprofit.causal.api.refute", boom)
+    monkeypatch.setattr("satprofit.causal.estimators.backdoor.refute", boom)
     r = estimate(small_sim.portfolio, "presales_signoff", refutations=True)["presales_signoff"]
     assert r.ok and "refutations failed: ZeroDivisionError" in r.note
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from satprofit.constants import ESTIMAND_IDS
 from satprofit.features import project_table, question_table
+from satprofit.questions import ESTIMAND_IDS
 
 
 @pytest.mark.parametrize("estimand", [e for e in ESTIMAND_IDS if e != "delivery_bonus_to_leads"])

@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
-from satprofit.constants import ESTIMAND_IDS
 from satprofit.features import business_unit_panel, client_panel, project_table, question_table
 from satprofit.io import Portfolio
 from satprofit.metrics import dashboard
+from satprofit.questions import ESTIMAND_IDS
 from tests.features.tiny import tiny_tables
 
 

@@ -112,7 +112,7 @@ def test_a_bayesian_refusal_defers_to_the_causal_answer_in_the_client_report(run
     effects.loc["quality_to_csat", "reason"] = "test refusal"
     monkeypatch.setitem(run.fit.results, "satisfaction", dataclasses.replace(res, effects=effects))
     rows = C.question_rows(run).set_index("Question")
-    row = rows.loc[B.ESTIMAND_TITLES["quality_to_csat"]]
+    row = rows.loc[B.estimand_title("quality_to_csat")]
     # the shared run has no causal record of this question: the refusal is shown as such
     assert row["Status"] == "not estimable: test refusal"
     assert row["Estimate (95% interval)"] == "\u2013"
@@ -138,7 +138,7 @@ def test_disagreement_beyond_the_intervals_is_flagged_in_plain_words():
     dis = P.build_disagreements(est)
     assert list(dis["estimand"]) == ["status_reports_to_csat"]
     msg = dis["message"].iloc[0]
-    assert B.ESTIMAND_TITLES["status_reports_to_csat"] in msg
+    assert B.estimand_title("status_reports_to_csat") in msg
     assert "do not overlap" in msg and "unsettled" in msg
     for jargon in ("posterior", "credible", "R-hat"):
         assert jargon not in msg

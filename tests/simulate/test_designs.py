@@ -9,8 +9,8 @@ import pytest
 
 from satprofit.causal.repeat import decision_dates
 from satprofit.cli import main
-from satprofit.constants import ESTIMAND_IDS
 from satprofit.features.panel import repeat_deals
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import simulate_portfolio
 from satprofit.simulate.designs import DESIGNS, Design, describe_designs, get_design
 from satprofit.simulate.generator import close_lag_matrix

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from satprofit.constants import ESTIMAND_IDS
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import Effects, simulate_portfolio
 from tests.conftest import TEST_SEED
 from tests.simulate import naive

@@ -103,9 +103,10 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel, contraction_status
-from satprofit.constants import ESTIMAND_UNITS, SIZE_BANDS
+from satprofit.constants import SIZE_BANDS
 from satprofit.features.projects import project_table
 from satprofit.io import Portfolio
+from satprofit.questions import estimand as estimand_spec
 
 #: Every predictor the model can use, in column order (those that never vary are dropped).
 PREDICTORS = (
@@ -423,7 +424,7 @@ class SatisfactionModel(BayesModel):
                 "median": np.nan,
                 "ci_low": np.nan,
                 "ci_high": np.nan,
-                "unit": ESTIMAND_UNITS[estimand],
+                "unit": estimand_spec(estimand).unit,
                 "n": n_units,
                 "contraction": np.nan,
                 "status": "not_estimable",

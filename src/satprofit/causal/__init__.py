@@ -2,8 +2,10 @@
 
 ``estimate(portfolio, question_id, method=None)`` and ``estimate_all(portfolio)`` return
 :class:`Estimates` of :class:`CausalEstimate` (estimate, interval, unit, method, adjustment set,
-n, sensitivity). The domain DAG and back-door identification are in :mod:`.dag`; estimators in
-:mod:`.regression`, :mod:`.aipw`, :mod:`.mediation`, :mod:`.did`; refutations in :mod:`.refute`.
+n, sensitivity). The domain DAG and back-door identification are in :mod:`.dag`; the estimators
+are registered in :mod:`.estimators` (one small file each, adapting the implementations in
+:mod:`.regression`, :mod:`.aipw`, :mod:`.mediation`, :mod:`.repeat`, :mod:`.did`); refutations
+in :mod:`.refute`.
 """
 
 from satprofit.causal.aipw import aipw, plot_overlap
@@ -17,6 +19,7 @@ from satprofit.causal.api import (
 )
 from satprofit.causal.dag import DESIGNS, domain_dag, draw_dag, identify
 from satprofit.causal.did import plot_event_study, staggered_did
+from satprofit.causal.estimators import ESTIMATORS, Estimator
 from satprofit.causal.mediation import mediation
 from satprofit.causal.regression import naive, regression_adjustment
 from satprofit.causal.results import (
@@ -30,9 +33,11 @@ from satprofit.causal.results import (
 __all__ = [
     "DEFAULT_METHODS",
     "DESIGNS",
+    "ESTIMATORS",
     "METHODS",
     "STATUSES",
     "CausalEstimate",
+    "Estimator",
     "Estimates",
     "aipw",
     "compare_methods",

@@ -1,8 +1,10 @@
 """One entry point for every question: ``estimate`` and ``estimate_all``.
 
-Each question has a default method (below) and may be asked with another. Adjustment sets come
-from the domain DAG (:mod:`satprofit.causal.dag`); client fixed effects are used where the
-design allows (several units per client and treatment variation within clients).
+Each question has a default method and may be asked with another; the methods are the
+estimators of :mod:`satprofit.causal.estimators`, looked up by name in its registry
+(:data:`DEFAULT_METHODS`, :data:`METHODS` and :data:`PATH_METHODS` come from there). Adjustment
+sets come from the domain DAG (:mod:`satprofit.causal.dag`); client fixed effects are used where
+the design allows (several units per client and treatment variation within clients).
 
 Every estimand is computed in isolation and checked for support first
 (:mod:`satprofit.causal.support`): the answer is an estimate, an honest refusal
@@ -13,62 +15,38 @@ error), never an exception that loses the other answers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from satprofit.causal.aipw import aipw
-from satprofit.causal.dag import DESIGNS, identify
-from satprofit.causal.design import demean
-from satprofit.causal.did import staggered_did
-from satprofit.causal.mediation import mediation
-from satprofit.causal.refute import refute
-from satprofit.causal.regression import naive, regression_adjustment
-from satprofit.causal.repeat import quality_path, repeat_dynamics
-from satprofit.causal.results import CausalEstimate, no_answer
-from satprofit.causal.support import (
-    MIN_CLUSTERS,
-    NotEstimable,
-    TooFewDegrees,
-    check_result,
-    check_table,
-    clients_with_variation,
-    require_residual_variation,
-    require_within_variation,
+from satprofit.causal.estimators import (
+    DEFAULT_METHODS,
+    ESTIMATORS,
+    METHODS,
+    PATH_METHODS,
+    Estimator,
+    methods_for,
+    path_methods_for,
 )
-from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
+from satprofit.causal.results import CausalEstimate, no_answer
+from satprofit.causal.support import NotEstimable, check_result, check_table
+from satprofit.constants import DEFAULT_SEED
 from satprofit.features.questions import QuestionTable, question_table
 from satprofit.io import Portfolio
+from satprofit.questions import QUESTION_IDS, find_estimand
+from satprofit.questions import question as question_spec
 
-#: The method each question uses unless told otherwise.
-DEFAULT_METHODS: dict[str, str] = {
-    # g-computation beats AIPW here (RMSE 1.4 vs 2.8 pp over 12 simulated portfolios):
-    # sign-off is strongly predicted by team skill, so inverse weights are large
-    "presales_signoff": "regression",
-    "quality_to_csat": "regression",
-    "status_reports_to_csat": "regression",
-    "sales_in_escalations": "aipw",
-    "csat_to_repeat": "repeat_dynamics",
-    # the quarterly process model: linear mediation with a 4-quarter moving outcome gave
-    # intervals five times the effect, centred on the wrong sign (issue 10)
-    "quality_to_repeat": "repeat_dynamics",
-    "delivery_bonus_to_leads": "did",
-}
-
-#: Methods that answer quality_to_repeat's total, direct and indirect parts in one fit.
-PATH_METHODS = ("repeat_dynamics", "mediation")
-
-#: Methods each question can be answered with.
-METHODS: dict[str, tuple[str, ...]] = {
-    "presales_signoff": ("regression", "aipw", "naive"),
-    "quality_to_csat": ("regression", "naive"),
-    "status_reports_to_csat": ("regression", "naive"),
-    "sales_in_escalations": ("aipw", "regression", "naive"),
-    "csat_to_repeat": ("repeat_dynamics", "regression", "naive"),
-    "quality_to_repeat": ("repeat_dynamics", "mediation", "regression", "naive"),
-    "delivery_bonus_to_leads": ("did", "did_cs", "naive"),
-}
+__all__ = [
+    "DEFAULT_METHODS",
+    "METHODS",
+    "PATH_METHODS",
+    "Estimates",
+    "compare_methods",
+    "estimand_ids_for",
+    "estimate",
+    "estimate_all",
+    "unavailable",
+]
 
 
 @dataclass(frozen=True)
@@ -118,33 +96,15 @@ def unavailable(estimand: str, method: str, reason: str) -> CausalEstimate:
     return no_answer(estimand, method, reason, status="not_estimable")
 
 
-def _use_client_fe(qt: QuestionTable) -> bool:
-    d = qt.data
-    if not DESIGNS[qt.question].client_fe or len(d) == 0:
-        return False
-    groups = pd.factorize(d[qt.cluster])[0]
-    t = d[qt.treatment].to_numpy(float)
-    if len(d) / (groups.max() + 1) < 1.5 or t.var() == 0:
-        return False
-    if clients_with_variation(qt) < MIN_CLUSTERS:
-        return False
-    return float(np.var(demean(t, groups)) / t.var()) >= 0.05
-
-
-def _within_variance_share(qt: QuestionTable) -> float:
-    """Share of the treatment's variance left within clients."""
-    t = qt.data[qt.treatment].to_numpy(float)
-    groups = pd.factorize(qt.data[qt.cluster])[0]
-    return float(np.var(demean(t, groups)) / t.var()) if t.var() > 0 else 0.0
+def estimand_ids_for(question: str, method: str) -> list[str]:
+    """The estimand ids ``method`` answers for ``question``: every part for a path method,
+    else every part but the mediated (direct, indirect) ones."""
+    spec = question_spec(question)
+    return list(spec.estimand_ids if ESTIMATORS[method].paths else spec.total_ids)
 
 
 def _estimand_ids(question: str, method: str, part: str) -> list[str]:
-    if part:
-        return [f"{question}.{part}"]
-    ids = [e for e in ESTIMAND_IDS if e.split(".")[0] == question]
-    if question == "quality_to_repeat" and method not in PATH_METHODS:
-        return ["quality_to_repeat.total"]
-    return ids
+    return [f"{question}.{part}"] if part else estimand_ids_for(question, method)
 
 
 def estimate(
@@ -164,7 +124,8 @@ def estimate(
     question : str
         A question id of QUESTIONS.md or an estimand id such as ``csat_to_repeat.margin``.
     method : str, optional
-        One of :data:`METHODS` for the question; default :data:`DEFAULT_METHODS`.
+        A registered estimator that answers the question (:data:`METHODS`); default
+        :data:`DEFAULT_METHODS`.
     seed : int
         Seed of cross-fitting splits and bootstraps.
     n_boot : int
@@ -187,18 +148,18 @@ def estimate(
     """
     q, _, part = question.partition(".")
     method = _check_arguments(q, part, method)
+    estimator = ESTIMATORS[method]
     wanted = _estimand_ids(q, method, part)
-    # mediation answers its three parts in one fit; every other method one estimand a fit
-    jobs = (
-        [wanted] if method in PATH_METHODS and q == "quality_to_repeat" else [[e] for e in wanted]
-    )
+    # a path method answers a mediated question's parts in one fit; else one estimand a fit
+    joint = estimator.paths and any(e.mediated for e in question_spec(q).estimands)
+    jobs = [wanted] if joint else [[e] for e in wanted]
     out: list[CausalEstimate] = []
     for ids in jobs:
         results = _isolated(
             ids,
             method,
-            lambda ids=ids: _estimate_one(
-                portfolio, ids[0], method, seed=seed, n_boot=n_boot, refutations=refutations
+            lambda ids=ids: _run(
+                estimator, portfolio, ids[0], seed=seed, n_boot=n_boot, refutations=refutations
             ),
         )
         out.extend(r for r in results if r.estimand in ids)
@@ -206,16 +167,15 @@ def estimate(
 
 
 def _check_arguments(q: str, part: str, method: str | None) -> str:
-    if q not in QUESTION_IDS:
-        raise KeyError(f"unknown question {q!r}; known: {', '.join(QUESTION_IDS)}")
-    method = method or DEFAULT_METHODS[q]
-    if method not in METHODS[q]:
+    spec = question_spec(q)  # KeyError naming the known questions
+    method = method or DEFAULT_METHODS[spec.id]
+    methods = methods_for(q)
+    if method not in methods:
+        raise ValueError(f"method {method!r} does not answer {q}; use one of {', '.join(methods)}")
+    target = find_estimand(f"{q}.{part}") if part else None
+    if target is not None and target.mediated and not ESTIMATORS[method].paths:
         raise ValueError(
-            f"method {method!r} does not answer {q}; use one of {', '.join(METHODS[q])}"
-        )
-    if q == "quality_to_repeat" and part in ("direct", "indirect") and method not in PATH_METHODS:
-        raise ValueError(
-            f"direct and indirect effects need method {' or '.join(map(repr, PATH_METHODS))}"
+            f"direct and indirect effects need method {' or '.join(map(repr, path_methods_for(q)))}"
         )
     return method
 
@@ -257,107 +217,24 @@ def _supported(qt: QuestionTable, method: str) -> QuestionTable:
     return qt
 
 
-def _estimate_one(portfolio, estimand, method, *, seed, n_boot, refutations):
-    q = estimand.split(".")[0]
-    if q == "delivery_bonus_to_leads":
-        if method == "naive":
-            return [naive(_supported(question_table(portfolio, estimand), method))]
-        return [staggered_did(portfolio, method=method, n_boot=n_boot, seed=seed)]
-    qt = _supported(question_table(portfolio, estimand), method)
-    if method == "repeat_dynamics":
-        return _repeat_dynamics(portfolio, estimand, seed)
-    if method == "naive":
-        return [naive(qt)]
-    fe = _use_client_fe(qt)
-    ident = identify(q, client_fe=fe)
-    adjustment = tuple(c for c in ident.columns if c in qt.data.columns)
-    note = (
-        ident.note
-        if fe or not DESIGNS[q].client_fe
-        else (
-            "client fixed effects not usable (too few units per client or no treatment variation "
-            "within clients); " + ident.note
-        ).strip("; ")
+def _run(
+    estimator: Estimator,
+    portfolio: Portfolio,
+    estimand: str,
+    *,
+    seed: int,
+    n_boot: int,
+    refutations: bool,
+) -> list[CausalEstimate]:
+    """Build and support-check the analysis table when the estimator requires one, fit, and
+    return its estimates as a list (a path estimator's parts in its order)."""
+    table = None
+    if "table" in estimator.requires:
+        table = _supported(question_table(portfolio, estimand), estimator.name)
+    out = estimator.fit(
+        portfolio, estimand, table=table, seed=seed, n_boot=n_boot, refutations=refutations
     )
-
-    def fit(table: QuestionTable, adj: tuple[str, ...], note: str = note) -> CausalEstimate:
-        if method == "aipw":
-            padj = tuple(c for c in ident.minimal_columns if c in adj) or adj
-            return aipw(
-                table,
-                adj,
-                propensity_adjustment=padj,
-                seed=seed,
-                identified=ident.identified,
-                note=note,
-            )
-        return regression_adjustment(
-            table, adj, client_fe=fe, identified=ident.identified, note=note
-        )
-
-    if method == "mediation":  # always with client fixed effects
-        require_within_variation(qt)
-        require_residual_variation(qt, _within_variance_share(qt), "client fixed effects")
-        parts = mediation(
-            qt, adjustment, n_boot=n_boot, seed=seed, identified=ident.identified, note=note
-        )
-        results = [parts["total"], parts["direct"], parts["indirect"]]
-        if refutations:
-            checks = _refutations(qt, adjustment, fit, fit(qt, adjustment), seed)
-            results = [_attach(r, checks) for r in results]
-        return results
-    result, adjustment = _fit_or_fewer(fit, qt, adjustment, ident.minimal_columns, note)
-    if refutations:
-        result = _attach(result, _refutations(qt, adjustment, fit, result, seed))
-    return [result]
-
-
-#: Note added when precision covariates are left out because the units cannot carry them.
-FEWER_COVARIATES = (
-    "precision covariates left out: too few units to adjust for them as well as for the confounders"
-)
-
-
-def _fit_or_fewer(fit, qt, adjustment, minimal, note):
-    """Fit with ``adjustment``; when it leaves too few degrees of freedom, retry with the
-    confounders alone (``minimal``, still a valid back-door set) and say so."""
-    try:
-        return fit(qt, adjustment), adjustment
-    except TooFewDegrees:
-        fewer = tuple(c for c in minimal if c in adjustment)
-        if len(fewer) >= len(adjustment):
-            raise
-        return fit(qt, fewer, "; ".join(s for s in (note, FEWER_COVARIATES) if s)), fewer
-
-
-def _repeat_dynamics(portfolio: Portfolio, estimand: str, seed: int) -> list[CausalEstimate]:
-    """:func:`repeat_dynamics` (or :func:`quality_path` for ``quality_to_repeat``, all three
-    parts), its data refusals (raised as ``ValueError`` with these messages) turned into
-    :class:`NotEstimable`."""
-    q, _, part = estimand.partition(".")
-    try:
-        if q == "quality_to_repeat":
-            return list(quality_path(portfolio, seed=seed).values())
-        return [repeat_dynamics(portfolio, part)]
-    except ValueError as err:
-        if str(err).startswith(("only ", "too few ", "the satisfaction stage", "the clients")):
-            raise NotEstimable(str(err)) from err
-        raise
-
-
-def _refutations(qt, adjustment, fit, original, seed) -> pd.DataFrame | str:
-    """The refutation table, or the error's text when a refutation itself fails (the
-    estimate is kept either way)."""
-    try:
-        return refute(qt, adjustment, fit, original, seed=seed)
-    except Exception as err:  # refutations must not lose the estimate
-        return f"{type(err).__name__}: {err}"
-
-
-def _attach(r: CausalEstimate, checks: pd.DataFrame | str) -> CausalEstimate:
-    if isinstance(checks, str):
-        return replace(r, note="; ".join(s for s in (r.note, f"refutations failed: {checks}") if s))
-    return r.with_refutations(checks)
+    return [out] if isinstance(out, CausalEstimate) else list(out.values())
 
 
 def estimate_all(
@@ -401,6 +278,6 @@ def compare_methods(
     q = question.split(".")[0]
     _check_arguments(q, question.partition(".")[2], None)
     results = []
-    for m in METHODS[q]:
+    for m in methods_for(q):
         results.extend(estimate(portfolio, question, m, seed=seed, n_boot=n_boot))
     return Estimates(tuple(results))

@@ -33,10 +33,11 @@ from scipy import stats
 
 from satprofit.causal.results import CausalEstimate, finish
 from satprofit.causal.support import NotEstimable
-from satprofit.constants import DEFAULT_SEED, ESTIMAND_UNITS, INTERVAL_PROB
+from satprofit.constants import DEFAULT_SEED, INTERVAL_PROB
 from satprofit.features.business_units import client_business_unit, policy_starts
 from satprofit.features.panel import client_panel
 from satprofit.io import Portfolio
+from satprofit.questions import estimand
 
 PRE_PERIODS = 3
 
@@ -256,7 +257,7 @@ def staggered_did(
     )
     return finish(
         "delivery_bonus_to_leads",
-        ESTIMAND_UNITS["delivery_bonus_to_leads"],
+        estimand("delivery_bonus_to_leads").unit,
         method,
         float(att),
         se,

@@ -29,6 +29,7 @@ from satprofit.causal.regression import full_rank, moderator_matrix
 from satprofit.causal.results import CausalEstimate, finish
 from satprofit.constants import DEFAULT_SEED, INTERVAL_PROB
 from satprofit.features.questions import QuestionTable
+from satprofit.questions import estimand as estimand_spec
 
 PARTS = ("total", "direct", "indirect")
 MODERATORS = ("size=medium", "size=large", "size=enterprise")
@@ -98,7 +99,7 @@ def mediation(
     for j, part in enumerate(PARTS):
         out[part] = finish(
             f"{base}.{part}",
-            f"currency per +{qt.delta * 100:g} pp on-time rate",
+            estimand_spec(f"{base}.{part}").unit,
             "mediation",
             float(point[j]) * qt.outcome_scale,
             float(se[j]) * qt.outcome_scale,

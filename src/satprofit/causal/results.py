@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from satprofit.constants import ESTIMAND_UNITS, INTERVAL_PROB
+from satprofit.constants import INTERVAL_PROB
+from satprofit.questions import find_estimand
 
 #: What a :class:`CausalEstimate` can be: an answer, an honest refusal, or a recorded failure.
 STATUSES = ("ok", "not_estimable", "failed")
@@ -297,7 +298,7 @@ def no_answer(
         nan,
         nan,
         nan,
-        ESTIMAND_UNITS.get(estimand, ""),
+        spec.unit if (spec := find_estimand(estimand)) else "",
         method,
         tuple(adjustment),
         int(n),

@@ -19,12 +19,13 @@ adjustment, propensity overlap) raise :class:`NotEstimable` from inside the esti
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from satprofit.causal.results import CausalEstimate
 from satprofit.features.questions import QuestionTable
+from satprofit.questions import Wording
+from satprofit.questions import question as question_spec
 
 #: Fewest units of analysis any method is run on.
 MIN_UNITS = 10
@@ -70,47 +71,10 @@ class TooFewDegrees(NotEstimable):
     """More quantities to adjust for than the units can carry (a smaller set may still work)."""
 
 
-@dataclass(frozen=True)
-class Wording:
-    """How a question's units and treatment are named in a reason."""
-
-    unit: str  # singular, short: "deal", "project"
-    units: str  # plural, with the unit's definition
-    treatment: str  # binary: what a treated unit "had"; continuous: the quantity's name
-    none: str = ""  # continuous: sentence when the treatment is 0 everywhere
-
-
-WORDING: dict[str, Wording] = {
-    "presales_signoff": Wording(
-        "deal", "won deals with a finished project", "a pre-sales sign-off by delivery"
-    ),
-    "quality_to_csat": Wording(
-        "project", "finished projects with survey responses", "on-time milestone rate"
-    ),
-    "status_reports_to_csat": Wording(
-        "project",
-        "finished projects with survey responses",
-        "number of status reports a month from sales",
-        none="no project received a status report from sales",
-    ),
-    "sales_in_escalations": Wording(
-        "escalation", "escalations followed by a survey response", "sales taking part"
-    ),
-    "csat_to_repeat": Wording(
-        "client-quarter", "client-quarters with survey responses", "satisfaction score"
-    ),
-    "quality_to_repeat": Wording(
-        "client-quarter", "client-quarters with finished projects", "on-time milestone rate"
-    ),
-    "delivery_bonus_to_leads": Wording(
-        "business-unit quarter", "business-unit quarters", "the delivery lead bonus"
-    ),
-}
-
-
 def wording(question: str) -> Wording:
-    """The :class:`Wording` of a question or estimand id."""
-    return WORDING[question.split(".")[0]]
+    """How sentences name a question's units and treatment (its spec's
+    :class:`~satprofit.questions.Wording`); ``question`` may be an estimand id."""
+    return question_spec(question).wording
 
 
 def check_table(qt: QuestionTable, method: str = "regression") -> str | None:

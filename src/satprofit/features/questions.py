@@ -16,16 +16,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import (
-    ESTIMAND_UNITS,
-    QUESTION_IDS,
-    SIZE_BANDS,
-)
+from satprofit.constants import SIZE_BANDS
 from satprofit.features.business_units import business_unit_panel, client_business_unit
 from satprofit.features.panel import client_panel
 from satprofit.features.projects import project_table
 from satprofit.features.windows import EventIndex, day_number
 from satprofit.io import Portfolio
+from satprofit.questions import estimand as estimand_spec
+from satprofit.questions import question as question_spec
 
 CLIENT_COVARIATES = (
     "size_band",
@@ -54,7 +52,8 @@ class QuestionTable:
         Column names.
     treatment_kind : {"binary", "continuous"}
     delta : float
-        The ``+d`` of the estimand in treatment units (1 for binary treatments).
+        The ``+d`` of the estimand in treatment units (1 for binary treatments): the
+        question spec's ``step`` (:mod:`satprofit.questions`).
     outcome_scale : float
         Multiply an effect on ``outcome`` by this to get the estimand's unit (100 for
         percentage points of a 0..1 rate).
@@ -94,8 +93,8 @@ class QuestionTable:
 
     @property
     def unit_label(self) -> str:
-        """The estimand's unit as stated in QUESTIONS.md."""
-        return ESTIMAND_UNITS[self.estimand]
+        """The estimand's unit as stated in QUESTIONS.md (its :mod:`satprofit.questions` spec)."""
+        return estimand_spec(self.estimand).unit
 
     @property
     def n(self) -> int:
@@ -237,7 +236,7 @@ def presales_signoff_table(portfolio: Portfolio) -> QuestionTable:
         "presales_signoff",
         "ontime_rate",
         "binary",
-        1.0,
+        question_spec("presales_signoff").step,
         100.0,
         conf,
         categorical=(
@@ -295,7 +294,7 @@ _PROJECT_CATEGORICAL = (
 )
 
 
-def _project_question(portfolio, estimand, treatment, delta, other, need_milestones):
+def _project_question(portfolio, estimand, treatment, other, need_milestones):
     """A project-level csat question: ``other`` is the other lever, adjusted for as well."""
     d = _project_csat_rows(portfolio, need_milestones=need_milestones)
     conf = _fill_missing(d, [*_PROJECT_CONFOUNDERS, other])
@@ -306,7 +305,7 @@ def _project_question(portfolio, estimand, treatment, delta, other, need_milesto
         treatment,
         "csat_mean",
         "continuous",
-        delta,
+        question_spec(estimand).step,
         1.0,
         tuple(conf),
         categorical=_PROJECT_CATEGORICAL,
@@ -320,7 +319,6 @@ def quality_to_csat_table(portfolio: Portfolio) -> QuestionTable:
         portfolio,
         "quality_to_csat",
         "ontime_rate",
-        0.10,
         "status_reports_per_month",
         need_milestones=True,
     )
@@ -332,7 +330,6 @@ def status_reports_to_csat_table(portfolio: Portfolio) -> QuestionTable:
         portfolio,
         "status_reports_to_csat",
         "status_reports_per_month",
-        1.0,
         "ontime_rate",
         need_milestones=False,
     )
@@ -388,7 +385,7 @@ def sales_in_escalations_table(portfolio: Portfolio) -> QuestionTable:
         "sales_involved",
         "csat_after",
         "binary",
-        1.0,
+        question_spec("sales_in_escalations").step,
         1.0,
         tuple(conf),
         categorical=_CLIENT_PANEL_CATEGORICAL,
@@ -402,7 +399,7 @@ _CLIENT_PANEL_CATEGORICAL = ("industry", "region", "business_unit", "sales_owner
 
 
 def _client_quarter_question(
-    portfolio, estimand, d, treatment, outcome, delta, scale, conf, mediator=None
+    portfolio, estimand, d, treatment, outcome, scale, conf, mediator=None
 ) -> QuestionTable:
     """Client covariates, text periods, filled confounders and the table, for the
     client-quarter questions."""
@@ -418,7 +415,7 @@ def _client_quarter_question(
         treatment,
         outcome,
         "continuous",
-        delta,
+        question_spec(estimand).step,
         scale,
         tuple(conf),
         categorical=_CLIENT_PANEL_CATEGORICAL,
@@ -455,7 +452,7 @@ def csat_to_repeat_table(portfolio: Portfolio, part: str = "value") -> QuestionT
         "period",
     ]
     return _client_quarter_question(
-        portfolio, f"csat_to_repeat.{part}", d, "csat_trailing", outcome, 1.0, scale, conf
+        portfolio, f"csat_to_repeat.{part}", d, "csat_trailing", outcome, scale, conf
     )
 
 
@@ -490,7 +487,6 @@ def quality_to_repeat_table(portfolio: Portfolio, part: str = "total") -> Questi
         d,
         "ontime_rate_trailing",
         "repeat_value_next",
-        0.10,
         1.0,
         conf,
         mediator="csat_next",
@@ -513,8 +509,8 @@ def delivery_bonus_to_leads_table(portfolio: Portfolio) -> QuestionTable:
         ("business_unit", "period"),
         "treated",
         "delivery_leads",
-        "binary",
-        1.0,
+        "binary",  # a policy in force: treated vs not (yet) treated unit-quarters
+        question_spec("delivery_bonus_to_leads").step,
         1.0,
         tuple(["clients", *others]),
         categorical=(),
@@ -524,7 +520,8 @@ def delivery_bonus_to_leads_table(portfolio: Portfolio) -> QuestionTable:
     )
 
 
-_BUILDERS = {
+#: The table builder of each question id of :data:`satprofit.questions.QUESTIONS`.
+BUILDERS = {
     "presales_signoff": presales_signoff_table,
     "quality_to_csat": quality_to_csat_table,
     "status_reports_to_csat": status_reports_to_csat_table,
@@ -533,13 +530,10 @@ _BUILDERS = {
     "quality_to_repeat": quality_to_repeat_table,
     "delivery_bonus_to_leads": delivery_bonus_to_leads_table,
 }
-assert tuple(_BUILDERS) == QUESTION_IDS
 
 
 def question_table(portfolio: Portfolio, estimand: str) -> QuestionTable:
     """The analysis table of a question id or estimand id (``question.part``)."""
-    question, _, part = estimand.partition(".")
-    if question not in _BUILDERS:
-        raise KeyError(f"unknown question {question!r}; known: {', '.join(QUESTION_IDS)}")
-    build = _BUILDERS[question]
+    _, _, part = estimand.partition(".")
+    build = BUILDERS[question_spec(estimand).id]  # KeyError naming the known questions
     return build(portfolio, part) if part else build(portfolio)

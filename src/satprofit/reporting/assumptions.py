@@ -25,7 +25,7 @@ def assumption_rows(estimands) -> pd.DataFrame:
         for a in ASSUMPTIONS.get(est, ()):
             rows.append(
                 {
-                    COLUMNS[0]: B.ESTIMAND_TITLES.get(est, est) if first else "",
+                    COLUMNS[0]: B.estimand_title(est) if first else "",
                     COLUMNS[1]: a.text,
                     COLUMNS[2]: a.fails_when or "\u2013",
                     COLUMNS[3]: (calibration_evidence(est) or "\u2013") if first else "",

@@ -25,17 +25,20 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from satprofit.questions import QUESTIONS, find_estimand
+
 __all__ = [
     "DPI",
     "ESTIMAND_TITLES",
-    "METHOD_LABELS",
-    "QUESTION_TITLES",
+    "MODEL_LABELS",
     "bullets",
     "callout",
     "count",
+    "estimand_title",
     "figure",
     "heading",
     "interval",
+    "method_label",
     "money",
     "number",
     "paragraph",
@@ -54,46 +57,44 @@ __all__ = [
 #: Resolution of report figures (sharp on paper, small enough for one HTML file).
 DPI = 150
 
-#: Plain-language title of each question of QUESTIONS.md, as reports quote them.
-QUESTION_TITLES: dict[str, str] = {
-    "presales_signoff": "Does involving delivery in pre-sales make delivery better?",
-    "quality_to_csat": "Does delivery quality raise satisfaction?",
-    "status_reports_to_csat": "Do business status reports from sales raise satisfaction?",
-    "sales_in_escalations": "Does sales taking part in escalations protect satisfaction?",
-    "csat_to_repeat": "Does satisfaction bring re-business?",
-    "quality_to_repeat": (
-        "How much of delivery quality's value reaches re-business through satisfaction?"
+#: Short label of each estimand, derived from the question specs (:mod:`satprofit.questions`);
+#: kept for callers not yet using :func:`estimand_title`.
+ESTIMAND_TITLES: dict[str, str] = {e.id: e.label for q in QUESTIONS for e in q.estimands}
+
+#: Plain and short names of the Bayesian models' method ids (the causal estimators' labels come
+#: from their registry, :mod:`satprofit.causal.estimators`).
+MODEL_LABELS: dict[str, tuple[str, str]] = {
+    "bayes_ordinal_satisfaction": (
+        "Bayesian hierarchical satisfaction model",
+        "Bayes satisfaction",
     ),
-    "delivery_bonus_to_leads": "Does rewarding delivery for add-on sales bring leads?",
+    "bayes_repeat_hurdle": ("Bayesian repeat-business model", "Bayes repeat"),
+    "bayes_path": (
+        "Bayesian path model (satisfaction and repeat-business models joined)",
+        "Bayes path",
+    ),
 }
 
-#: Short label of each estimand (``question`` or ``question.part``) for tables and plots.
-ESTIMAND_TITLES: dict[str, str] = {
-    "presales_signoff": "Delivery signs off proposals -> on-time rate",
-    "quality_to_csat": "On-time rate -> satisfaction",
-    "status_reports_to_csat": "Status reports -> satisfaction",
-    "sales_in_escalations": "Sales in escalations -> satisfaction",
-    "csat_to_repeat.value": "Satisfaction -> repeat business value",
-    "csat_to_repeat.margin": "Satisfaction -> repeat business margin",
-    "quality_to_repeat.total": "On-time rate -> repeat business (total)",
-    "quality_to_repeat.direct": "On-time rate -> repeat business (direct)",
-    "quality_to_repeat.indirect": "On-time rate -> repeat business (through satisfaction)",
-    "delivery_bonus_to_leads": "Delivery lead bonus -> delivery leads",
-}
 
-#: Plain name of each estimation method id (causal estimators and Bayesian models).
-METHOD_LABELS: dict[str, str] = {
-    "regression": "regression adjustment (g-computation)",
-    "aipw": "doubly robust weighting (AIPW)",
-    "naive": "naive comparison (no adjustment)",
-    "repeat_dynamics": "quarterly repeat-business model",
-    "mediation": "mediation analysis",
-    "did": "staggered difference-in-differences",
-    "did_cs": "difference-in-differences (Callaway-Sant'Anna)",
-    "bayes_ordinal_satisfaction": "Bayesian hierarchical satisfaction model",
-    "bayes_repeat_hurdle": "Bayesian repeat-business model",
-    "bayes_path": "Bayesian path model (satisfaction and repeat-business models joined)",
-}
+def estimand_title(estimand: str) -> str:
+    """Short label of an estimand (``question`` or ``question.part``) for tables and plots,
+    from its spec; an unknown id is shown as it is."""
+    spec = find_estimand(estimand)
+    return spec.label if spec is not None else estimand
+
+
+def method_label(method: str, *, short: bool = False) -> str:
+    """Plain name of a method id (a registered causal estimator or a Bayesian model);
+    ``short`` for a plot's axis. An unknown id is shown as it is."""
+    from satprofit.causal.estimators import ESTIMATORS  # the causal stage, read when needed
+
+    if method in ESTIMATORS:
+        est = ESTIMATORS[method]
+        return est.short_label if short else est.label
+    if method in MODEL_LABELS:
+        return MODEL_LABELS[method][1 if short else 0]
+    return method
+
 
 _CALLOUT_STYLES = {
     "warning": ("Warning", "#fff4e5", "#d55e00"),

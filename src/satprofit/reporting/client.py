@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import DAYS_PER_MONTH, ESTIMAND_IDS
+from satprofit.constants import DAYS_PER_MONTH
 from satprofit.features.panel import DASHBOARD_METRICS, client_panel
 from satprofit.features.periods import EVENT_DATES
 from satprofit.features.projects import project_table, sales_status_reports
 from satprofit.metrics.plots import METRIC_LABELS
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.reporting import blocks as B
 from satprofit.reporting.assumptions import assumption_blocks, assumption_rows
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
@@ -1467,7 +1468,7 @@ def status_text(status: str, reason: str) -> str:
 
 
 def _question_row(estimand: str, rec, source) -> dict:
-    title = B.ESTIMAND_TITLES.get(estimand, estimand)
+    title = B.estimand_title(estimand)
     if rec is None:
         return {
             "Question": title,
@@ -1476,7 +1477,7 @@ def _question_row(estimand: str, rec, source) -> dict:
             "Unit": "\u2013",
             "Status": "not estimated in this run",
         }
-    method = B.METHOD_LABELS.get(str(rec["method"]), str(rec["method"]))
+    method = B.method_label(str(rec["method"]))
     value = rec["estimate"]
     state = _record_status(rec)
     if state != "ok":

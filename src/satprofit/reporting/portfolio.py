@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import ESTIMAND_IDS
 from satprofit.features.business_units import business_unit_panel, policy_starts
 from satprofit.features.panel import DASHBOARD_METRICS
 from satprofit.metrics import dashboard
 from satprofit.metrics.plots import METRIC_LABELS
+from satprofit.questions import ESTIMAND_IDS
 from satprofit.reporting import blocks as B
 from satprofit.reporting.assumptions import assumption_blocks, assumption_rows
 from satprofit.reporting.client import data_range, model_rows, not_converged, status_text
@@ -108,9 +108,9 @@ def _row(r: pd.Series, source: str) -> dict:
     reason = _text(r.get("reason", "")) or note
     return {
         "estimand": est,
-        "title": B.ESTIMAND_TITLES.get(est, est),
+        "title": B.estimand_title(est),
         "method": method,
-        "method_label": B.METHOD_LABELS.get(method, method),
+        "method_label": B.method_label(method),
         "source": source,
         "estimate": value,
         "ci_low": _num(r.get("ci_low")),
@@ -159,9 +159,11 @@ def plot_estimates(est: pd.DataFrame):
             marker = "s" if r["source"] == "bayes" and not r["converged"] else "o"
             ax.plot(r["estimate"], yi, marker, color=colour, mec="black", ms=6)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks(y, [B.plot_text(_short_method(m)) for m in d["method"]], fontsize=8)
+        ax.set_yticks(
+            y, [B.plot_text(B.method_label(m, short=True)) for m in d["method"]], fontsize=8
+        )
         ax.set_ylim(-0.7, len(d) - 0.3)
-        ax.set_title(B.plot_text(B.ESTIMAND_TITLES.get(name, name)), fontsize=9.5)
+        ax.set_title(B.plot_text(B.estimand_title(name)), fontsize=9.5)
         ax.set_xlabel(B.plot_text(d["unit"].iloc[0]), fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(_axis_number))
@@ -172,21 +174,6 @@ def plot_estimates(est: pd.DataFrame):
 
 def _axis_number(v: float, _pos=None) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}"
-
-
-def _short_method(method: str) -> str:
-    return {
-        "regression": "regression",
-        "aipw": "AIPW",
-        "naive": "naive",
-        "repeat_dynamics": "repeat dynamics",
-        "mediation": "mediation",
-        "did": "DiD (imputation)",
-        "did_cs": "DiD (C&S)",
-        "bayes_ordinal_satisfaction": "Bayes satisfaction",
-        "bayes_repeat_hurdle": "Bayes repeat",
-        "bayes_path": "Bayes path",
-    }.get(method, method)
 
 
 def estimates_blocks(r: PortfolioReport) -> list:
@@ -606,9 +593,9 @@ def build_diagnostics(run) -> Diagnostics:
             "note": "Note",
         }
         causal = c[[k for k in cols if k in c.columns]].rename(columns=cols).copy()
-        causal["Estimand"] = causal["Estimand"].map(lambda e: B.ESTIMAND_TITLES.get(e, e))
+        causal["Estimand"] = causal["Estimand"].map(B.estimand_title)
         if "Method" in causal:
-            causal["Method"] = causal["Method"].map(lambda m: B.METHOD_LABELS.get(m, m))
+            causal["Method"] = causal["Method"].map(B.method_label)
         if "Identified" in causal:
             causal["Identified"] = causal["Identified"].map({True: "yes", False: "no"})
     else:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import ESTIMAND_IDS, ESTIMAND_UNITS
+from satprofit.questions import ESTIMAND_IDS, estimand
 from satprofit.simulate.designs import get_design
 from satprofit.simulate.effects import Effects
 from satprofit.simulate.generator import Latent, deal_value_factor, expected_csat
@@ -40,7 +40,7 @@ class Truth:
     ----------
     values : dict of str to float
         Estimand id (``csat_to_repeat.value`` style for parts) to its true value, in the unit
-        of :data:`satprofit.constants.ESTIMAND_UNITS`.
+        of its :mod:`satprofit.questions` spec.
     n_units : dict of str to int
         How many units of analysis each estimand averages over.
     effects : Effects
@@ -63,7 +63,7 @@ class Truth:
             {
                 "estimand": list(self.values),
                 "truth": list(self.values.values()),
-                "unit": [ESTIMAND_UNITS[k] for k in self.values],
+                "unit": [estimand(k).unit for k in self.values],
                 "n_units": [self.n_units[k] for k in self.values],
             }
         ).set_index("estimand")
@@ -72,7 +72,7 @@ class Truth:
         """Plain-JSON form (values, units, unit counts, effects)."""
         return {
             "estimands": {
-                k: {"truth": v, "unit": ESTIMAND_UNITS[k], "n_units": self.n_units[k]}
+                k: {"truth": v, "unit": estimand(k).unit, "n_units": self.n_units[k]}
                 for k, v in self.values.items()
             },
             "effects": self.effects.to_dict(),
