@@ -1,0 +1,108 @@
+"""Stated assumptions of the default causal answers and the shipped calibration evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from satprofit.causal import assumptions as A
+from satprofit.causal.calibration import meets_goals, summarize, write_summary
+from satprofit.constants import ESTIMAND_IDS
+from satprofit.simulate.designs import DESIGNS
+
+
+def test_every_estimand_states_its_assumptions():
+    assert set(A.ASSUMPTIONS) == set(ESTIMAND_IDS)
+    for est, items in A.ASSUMPTIONS.items():
+        assert items, est
+        for a in items:
+            assert a.text.strip().endswith("."), (est, a.text)
+            # a named failure world is a design of the simulator, and is explained
+            assert a.design == "" or a.design in DESIGNS, (est, a.design)
+            assert bool(a.design) <= bool(a.fails_when), est
+
+
+def test_every_simulated_world_has_a_plain_phrase():
+    assert set(A.WORLDS) == set(DESIGNS)
+
+
+def test_shipped_summary_covers_every_design_and_estimand_at_two_sizes():
+    s = A.calibration_summary()
+    assert not s.empty, "causal/calibration_summary.csv is not shipped with the package"
+    sizes = sorted(s["clients"].unique())
+    assert len(sizes) >= 2 and sizes[-1] >= 1000  # the large-sample check
+    for n in sizes:
+        cells = s[s["clients"] == n]
+        assert set(cells["design"]) == set(DESIGNS), n
+        assert set(cells["estimand"]) == set(ESTIMAND_IDS), n
+    small = s[s["clients"] == sizes[0]]
+    assert small["reps"].min() >= 10  # issue 10: at least 10 replications per design
+
+
+def test_calibration_evidence_quotes_the_measured_figures():
+    s = A.calibration_summary()
+    text = A.calibration_evidence("quality_to_csat")
+    small = s[(s["clients"] == s["clients"].min()) & (s["estimand"] == "quality_to_csat")]
+    good = int((small["coverage"] >= 0.9).sum())
+    assert f"in {good} of them" in text
+    assert "%" in text and text.endswith(".")
+    assert A.calibration_evidence("no_such_question") == ""
+
+
+def test_a_refused_design_is_not_counted_as_a_world_checked():
+    s = A.calibration_summary()
+    unused = s[(s["design"] == "unused_lever") & (s["estimand"] == "presales_signoff")]
+    assert (unused["answered"] == 0).all()  # nobody signs off: refused, never a number
+    text = A.calibration_evidence("presales_signoff")
+    n_worlds = len(DESIGNS) - 1
+    assert f"Checked on {n_worlds} simulated worlds" in text
+
+
+def test_stated_failures_show_in_the_large_sample_check():
+    """Each assumption that names a failing world points at a cell the study measured (the
+    statement is about a real cell, not a guess)."""
+    s = A.calibration_summary()
+    large = s[s["clients"] == s["clients"].max()].set_index(["design", "estimand"])
+    for est, items in A.ASSUMPTIONS.items():
+        for a in items:
+            if a.design:
+                assert (a.design, est) in large.index, (est, a.design)
+
+
+def _rows(bias: float, n: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    est = 1 + bias + rng.normal(0, 0.01, n)
+    return pd.DataFrame(
+        {
+            "design": "default",
+            "estimand": "quality_to_csat",
+            "seed": range(n),
+            "truth": 1.0,
+            "estimate": est,
+            "ci_low": est - 0.05,
+            "ci_high": est + 0.05,
+            "status": "ok",
+            "covered": np.abs(est - 1) < 0.05,
+        }
+    )
+
+
+@pytest.mark.parametrize("bias, meets", [(0.0, True), (0.3, False)])
+def test_summary_measures_bias_and_its_monte_carlo_error(bias, meets):
+    t = summarize(_rows(bias))
+    row = t.loc[("default", "quality_to_csat")]
+    assert row["rel_bias"] == pytest.approx(bias, abs=0.02)
+    assert 0 < row["bias_mcse"] < 0.01
+    assert bool(meets_goals(t).iloc[0]) is meets
+
+
+def test_write_summary_replaces_rows_of_the_same_size(tmp_path):
+    path = tmp_path / "summary.csv"
+    write_summary(summarize(_rows(0.0)), 400, str(path))
+    write_summary(summarize(_rows(0.3)), 2000, str(path))
+    write_summary(summarize(_rows(0.1)), 400, str(path))  # a rerun at 400 replaces
+    s = pd.read_csv(path)
+    assert sorted(s["clients"]) == [400, 2000]
+    assert s.set_index("clients").loc[400, "rel_bias"] == pytest.approx(0.1, abs=0.02)
+    assert not list(tmp_path.glob("*.tmp*"))
