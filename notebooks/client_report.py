@@ -38,7 +38,7 @@ theme()
 config = load_config(config_path)
 if config.kind != "client":
     raise ValueError(f"this template renders client reports, not {config.kind!r} reports")
-run = load_run(config.run)
+run = load_run(config.run, data=config.data)
 report = client.build_client_report(
     run, config.client_id, seed=seed, min_clients=config.min_benchmark_clients
 )

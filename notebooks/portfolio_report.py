@@ -38,7 +38,7 @@ theme()
 config = load_config(config_path)
 if config.kind != "portfolio":
     raise ValueError(f"this template renders the portfolio report, not {config.kind!r} reports")
-run = load_run(config.run)
+run = load_run(config.run, data=config.data)
 report = portfolio.build_portfolio_report(run)
 
 # %%

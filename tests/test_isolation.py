@@ -358,7 +358,7 @@ def test_fit_cli_saves_the_run_when_the_causal_part_crashes(
     failed = {(r["question"], r["status"]) for r in meta["unanswered"]["bayes"]}
     assert ("csat_to_repeat.value", "failed") in failed
     assert json.loads((out / "causal.json").read_text()) == []
-    run = runs.load_run(out)
+    run = runs.load_run(out, data=sim_csv_dir)
     assert set(run.fit.results) == {"satisfaction"}
     assert run.fit.failed == meta["failed"]
 
@@ -463,7 +463,7 @@ def test_help_states_the_exit_code_rule(capsys):
 
 
 def test_a_report_whose_config_cannot_be_written_is_a_failed_entry(
-    saved_run, portfolio, monkeypatch, tmp_path
+    sim_csv_dir, saved_run, portfolio, monkeypatch, tmp_path
 ):
     import satprofit.reporting.batch as batch
     from satprofit.reporting.config import ReportConfig
@@ -478,7 +478,7 @@ def test_a_report_whose_config_cannot_be_written_is_a_failed_entry(
         return real_write(self, path)
 
     monkeypatch.setattr(ReportConfig, "write", write)
-    m = batch.render_reports(saved_run, tmp_path / "r", [a, b], progress=False)
+    m = batch.render_reports(saved_run, tmp_path / "r", [a, b], data=sim_csv_dir, progress=False)
     status = {j.client_id: j for j in m.reports}
     assert status[a].status == "ok"
     assert status[b].status == "failed"
@@ -488,13 +488,13 @@ def test_a_report_whose_config_cannot_be_written_is_a_failed_entry(
 
 
 def test_a_run_with_a_failed_part_is_not_reused(saved_run, portfolio):
-    from satprofit.runs import reusable_run
+    from satprofit.runs import reusable_run, write_run_meta
 
     meta = json.loads((saved_run / "run.json").read_text())
     assert meta["failed"]
     assert not reusable_run(saved_run, portfolio, meta["settings"])
     meta["failed"] = {}
-    (saved_run / "run.json").write_text(json.dumps(meta))
+    write_run_meta(saved_run, meta)  # rewritten with its hash: an edit would not be reused
     assert reusable_run(saved_run, portfolio, meta["settings"])
 
 

@@ -10,7 +10,10 @@ be produced (no estimand answered, not one report of a kind asked for written).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,7 +94,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from satprofit.simulate import simulate_portfolio
+    from satprofit.simulate.portfolio import check_simulation_folder
 
+    if not args.force:  # before minutes of simulating, not after
+        check_simulation_folder(args.out_folder)
     t0 = time.perf_counter()
     sim = simulate_portfolio(
         args.clients,
@@ -102,7 +108,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         design=args.design,
     )
     elapsed = time.perf_counter() - t0
-    path = sim.write(args.out_folder, fmt=args.format)
+    path = sim.write(args.out_folder, fmt=args.format, force=args.force)
     print(f"simulated {sim.portfolio.describe()}")
     print(f"in {elapsed:.1f} s; wrote {args.format} tables and truth.json to {path}\n")
     with pd.option_context("display.width", 200):
@@ -307,7 +313,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     from satprofit.bayes import scenario
     from satprofit.runs import load_run
 
-    fit = load_run(args.run).fit
+    fit = load_run(args.run, data=args.folder).fit
     changes = {}
     if args.ontime_pp is not None:
         changes["ontime_pp"] = args.ontime_pp
@@ -347,20 +353,29 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from satprofit.reporting.batch import render_reports
     from satprofit.reporting.render import safe_filename
-    from satprofit.runs import load_run, save_run
+    from satprofit.runs import is_finished_run, load_run, save_run
 
     if not (args.client or args.all or args.top or args.portfolio):
         raise _UsageError("say which reports: --client ID, --all, --top N and/or --portfolio")
     portfolio = _load(args)
-    run_dir = Path(args.run) if args.run else None
-    if run_dir is None or not (run_dir / "run.json").exists():
-        run_dir = run_dir or Path("runs") / safe_filename(Path(args.folder).resolve().name, "run")
-        print(f"no finished run given: fitting into {run_dir}", file=sys.stderr)
-        save_run(run_dir, args.folder, _fit(args, portfolio))
-    run = load_run(run_dir, portfolio)  # refuses a run fitted on other data
+    if args.run:
+        run_dir = Path(args.run)
+        if not is_finished_run(run_dir):
+            raise _UsageError(
+                f"--run {run_dir}: no finished run there (no run.json); fit one first with "
+                f"'satprofit fit {args.folder} --out {run_dir}', or leave out --run to fit one "
+                "into runs/"
+            )
+    else:
+        run_dir = Path("runs") / safe_filename(Path(args.folder).resolve().name, "run")
+        if not is_finished_run(run_dir):
+            print(f"no run given: fitting into {run_dir}", file=sys.stderr)
+            save_run(run_dir, args.folder, _fit(args, portfolio))
+    run = load_run(run_dir, portfolio)  # refuses a run fitted on other data, or edited
+    run.data = Path(args.folder).resolve()
     clients = _report_clients(args, run)
     manifest = render_reports(
-        run_dir,
+        run,
         args.out,
         clients,
         portfolio=args.portfolio,
@@ -467,6 +482,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--business-units", type=int, default=6, help="business units (2-8)")
     p.add_argument("--start", default="2022-01-01", help="first day (ISO date)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that holds other files than an earlier simulation "
+        "(its tables are overwritten)",
+    )
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("metrics", help="the article's six dashboard metrics per group and period")
@@ -523,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("scenario", help="what-if: a lever's worth in currency, from a saved run")
+    p.add_argument("folder", help="portfolio folder the run was fitted on")
     p.add_argument("--run", required=True, help="run folder written by 'satprofit fit'")
     p.add_argument("--client", help="client id (default: the whole portfolio)")
     p.add_argument("--ontime-pp", type=float, help="raise on-time milestones by this many pp")
@@ -546,7 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
     _encoding_option(p)
-    p.add_argument("--run", help="run folder of 'satprofit fit' (fitted first when missing)")
+    p.add_argument(
+        "--run",
+        help="finished run folder of 'satprofit fit' on these data (default: runs/<folder "
+        "name>, fitted first when it holds no run)",
+    )
     p.add_argument("--out", default="reports", help="report folder (default reports/)")
     p.add_argument("--client", action="append", help="client id (repeatable)")
     p.add_argument("--all", action="store_true", help="every client")
@@ -578,12 +604,33 @@ def _sampler_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
 
 
+@contextlib.contextmanager
+def _stopped_by_signals():
+    """SIGTERM stops the command like SIGINT does (an exception, so every staging folder and
+    sampler worker is cleaned up on the way out) instead of killing it on the spot."""
+    from satprofit.processes import raise_interrupted
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if old is None else old)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with _stopped_by_signals():
+            return int(args.func(args) or 0)
+    except KeyboardInterrupt as err:  # SIGINT or SIGTERM: cleaned up by the finally blocks
+        signum = getattr(err, "signum", signal.SIGINT)
+        print(f"satprofit {args.command}: interrupted", file=sys.stderr)
+        return 128 + signum
     except DataValidationError as err:
         _print_problems(err)
         return 1

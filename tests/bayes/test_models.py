@@ -163,19 +163,20 @@ def test_scenario_cli_reads_a_saved_run(sim, pfit, tmp_path, capsys, monkeypatch
     from satprofit.runs import Run, save_run
 
     out = save_run(tmp_path / "run", tmp_path / "data", pfit, causal=[])
-    # the run's data folder does not exist here: hand the portfolio over
+    # the data folder named does not exist here: hand the portfolio over
     monkeypatch.setattr(
-        "satprofit.runs.load_run", lambda folder, portfolio=None: Run(out, {}, pfit, None)
+        "satprofit.runs.load_run",
+        lambda folder, portfolio=None, data=None: Run(out, {}, pfit, None),
     )
     client = pfit.data["repeat"].current["client_id"].iloc[0]
     code = cli.main(
-        ["scenario", "--run", str(out), "--client", client, "--ontime-pp", "10", "--json"]
+        ["scenario", "data", "--run", str(out), "--client", client, "--ontime-pp", "10", "--json"]
     )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["client_id"] == client and doc["changes"] == {"ontime_pp": 10.0}
     assert {(r["measure"], r["case"]) for r in doc["rows"]} >= {("value", "difference")}
-    assert cli.main(["scenario", "--run", str(out)]) == 2  # no lever given
+    assert cli.main(["scenario", "data", "--run", str(out)]) == 2  # no lever given
 
 
 def test_repeat_prior_predictive_is_sensible(pfit):

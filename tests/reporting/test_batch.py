@@ -59,13 +59,11 @@ def _templates(folder, fail: str):
     return folder
 
 
-def test_one_failure_does_not_stop_the_others(run_dir, ids, tmp_path, monkeypatch):
+def test_one_failure_does_not_stop_the_others(run, ids, tmp_path, monkeypatch):
     ids = ids[:3]
     monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "tpl", ids[1])))
     out = tmp_path / "reports"
-    m = render_reports(
-        run_dir, out, [*ids, "no-such-client"], portfolio=True, jobs=2, progress=False
-    )
+    m = render_reports(run, out, [*ids, "no-such-client"], portfolio=True, jobs=2, progress=False)
     status = {(j.kind, j.client_id): j.status for j in m.reports}
     assert status[("portfolio", None)] == "ok"
     assert status[("client", ids[0])] == "ok" and status[("client", ids[2])] == "ok"
@@ -73,25 +71,25 @@ def test_one_failure_does_not_stop_the_others(run_dir, ids, tmp_path, monkeypatc
     assert status[("client", "no-such-client")] == "failed"
     failed = next(j for j in m.reports if j.client_id == ids[1])
     assert "boom for this client" in failed.error
-    # the failed client has no report and no temporary file; audit notebooks stay in the run
+    # the failed client has no report and no temporary file; audit notebooks in audit/
     names = sorted(p.name for p in out.iterdir())
     assert len([n for n in names if n.endswith(".html")]) == 3
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
     assert not list(out.glob("*.ipynb"))
-    assert list((run_dir / "audit").glob("*.failed.ipynb"))
+    assert list((out / "audit").glob("*.failed.ipynb"))
     doc = json.loads((out / "manifest.json").read_text())
     assert {e["status"] for e in doc["reports"]} == {"ok", "failed"}
     assert all(e["html"].startswith(str(out)) for e in doc["reports"])
 
 
-def test_a_failed_rerun_keeps_the_good_report(run_dir, ids, tmp_path, monkeypatch):
+def test_a_failed_rerun_keeps_the_good_report(run, ids, tmp_path, monkeypatch):
     cid = ids[0]
     out = tmp_path / "reports"
     monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "ok", "nobody")))
-    first = render_reports(run_dir, out, [cid], progress=False).reports[0]
+    first = render_reports(run, out, [cid], progress=False).reports[0]
     good = (out / first.html.split("/")[-1]).read_bytes()
     monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "bad", cid)))
-    again = render_reports(run_dir, out, [cid], progress=False).reports[0]
+    again = render_reports(run, out, [cid], progress=False).reports[0]
     assert again.status == "failed"
     assert (out / first.html.split("/")[-1]).read_bytes() == good
     entries = json.loads((out / "manifest.json").read_text())["reports"]

@@ -98,7 +98,7 @@ def run(tmp_path_factory):
 
 def _render(run, kind: str, client_id: str | None, out: Path, kernel: str):
     stem = safe_filename(client_id, "client-report") if client_id else "portfolio-report"
-    config = ReportConfig(str(run.folder.resolve()), kind, client_id, SEED)
+    config = ReportConfig(str(run.folder.resolve()), kind, client_id, SEED, data=str(run.data))
     cfg = config.write(out / "configs" / f"{stem}.json")
     names = run.portfolio.clients.set_index("client_id")["client_name"]
     title = f"Client report: {names[client_id]}" if client_id else "Portfolio report"

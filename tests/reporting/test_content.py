@@ -134,7 +134,7 @@ def shared_run(tmp_path_factory):
             warnings.simplefilter("ignore")
             fit = fit_models(portfolio, **FAST_FIT, random_seed=SEED)
         save_run(root / "run", root / "data", fit, causal=_causal_records(portfolio))
-        _SHARED["run"] = load_run(root / "run")
+        _SHARED["run"] = load_run(root / "run", data=root / "data")
     return _SHARED["run"]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,7 +214,9 @@ class BayesResult:
             "diagnostics": {k: v for k, v in self.diagnostics.items() if k != "table"},
         }
         meta["hash"] = _hash(self.model_name, self.config, __version__)
-        fd, tmp = tempfile.mkstemp(suffix=".nc.tmp", dir=base.parent)
+        from satprofit.files import mkstemp
+
+        fd, tmp = mkstemp(prefix=f".{base.name}.", suffix=".nc.tmp", dir=base.parent)
         os.close(fd)
         try:
             self.idata.to_netcdf(tmp)
@@ -235,7 +236,11 @@ class BayesResult:
 
         az = _quiet_arviz()
         base = Path(path)
-        meta = json.loads(base.with_suffix(".json").read_text())
+        meta_path = base.with_suffix(".json")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{meta_path}: not valid JSON, truncated or corrupt ({err})") from None
         if meta["hash"] != _hash(meta["model_name"], meta["config"], meta["satprofit_version"]):
             raise ValueError(f"{base}: metadata hash mismatch (file edited or corrupt)")
         if meta["satprofit_version"] != __version__:
@@ -245,7 +250,13 @@ class BayesResult:
             )
         if expected_config is not None and _canon(expected_config) != _canon(meta["config"]):
             raise ValueError(f"{base}: saved with another model configuration; refit")
-        idata = az.from_netcdf(base.with_suffix(".nc"))
+        nc = base.with_suffix(".nc")
+        try:
+            idata = az.from_netcdf(nc)
+        except FileNotFoundError:
+            raise
+        except Exception as err:  # h5py/netCDF errors name no file
+            raise ValueError(f"{nc}: unreadable posterior, truncated or corrupt ({err})") from None
         diag = convergence(idata, meta["config"].get("summary_vars", []))
         effects = pd.DataFrame.from_dict(meta["effects"], orient="index")
         return cls(idata, meta["model_name"], meta["config"], diag, effects)
@@ -333,9 +344,12 @@ class BayesModel:
         """
         import pymc as pm
 
+        from satprofit.processes import interruptible, worker_context
+
         model = self.build_model(data)
         cores = cores or min(chains, os.cpu_count() or 1)
-        with model, warnings.catch_warnings():
+        # workers die with this process; SIGINT/SIGTERM stop the fit (never a partial trace)
+        with model, warnings.catch_warnings(), interruptible():
             warnings.simplefilter("ignore", FutureWarning)
             if sampler == "nutpie":
                 try:
@@ -352,6 +366,7 @@ class BayesModel:
                 target_accept=target_accept,
                 compute_convergence_checks=False,
                 nuts_sampler=sampler,
+                mp_ctx=worker_context(),
             )
         names = self.variables(data)
         diag = convergence(idata, names)

@@ -295,7 +295,10 @@ class PortfolioFit:
         meta_path = folder / "fit.json"
         if not meta_path.exists():
             raise FileNotFoundError(f"{folder}: no fit.json (not a finished satprofit fit)")
-        meta = json.loads(meta_path.read_text())
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{meta_path}: not valid JSON, truncated or corrupt ({err})") from None
         if meta["portfolio"] != portfolio_fingerprint(portfolio):
             raise ValueError(f"{folder}: fitted on other data than this portfolio; refit")
         results, data = {}, {}

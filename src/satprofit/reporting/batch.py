@@ -1,10 +1,13 @@
 """Render many reports from one saved run, with a manifest.
 
 Each report gets a JSON config (:class:`~satprofit.reporting.config.ReportConfig`) written by
-code into the run folder, its executed notebook kept in the run's ``audit/`` folder (never in the
-report folder, never shipped), and its HTML named by :func:`safe_filename`. One report's
-failure never stops the others and never leaves a partial file; ``manifest.json`` in the report
-folder lists every report's status, paths and error.
+code into a hidden staging folder of the report folder (removed afterwards: reading a run never
+writes into it, so an archived read-only run can be reported from), its executed notebook kept
+in the report folder's ``audit/`` subfolder (never next to the reports, never shipped), and its
+HTML named by :func:`safe_filename`. One report's failure never stops the others and never
+leaves a partial file; hidden staging folders and temporary files that killed earlier renders
+left behind are removed first. ``manifest.json`` in the report folder lists every report's
+status, paths and error, merged under a lock so that concurrent batches keep every entry.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from satprofit.constants import DEFAULT_SEED
+from satprofit.files import clean_stale, locked, make_dir
 from satprofit.io.loader import atomic_write_text
 from satprofit.reporting.config import ReportConfig
 from satprofit.reporting.render import ReportError, render_notebook, safe_filename
@@ -63,8 +68,15 @@ class Manifest:
         return [r for r in self.reports if r.status != "ok"]
 
     def write(self, folder: Path) -> Path:
-        """Merge into ``folder/manifest.json`` (entries of other reports kept) atomically."""
-        path = Path(folder) / MANIFEST
+        """Merge into ``folder/manifest.json`` (entries of other reports kept) atomically,
+        under an exclusive lock on the folder: concurrent writers, threads or processes, wait
+        in turn and every entry is kept."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with locked(folder, MANIFEST):
+            return self._merge(folder / MANIFEST)
+
+    def _merge(self, path: Path) -> Path:
         entries = {}
         if path.exists():
             try:
@@ -109,22 +121,36 @@ def plan_reports(
     return jobs
 
 
-def _render_one(job: ReportJob, run_dir: Path, seed: int, pdf: bool, today: str) -> ReportJob:
+@dataclass(frozen=True)
+class _Batch:
+    """Where a batch's reports read from and write to."""
+
+    run: Path
+    data: Path
+    scratch: Path
+    audit: Path
+    seed: int
+    pdf: bool
+    today: str
+
+
+def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
     """Render one report; any failure (config, papermill, nbconvert, PDF) is recorded in the
     job as ``failed`` with its error, never raised."""
     t0 = time.perf_counter()
     html = Path(job.html)
     stem = html.stem
+    seed = batch.seed
     try:
-        config = ReportConfig(str(run_dir.resolve()), job.kind, job.client_id, seed)
-        cfg_path = config.write(run_dir / "configs" / f"{stem}.json")
+        config = ReportConfig(str(batch.run), job.kind, job.client_id, seed, data=str(batch.data))
+        cfg_path = config.write(batch.scratch / f"{stem}.json")
         res = render_notebook(
             template_path(job.kind),
             html,
-            title=_title(job.kind, job.client_name, today),
-            audit_dir=run_dir / "audit",
+            title=_title(job.kind, job.client_name, batch.today),
+            audit_dir=batch.audit,
             params={"config_path": str(cfg_path.resolve()), "seed": int(seed)},
-            pdf=pdf,
+            pdf=batch.pdf,
         )
         job.status, job.notebook = "ok", str(res.notebook)
         job.pdf = str(res.pdf) if res.pdf else None
@@ -146,11 +172,29 @@ def _outcome(fut, job: ReportJob) -> ReportJob:
         return job
 
 
+def _stop(pool: ThreadPoolExecutor, futures: dict, patience: float = 60.0) -> None:
+    """Cancel the reports not started, kill the kernels of the running ones (again as new
+    ones start) and wait for their threads, which remove their staging folders."""
+    from concurrent.futures import wait
+
+    from satprofit.reporting.render import stop_kernels
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        stop_kernels()
+        _, running = wait(futures, timeout=0.5)
+        if not running:
+            break
+    pool.shutdown(wait=False)
+
+
 def render_reports(
-    run_dir: str | os.PathLike,
+    run_dir,
     out_dir: str | os.PathLike,
     client_ids: list[str],
     *,
+    data: str | os.PathLike | None = None,
     portfolio: bool = False,
     jobs: int = 1,
     seed: int = DEFAULT_SEED,
@@ -162,17 +206,40 @@ def render_reports(
 
     Client ids are checked against the run's portfolio first; an unknown id is a failed entry
     in the manifest, not an exception.
+
+    Parameters
+    ----------
+    run_dir : path or satprofit.runs.Run
+        The run folder, or a run already loaded with its data folder
+        (``load_run(folder, data=...)``).
+    out_dir : path
+        The report folder (``manifest.json``, one HTML per report, ``audit/``).
+    client_ids : list of str
+    data : path, optional
+        The data folder the run was fitted on; needed with a run folder, taken from the loaded
+        run otherwise.
+    portfolio, jobs, seed, pdf, progress
+        The portfolio report too; reports rendered in parallel; seed of the what-if draws;
+        also print PDFs; show a progress bar.
     """
     from tqdm.auto import tqdm
 
-    from satprofit.runs import load_run
+    from satprofit.runs import Run, RunError, load_run
 
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
-    run = load_run(run_dir)  # fails early on an unfinished run or changed data
+    if isinstance(run_dir, Run):
+        run = run_dir
+        data = run.data if data is None else data
+    else:
+        run = load_run(run_dir, data=data)  # fails early on an unfinished run or other data
+    if data is None:
+        raise RunError(f"{run.folder}: give the data folder the run was fitted on")
+    run_dir, out_dir = Path(run.folder), Path(out_dir)
     clients = run.portfolio.clients.set_index("client_id")["client_name"].to_dict()
     out_dir.mkdir(parents=True, exist_ok=True)
+    audit = out_dir / "audit"
+    for folder in (out_dir, audit):  # left by reports killed earlier
+        clean_stale(folder)
     planned = plan_reports(run_dir, out_dir, client_ids, clients, portfolio=portfolio)
-    today = dt.date.today().isoformat()
     done: list[ReportJob] = []
     todo = []
     for job in planned:
@@ -181,13 +248,31 @@ def render_reports(
             done.append(job)
         else:
             todo.append(job)
-    bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_render_one, j, run_dir, seed, pdf, today): j for j in todo}
-        for fut in as_completed(futures):
-            done.append(_outcome(fut, futures[fut]))
-            bar.update(1)
-    bar.close()
+    scratch = make_dir(prefix=".satprofit-report.", dir=out_dir)
+    try:
+        batch = _Batch(
+            run_dir.resolve(),
+            Path(data).resolve(),
+            scratch,
+            audit,
+            seed,
+            pdf,
+            dt.date.today().isoformat(),
+        )
+        bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress)
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        futures = {pool.submit(_render_one, j, batch): j for j in todo}
+        try:
+            for fut in as_completed(futures):
+                done.append(_outcome(fut, futures[fut]))
+                bar.update(1)
+        except BaseException:  # interrupted: stop every kernel, let each render clean up
+            _stop(pool, futures)
+            raise
+        pool.shutdown()
+        bar.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     order = {j.html: i for i, j in enumerate(planned)}
     manifest = Manifest(str(run_dir.resolve()), sorted(done, key=lambda j: order[j.html]))
     manifest.write(out_dir)

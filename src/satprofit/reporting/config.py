@@ -25,7 +25,7 @@ class ReportConfig:
     Attributes
     ----------
     run : str
-        Run folder written by ``satprofit fit`` (absolute path).
+        Run folder written by ``satprofit fit`` (absolute path; read, never written).
     kind : {"client", "portfolio"}
     client_id : str or None
         The client (``kind="client"``), as in the data; None for the portfolio report.
@@ -33,6 +33,8 @@ class ReportConfig:
         Seed of the what-if draws.
     min_benchmark_clients : int
         Fewest clients behind a benchmark shown to a client.
+    data : str or None
+        The data folder the run was fitted on (absolute path; runs do not record it).
     """
 
     run: str
@@ -40,6 +42,7 @@ class ReportConfig:
     client_id: str | None = None
     seed: int = DEFAULT_SEED
     min_benchmark_clients: int = MIN_BENCHMARK_CLIENTS
+    data: str | None = None
 
     def __post_init__(self):
         if self.kind not in ("client", "portfolio"):

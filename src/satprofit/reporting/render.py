@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -44,6 +45,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+
+from satprofit.files import clean_stale, make_dir, mkstemp
 
 __all__ = [
     "DEFAULT_KERNEL",
@@ -387,6 +390,39 @@ class _EngineFailure(Exception):
         self.cause = cause
 
 
+#: The notebook clients executing now, in any thread (see :func:`stop_kernels`).
+_RUNNING: set = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_kernels() -> int:
+    """Kill the kernel (and its process group) of every notebook this process executes now.
+
+    For an interrupted batch: each render then fails within about a second (dead kernel),
+    and its staging folder and connection file are removed on the way out. Returns the
+    number of kernels signalled.
+    """
+    with _RUNNING_LOCK:
+        clients = list(_RUNNING)
+    killed = 0
+    for client in clients:
+        process = getattr(
+            getattr(getattr(client, "km", None), "provisioner", None), "process", None
+        )
+        pid = getattr(process, "pid", None)
+        if not pid:
+            continue
+        try:  # jupyter_client starts each kernel in its own session: pid is its group
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+        killed += 1
+    return killed
+
+
 @functools.cache
 def _register_engine() -> None:
     """Register a papermill engine that passes env and cwd to the kernel, not to this process.
@@ -412,6 +448,11 @@ def _register_engine() -> None:
             kernel_cwd=None,
             **kwargs,
         ):
+            from traitlets.config import Config
+
+            config = Config()
+            if kernel_cwd:  # the connection file goes with the staging folder, even on a kill
+                config.KernelManager.connection_file = os.path.join(kernel_cwd, "kernel.json")
             client = PapermillNotebookClient(
                 nb_man,
                 kernel_name=kernel_name,
@@ -420,12 +461,18 @@ def _register_engine() -> None:
                 log_output=log_output,
                 extra_arguments=["--matplotlib=inline"],
                 shutdown_kernel="immediate",
+                config=config,
             )
+            with _RUNNING_LOCK:
+                _RUNNING.add(client)
             try:
                 # CurveZMQ keys for the kernel's local sockets where supported (no warning).
                 return client.execute(env=kernel_env, cwd=kernel_cwd, transport_encryption="auto")
             except Exception as exc:
                 raise _EngineFailure(nb_man.nb, exc) from exc
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(client)
 
     papermill_engines.register(_ENGINE, StagedEngine)
 
@@ -653,19 +700,11 @@ def html_active_content(html: str) -> list[str]:
 # --------------------------------------------------------------------------- files
 
 
-@functools.cache
-def _file_mode() -> int:
-    """Permissions of a new file under the process umask (mkstemp would leave 0600)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def _temp_file(folder: Path, name: str, suffix: str) -> Path:
-    """An empty hidden file in ``folder``, to be renamed onto ``name`` once complete."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
+    """An empty hidden file in ``folder`` (the umask's permissions, not mkstemp's 0600), to be
+    renamed onto ``name`` once complete; tagged, so a rerun removes it if a kill left it."""
+    fd, tmp = mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
     os.close(fd)
-    os.chmod(tmp, _file_mode())
     return Path(tmp)
 
 
@@ -682,9 +721,10 @@ def _write_atomic(path: Path, data: str) -> Path:
 
 @contextmanager
 def _staging(folder: Path) -> Iterator[Path]:
-    """A fresh hidden folder next to the output, removed afterwards whatever happens."""
+    """A fresh hidden folder next to the output, removed afterwards whatever happens (and by
+    the next render, through :func:`satprofit.files.clean_stale`, if a kill left it)."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=".satprofit-render-", dir=folder))
+    path = make_dir(prefix=".satprofit-render.", dir=folder)
     try:
         yield path
     finally:
@@ -915,6 +955,8 @@ def render_notebook(
     stem = _audit_stem(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)
     audit_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (out_html.parent, audit_dir):  # left by renders killed earlier
+        clean_stale(folder)
 
     with _staging(out_html.parent) as staging:
         staged_in = staging / "template.ipynb"

@@ -37,12 +37,68 @@ class Simulation:
     latent: Latent
     params: dict
 
-    def write(self, folder: str | os.PathLike, fmt: str = "csv") -> Path:
-        """Write the tables and ``truth.json`` (with the parameters) into ``folder``."""
+    def write(self, folder: str | os.PathLike, fmt: str = "csv", *, force: bool = False) -> Path:
+        """Write the tables and ``truth.json`` (with the parameters) into ``folder``.
+
+        ``folder`` must be new, empty or hold an earlier simulation only (its tables and a
+        ``truth.json`` with the simulation's parameters): a folder holding anything else, a
+        real export for instance, is refused with :class:`FileExistsError` unless ``force``.
+        """
+        if not force:
+            check_simulation_folder(folder)
         path = write_portfolio(self.portfolio, folder, fmt=fmt)
         payload = {"params": self.params, **self.truth.to_dict()}
         atomic_write_text(path / "truth.json", json.dumps(payload, indent=2) + "\n")
         return path
+
+
+def _is_simulation_truth(path: Path) -> bool:
+    """Whether ``path`` is a ``truth.json`` written by :meth:`Simulation.write`."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("params"), dict) and "seed" in doc["params"]
+
+
+def check_simulation_folder(folder: str | os.PathLike) -> None:
+    """Refuse to simulate into a folder that holds anything but an earlier simulation.
+
+    Allowed: a folder that does not exist or is empty, or one holding only contract tables
+    (``<table>.csv`` / ``<table>.parquet``), hidden temporary files and a ``truth.json``
+    written by a simulation (without it, tables are taken for a real export).
+
+    Raises
+    ------
+    FileExistsError
+        Naming the folder and what it holds, and ``--force``.
+    """
+    from satprofit.files import is_tagged
+    from satprofit.io.contract import TABLES
+
+    path = Path(folder)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path} is a file, not a folder")
+    names = sorted(e.name for e in os.scandir(path) if not is_tagged(e.name))
+    if not names:
+        return
+    own = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"truth.json"}
+    others = [n for n in names if n not in own]
+    if not others and _is_simulation_truth(path / "truth.json"):
+        return
+    shown = others or names
+    listed = ", ".join(shown[:6]) + (", ..." if len(shown) > 6 else "")
+    why = (
+        f"files satprofit simulate did not write ({listed})"
+        if others
+        else f"tables without a simulation's truth.json ({listed}): a real export?"
+    )
+    raise FileExistsError(
+        f"{path} holds {why}; simulate writes only into a new or empty folder or over its own "
+        "earlier output. Choose another folder, or pass --force to overwrite its tables"
+    )
 
 
 def simulate_portfolio(
