@@ -261,10 +261,11 @@ def test_one_causal_estimator_raising_keeps_every_other_answer(portfolio, monkey
     """A method raising inside :func:`satprofit.causal.estimate`, and a whole question raising
     inside ``compare_methods``: each becomes failed records, every other record is kept."""
     import satprofit.causal as causal
-    from satprofit.causal import api
     from satprofit.runs import causal_records
 
-    monkeypatch.setattr(api, "aipw", _raise(ArithmeticError("weights overflow")))
+    monkeypatch.setattr(
+        "satprofit.causal.estimators.aipw.aipw", _raise(ArithmeticError("weights overflow"))
+    )
     real_compare = causal.compare_methods
 
     def compare(portfolio, question, **kw):
