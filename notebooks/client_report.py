@@ -22,23 +22,11 @@ seed = 20240601  # seed of the what-if draws
 # (code hidden). Every figure and sentence about the client comes from
 # satprofit.reporting.client and is escaped by satprofit.reporting.blocks; the cells below only
 # call those functions. Nothing is fitted here: the run was fitted once by `satprofit fit`.
-import logging
-import warnings
-
-warnings.filterwarnings("ignore")
-for _name in ("pymc", "pytensor", "arviz"):
-    logging.getLogger(_name).setLevel(logging.ERROR)
-
 from satprofit.reporting import client
-from satprofit.reporting.blocks import show, theme
-from satprofit.reporting.config import load_config
-from satprofit.runs import load_run
+from satprofit.reporting.blocks import show
+from satprofit.reporting.setup import open_report
 
-theme()
-config = load_config(config_path)
-if config.kind != "client":
-    raise ValueError(f"this template renders client reports, not {config.kind!r} reports")
-run = load_run(config.run, data=config.data)
+config, run = open_report(config_path, "client")
 report = client.build_client_report(
     run, config.client_id, seed=seed, min_clients=config.min_benchmark_clients
 )
@@ -113,7 +101,7 @@ show(client.what_if_blocks(report))
 # ## Methods appendix
 #
 # The data, questions, methods and settings behind this report, so that every figure in it can
-# be traced and reproduced.
+# be traced and reproduced, and what each answer assumes.
 
 # %%
 show(client.methods_blocks(report))

@@ -313,7 +313,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     from satprofit.bayes import scenario
     from satprofit.runs import load_run
 
-    fit = load_run(args.run, data=args.folder).fit
+    fit = load_run(args.run, data=args.folder, encoding=args.encoding).fit
     changes = {}
     if args.ontime_pp is not None:
         changes["ontime_pp"] = args.ontime_pp
@@ -372,7 +372,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"no run given: fitting into {run_dir}", file=sys.stderr)
             save_run(run_dir, args.folder, _fit(args, portfolio))
     run = load_run(run_dir, portfolio)  # refuses a run fitted on other data, or edited
-    run.data = Path(args.folder).resolve()
+    run.data, run.encoding = Path(args.folder).resolve(), getattr(args, "encoding", None)
     clients = _report_clients(args, run)
     manifest = render_reports(
         run,
@@ -545,6 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scenario", help="what-if: a lever's worth in currency, from a saved run")
     p.add_argument("folder", help="portfolio folder the run was fitted on")
+    _encoding_option(p)
     p.add_argument("--run", required=True, help="run folder written by 'satprofit fit'")
     p.add_argument("--client", help="client id (default: the whole portfolio)")
     p.add_argument("--ontime-pp", type=float, help="raise on-time milestones by this many pp")

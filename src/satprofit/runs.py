@@ -437,6 +437,7 @@ class Run:
     fit: PortfolioFit
     causal: pd.DataFrame
     data: Path | None = None
+    encoding: str | None = None  # of the data folder's CSV files, when not UTF-8
 
     @property
     def portfolio(self) -> Portfolio:
@@ -448,6 +449,7 @@ def load_run(
     portfolio: Portfolio | None = None,
     *,
     data: str | os.PathLike | None = None,
+    encoding: str | None = None,
 ) -> Run:
     """Load a run against its data; nothing is written into the run folder.
 
@@ -460,6 +462,8 @@ def load_run(
     data : path, optional
         The data folder, read when ``portfolio`` is not given (runs name their data by
         fingerprint, not by path).
+    encoding : str, optional
+        Encoding of the data folder's CSV files when they are not UTF-8 (``--encoding``).
 
     Raises
     ------
@@ -478,7 +482,7 @@ def load_run(
                 f"{folder}: give the data folder the run was fitted on (runs do not record "
                 "where their data lie)"
             )
-        portfolio = load_portfolio(data)
+        portfolio = load_portfolio(data, encoding=encoding)
     found = portfolio_fingerprint(portfolio)
     if meta.get("portfolio") != found:
         source = f"the data in {data}" if data is not None else "the portfolio given"
@@ -489,4 +493,4 @@ def load_run(
         )
     fit = PortfolioFit.load(folder / "fit", portfolio)
     causal = pd.DataFrame(_read_json(folder / "causal.json"))
-    return Run(folder, meta, fit, causal, None if data is None else Path(data).resolve())
+    return Run(folder, meta, fit, causal, None if data is None else Path(data).resolve(), encoding)

@@ -108,3 +108,22 @@ def test_hostile_ids_make_safe_file_names(run_dir, tmp_path):
         name = j.html.split("/")[-1]
         assert name.endswith(".html") and not name.startswith(".")
         assert all(c.isascii() and (c.isalnum() or c in "-.") for c in name)
+
+
+def test_the_runs_encoding_reaches_every_report_config(run, ids, tmp_path, monkeypatch):
+    """``report --encoding``: each notebook reloads the data, so its config carries the
+    encoding the command was given (the run loaded by the CLI keeps it)."""
+    import dataclasses
+
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    for kind in ("client", "portfolio"):
+        (tpl / f"{kind}_report.py").write_text(
+            TEMPLATE.replace('"{fail}"', "'nobody'").replace(
+                'print("report of", cfg.kind, seed)', "assert cfg.encoding == 'utf-16', cfg"
+            )
+        )
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(tpl))
+    legacy = dataclasses.replace(run, encoding="utf-16")
+    m = render_reports(legacy, tmp_path / "out", ids[:1], portfolio=True, progress=False)
+    assert [j.status for j in m.reports] == ["ok", "ok"], [j.error for j in m.reports]

@@ -127,6 +127,7 @@ class _Batch:
 
     run: Path
     data: Path
+    encoding: str | None
     scratch: Path
     audit: Path
     seed: int
@@ -142,7 +143,14 @@ def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
     stem = html.stem
     seed = batch.seed
     try:
-        config = ReportConfig(str(batch.run), job.kind, job.client_id, seed, data=str(batch.data))
+        config = ReportConfig(
+            str(batch.run),
+            job.kind,
+            job.client_id,
+            seed,
+            data=str(batch.data),
+            encoding=batch.encoding,
+        )
         cfg_path = config.write(batch.scratch / f"{stem}.json")
         res = render_notebook(
             template_path(job.kind),
@@ -195,6 +203,7 @@ def render_reports(
     client_ids: list[str],
     *,
     data: str | os.PathLike | None = None,
+    encoding: str | None = None,
     portfolio: bool = False,
     jobs: int = 1,
     seed: int = DEFAULT_SEED,
@@ -218,6 +227,8 @@ def render_reports(
     data : path, optional
         The data folder the run was fitted on; needed with a run folder, taken from the loaded
         run otherwise.
+    encoding : str, optional
+        Encoding of the data folder's CSV files when not UTF-8 (taken from a loaded run).
     portfolio, jobs, seed, pdf, progress
         The portfolio report too; reports rendered in parallel; seed of the what-if draws;
         also print PDFs; show a progress bar.
@@ -230,7 +241,8 @@ def render_reports(
         run = run_dir
         data = run.data if data is None else data
     else:
-        run = load_run(run_dir, data=data)  # fails early on an unfinished run or other data
+        # fails early on an unfinished run or other data
+        run = load_run(run_dir, data=data, encoding=encoding)
     if data is None:
         raise RunError(f"{run.folder}: give the data folder the run was fitted on")
     run_dir, out_dir = Path(run.folder), Path(out_dir)
@@ -253,6 +265,7 @@ def render_reports(
         batch = _Batch(
             run_dir.resolve(),
             Path(data).resolve(),
+            getattr(run, "encoding", None),
             scratch,
             audit,
             seed,

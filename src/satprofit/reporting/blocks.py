@@ -354,6 +354,11 @@ def set_currency(code: str | None) -> str | None:
     return before
 
 
+def currency_label() -> str:
+    """The currency code in force for labels ("EUR"), or the word "currency" when unknown."""
+    return _currency or "currency"
+
+
 def money(x: object, digits: int = 3, *, currency: str | None = None) -> str:
     """An amount of currency, rounded to ``digits`` significant figures, with its ISO code.
 

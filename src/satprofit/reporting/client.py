@@ -1314,7 +1314,7 @@ def plot_what_if(w: WhatIf):
         ax.plot(d["median"], y, "o", color="black", label="Most likely")
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_title(titles[measure])
-        ax.set_xlabel("Change over the next 4 quarters (currency)")
+        ax.set_xlabel(f"Change over the next 4 quarters ({B.currency_label()})")
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_yticks(y, [B.plot_text(lab) for lab in labels])
     handles, names = axes[0].get_legend_handles_labels()

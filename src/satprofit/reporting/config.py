@@ -35,6 +35,8 @@ class ReportConfig:
         Fewest clients behind a benchmark shown to a client.
     data : str or None
         The data folder the run was fitted on (absolute path; runs do not record it).
+    encoding : str or None
+        Encoding of the data folder's CSV files when they are not UTF-8.
     """
 
     run: str
@@ -43,6 +45,7 @@ class ReportConfig:
     seed: int = DEFAULT_SEED
     min_benchmark_clients: int = MIN_BENCHMARK_CLIENTS
     data: str | None = None
+    encoding: str | None = None
 
     def __post_init__(self):
         if self.kind not in ("client", "portfolio"):
