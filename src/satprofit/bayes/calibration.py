@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from satprofit.causal.calibration import report, run_tasks
+from satprofit.causal.calibration import report, run_tasks, write_summary
 from satprofit.simulate.designs import DESIGNS
 
 
@@ -110,6 +110,11 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", help="CSV file for every replication's row")
     ap.add_argument("--rows", help="rebuild the table from a CSV written by --out (no fits)")
+    ap.add_argument(
+        "--summary-out",
+        help="merge the table into this summary CSV (the package ships one as "
+        "bayes/calibration_summary.csv, quoted by the reports)",
+    )
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")
     t0 = time.perf_counter()
@@ -126,7 +131,9 @@ def main(argv=None) -> int:
             jobs=args.jobs,
             progress=f"{args.out}.partial" if args.out else None,
         )
-    report(rows, args.out, t0, extra={"converged": "converged"})
+    table = report(rows, args.out, t0, extra={"converged": "converged"})
+    if args.summary_out:
+        write_summary(table, args.clients, args.summary_out)
     return 0
 
 

@@ -21,7 +21,14 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["ASSUMPTIONS", "WORLDS", "Assumption", "assumptions_table", "calibration_evidence"]
+__all__ = [
+    "ASSUMPTIONS",
+    "WORLDS",
+    "Assumption",
+    "assumptions_table",
+    "calibration_evidence",
+    "read_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -201,22 +208,27 @@ WORLDS: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=1)
-def calibration_summary() -> pd.DataFrame:
-    """The shipped calibration summary (one row per size, design and estimand), or an empty
-    frame when the package holds none."""
+def read_summary(package: str) -> pd.DataFrame:
+    """The calibration summary shipped in ``package`` (``calibration_summary.csv``; one row per
+    size, design and estimand), or an empty frame when the package holds none."""
     try:
-        ref = resources.files("satprofit.causal").joinpath("calibration_summary.csv")
+        ref = resources.files(package).joinpath("calibration_summary.csv")
         with ref.open("r", encoding="utf-8") as fh:
             return pd.read_csv(fh)
-    except (FileNotFoundError, OSError):
+    except (FileNotFoundError, OSError, ModuleNotFoundError):
         return pd.DataFrame()
 
 
-def calibration_evidence(estimand: str) -> str:
-    """One plain sentence: how the default method did on the simulated worlds ("" when the
-    shipped study does not cover ``estimand``)."""
-    s = calibration_summary()
+@lru_cache(maxsize=1)
+def calibration_summary() -> pd.DataFrame:
+    """The causal defaults' shipped calibration summary (see :func:`read_summary`)."""
+    return read_summary("satprofit.causal")
+
+
+def calibration_evidence(estimand: str, summary: pd.DataFrame | None = None) -> str:
+    """One plain sentence: how the method did on the simulated worlds of ``summary`` (default:
+    the causal defaults' shipped study); "" when the study does not cover ``estimand``."""
+    s = calibration_summary() if summary is None else summary
     if s.empty or estimand not in set(s["estimand"]):
         return ""
     s = s[(s["estimand"] == estimand) & (s["answered"] > 0)]
@@ -230,13 +242,13 @@ def calibration_evidence(estimand: str) -> str:
         f"{int(small['clients'].iloc[0]):,} clients each): the 95 % interval held the true "
         f"effect in at least 90 % of portfolios in {good} of them"
     )
-    if len(large) and large["clients"].iloc[0] > small["clients"].iloc[0]:
-        lo, hi = large["rel_bias"].min(), large["rel_bias"].max()
-        worst = large.loc[large["rel_bias"].abs().idxmax(), "design"]
-        text += (
-            f"; averaged over {int(large['reps'].min())} portfolios of "
-            f"{int(large['clients'].iloc[0]):,} clients per world, the estimate ran between "
-            f"{lo:+.0%} and {hi:+.0%} of the truth (largest gap: "
-            f"{WORLDS.get(worst, worst.replace('_', ' '))})"
-        )
+    lo, hi = large["rel_bias"].min(), large["rel_bias"].max()
+    worst = large.loc[large["rel_bias"].abs().idxmax(), "design"]
+    size = int(large["clients"].iloc[0])
+    where = "" if size == int(small["clients"].iloc[0]) else f" of {size:,} clients"
+    text += (
+        f"; averaged over {int(large['reps'].min())} portfolios{where} per world, the estimate "
+        f"ran between {lo:+.0%} and {hi:+.0%} of the truth (largest gap: "
+        f"{WORLDS.get(worst, worst.replace('_', ' '))})"
+    )
     return text + "."

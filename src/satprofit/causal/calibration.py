@@ -219,7 +219,7 @@ def write_summary(table: pd.DataFrame, n_clients: int, path: str) -> pd.DataFram
     ``clients = n_clients``, replacing earlier rows of that size; written atomically."""
     new = table.reset_index().assign(clients=n_clients)
     cols = ["clients", "design", "estimand", "reps", "answered", "truth", "estimate"]
-    cols += ["coverage", "rel_bias", "bias_mcse", "rel_width", "meets_goals"]
+    cols += ["coverage", "rel_bias", "bias_mcse", "rel_width", "converged", "meets_goals"]
     new = new[[c for c in cols if c in new.columns]]
     if os.path.exists(path):
         old = pd.read_csv(path)

@@ -6,14 +6,33 @@ answer and the calibration study's measured coverage and bias); this module only
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
-from satprofit.causal.assumptions import ASSUMPTIONS, calibration_evidence
+from satprofit.causal.assumptions import ASSUMPTIONS, calibration_evidence, read_summary
 from satprofit.reporting import blocks as B
 
 __all__ = ["assumption_blocks", "assumption_rows"]
 
 COLUMNS = ("Question", "What the answer assumes", "Where it may not hold", "Checked on simulations")
+
+
+@lru_cache(maxsize=1)
+def _bayes_summary():
+    return read_summary("satprofit.bayes")
+
+
+def evidence(estimand: str) -> str:
+    """The causal default's and the Bayesian model's simulation checks, as one text."""
+    parts = []
+    causal = calibration_evidence(estimand)
+    if causal:
+        parts.append(f"Causal estimate: {causal}")
+    bayes = calibration_evidence(estimand, _bayes_summary())
+    if bayes:
+        parts.append(f"Bayesian model: {bayes}")
+    return " ".join(parts)
 
 
 def assumption_rows(estimands) -> pd.DataFrame:
@@ -28,7 +47,7 @@ def assumption_rows(estimands) -> pd.DataFrame:
                     COLUMNS[0]: B.estimand_title(est) if first else "",
                     COLUMNS[1]: a.text,
                     COLUMNS[2]: a.fails_when or "\u2013",
-                    COLUMNS[3]: (calibration_evidence(est) or "\u2013") if first else "",
+                    COLUMNS[3]: (evidence(est) or "\u2013") if first else "",
                 }
             )
             first = False
