@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from satprofit.constants import ESTIMAND_UNITS
+from satprofit.features.panel import DASHBOARD_METRICS
 from satprofit.reporting import blocks as B
 from satprofit.reporting import client as C
 from satprofit.reporting import portfolio as P
@@ -269,7 +270,7 @@ def test_unknown_client_is_refused(run):
 
 def test_every_section_is_built(report, client_blocks):
     assert 3 <= len(report.summary) <= 5
-    assert set(report.metrics.table["metric"].unique()) == set(C.DASHBOARD_METRICS)
+    assert set(report.metrics.table["metric"].unique()) == set(DASHBOARD_METRICS)
     assert len(report.delivery.summary) == 6
     assert report.satisfaction.responses > 0
     assert list(report.drivers.table.index) == list(C.DRIVERS)

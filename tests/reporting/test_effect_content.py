@@ -13,6 +13,7 @@ import pytest
 
 from satprofit.reporting import blocks as B
 from satprofit.reporting import client as C
+from satprofit.reporting import common
 from satprofit.reporting import portfolio as P
 from tests.reporting.test_content import HOSTILE_ID, SEED, block_text, shared_run
 
@@ -97,7 +98,7 @@ def _record(**kw) -> pd.Series:
 def test_a_record_that_is_not_ok_is_never_a_number(status, reason, shown):
     # even with figures left in the record, a non-ok status wins
     rec = _record(status=status, reason=reason, note="")
-    row = C._question_row("quality_to_csat", rec, "causal")
+    row = common.question_row("quality_to_csat", rec, "causal")
     assert row["Status"] == shown and row["Estimate (95% interval)"] == "\u2013"
     prow = pd.Series(P._row(rec, "causal"))
     assert not prow["answered"] and P._status(prow) == shown

@@ -25,7 +25,7 @@ from satprofit.metrics.plots import METRIC_LABELS
 from satprofit.questions import ESTIMAND_IDS
 from satprofit.reporting import blocks as B
 from satprofit.reporting.assumptions import assumption_blocks, assumption_rows
-from satprofit.reporting.client import data_range, model_rows, not_converged, status_text
+from satprofit.reporting.common import data_range, model_rows, not_converged, status_text
 
 __all__ = [
     "DashboardTables",
