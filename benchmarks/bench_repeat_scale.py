@@ -23,13 +23,8 @@ import statsmodels.api as sm
 from satprofit.causal.design import demean
 from satprofit.causal.ppml import ppml_fe
 from satprofit.causal.regression import full_rank
-from satprofit.causal.repeat import (
-    _lag_design,
-    _quarterly,
-    _sample,
-    decision_lags,
-    repeat_dynamics,
-)
+from satprofit.causal.repeat import _lag_design, _sample, repeat_dynamics
+from satprofit.features.repeat_panel import decision_lags, quarterly_panel
 from satprofit.simulate import simulate_portfolio
 
 
@@ -44,7 +39,7 @@ def _measure(fn):
 
 
 def _rows(portfolio):
-    p = _quarterly(portfolio)
+    p = quarterly_panel(portfolio)
     n_lags = decision_lags(portfolio)
     s = _sample(p, n_lags)
     s = s[s.groupby("client_id")["flow_value"].transform("sum") > 0].reset_index(drop=True)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from satprofit.causal.repeat import decision_dates
 from satprofit.cli import main
 from satprofit.features.panel import repeat_deals
+from satprofit.features.repeat_panel import decision_dates
 from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import simulate_portfolio
 from satprofit.simulate.designs import DESIGNS, Design, describe_designs, get_design

@@ -25,7 +25,7 @@ on-time rate (with a missing indicator) and
 sales status reports.
 
 The estimands ``csat_to_repeat.value`` and ``.margin`` are computed per draw as QUESTIONS.md defines it, through
-the overlapping windows (see :mod:`satprofit.causal.repeat`): shifting the responses of
+the overlapping windows (see :mod:`satprofit.features.repeat_panel`): shifting the responses of
 quarters ``q-3..q`` moves window ``s`` by ``w_{q,s}`` times the shift, and
 :math:`E[D] = p\,e^{m + \sigma^2/2}` is re-evaluated in quarters ``q+1..q+4``; the margin
 moves by :math:`\beta_m` times the project-weighted share of the shifted windows (as in
@@ -53,16 +53,16 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel, contraction_status
-from satprofit.causal.repeat import (
+from satprofit.constants import ESTIMAND_UNITS
+from satprofit.features.questions import question_table
+from satprofit.features.repeat_panel import (
     OFFSETS,
-    _quarterly,
-    _weights,
     decision_lags,
     margin_rows,
     overlap_weights,
+    quarterly_panel,
+    window_weights,
 )
-from satprofit.constants import ESTIMAND_UNITS
-from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
 
 PREDICTORS = ("csat_within", "csat_client_mean", "ontime", "ontime_missing", "status_reports")
@@ -108,7 +108,7 @@ class RepeatData:
 
 def repeat_data(portfolio: Portfolio) -> RepeatData:
     """Quarter rows (full quarters whose previous window has responses) and the units."""
-    p = _quarterly(portfolio)
+    p = quarterly_panel(portfolio)
     s = p[p["full_period"] & (p["responses_trailing_prev"] > 0)].reset_index(drop=True)
     if len(s) < 30:
         raise ValueError(f"only {len(s)} client-quarters with a trailing csat (need 30)")
@@ -169,7 +169,7 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         list(sizes),
         list(industries),
         units,
-        _weights(p, units),
+        window_weights(p, units),
         scales,
         last,
         x_now,

@@ -67,99 +67,20 @@ from satprofit.causal.ppml import ppml_fe
 from satprofit.causal.regression import full_rank
 from satprofit.causal.results import CausalEstimate, finish
 from satprofit.causal.support import NotEstimable
-from satprofit.features.panel import client_panel, repeat_deals
-from satprofit.features.projects import project_table
 from satprofit.features.questions import question_table
-from satprofit.io import Portfolio
-
-#: At most this many trailing windows (ending 1..LAGS quarters before the close quarter)
-#: enter the repeat model; :func:`decision_lags` picks how many the data's deals need.
-LAGS = 3
-#: Share of repeat deals whose decision-to-close gap the lags must cover.
-LAG_COVERAGE = 0.9
-#: Windows s = q + j, j in OFFSETS, can hold responses (projects) dated in q-3..q.
-OFFSETS = tuple(range(-3, 4))
-COVARIATES = (
-    "ontime_rate_trailing",
-    "status_reports_by_sales_trailing",
-    "escalations_per_project_trailing",
+from satprofit.features.repeat_panel import (
+    COVARIATES,
+    LAGS,
+    OFFSETS,
+    decision_lags,
+    margin_rows,
+    milestone_projects,
+    overlap_weights,
+    quarterly_panel,
+    responses_in_windows,
+    tied_shift_counts,
 )
-_LAGGED = ("csat_trailing", "responses_trailing", "ontime_rate_trailing")
-
-
-def decision_dates(deals: pd.DataFrame, leads: pd.DataFrame) -> pd.Series:
-    """When each deal was decided: the lead's creation for deals that delivery sourced (when
-    the lead is known), else the proposal date."""
-    created = deals["lead_id"].map(leads.set_index("lead_id")["created_date"])
-    by_delivery = deals["lead_source"].eq("delivery") & created.notna()
-    return deals["proposal_date"].where(~by_delivery, created)
-
-
-def _flow_deals(portfolio: Portfolio) -> pd.DataFrame:
-    """Won repeat deals with a ``predetermined`` flag: decided before the portfolio's first
-    survey response, i.e. before the data measured anything that could have moved them
-    (renewals agreed before the data start).
-
-    A client's deals decided before *its own* first response are not predetermined: on-time
-    delivery acts on them, and their missing satisfaction windows enter the model as missing
-    (with an indicator). Leaving them out halved the direct effect of on-time delivery where
-    clients rarely answer surveys."""
-    rep = repeat_deals(portfolio).copy()
-    rep["decided"] = decision_dates(rep, portfolio.leads)
-    start = portfolio.surveys["date"].min()
-    rep["predetermined"] = rep["decided"].isna() | (rep["decided"] < start)
-    return rep
-
-
-def decision_lags(portfolio: Portfolio, max_lags: int = LAGS) -> int:
-    """How many lagged satisfaction windows the repeat model needs: one more than the number
-    of quarters between a repeat deal's decision and its close that covers
-    :data:`LAG_COVERAGE` of the flow's deals (1 when deals close in the quarter they are
-    decided, up to ``max_lags``)."""
-    rep = _flow_deals(portfolio)
-    rep = rep[~rep["predetermined"] & rep["decided"].notna()]
-    if rep.empty:
-        return 1
-    gap = (
-        pd.PeriodIndex(rep["close_date"], freq="Q") - pd.PeriodIndex(rep["decided"], freq="Q")
-    ).map(lambda o: o.n)
-    need = int(np.quantile(np.asarray(gap, dtype=float), LAG_COVERAGE)) + 1
-    return int(np.clip(need, 1, max_lags))
-
-
-def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
-    per = pd.PeriodIndex(dates, freq="Q")
-    return np.asarray([(x - t0).n for x in per], dtype=int)
-
-
-def _quarterly(portfolio: Portfolio) -> pd.DataFrame:
-    """The quarterly panel with lagged windows (``<col>_prev<l>``, ``_prev`` = lag 1) and the
-    flow value (repeat value closed in the quarter, predetermined deals left out)."""
-    p = client_panel(portfolio, "Q", window=4, horizon=4, indices=False)
-    p = p.sort_values(["client_id", "period"], kind="stable").reset_index(drop=True)
-    g = p.groupby("client_id", sort=False)
-    for col in (*_LAGGED, *COVARIATES):
-        for lag in range(1, LAGS + 1):
-            p[f"{col}_prev{lag}"] = g[col].shift(lag)
-        p[f"{col}_prev"] = p[f"{col}_prev1"]
-    t0 = p["period"].min()
-    p["t"] = (p["period"] - t0).apply(lambda o: o.n).astype(int)
-    rep = _flow_deals(portfolio)
-    rep = rep[~rep["predetermined"]]
-    flow = (
-        pd.DataFrame(
-            {
-                "client_id": rep["client_id"].to_numpy(),
-                "t": _quarter_index(rep["close_date"], t0),
-                "flow_value": rep["contract_value"].to_numpy(float),
-            }
-        )
-        .groupby(["client_id", "t"], as_index=False)["flow_value"]
-        .sum()
-    )
-    p = p.merge(flow, on=["client_id", "t"], how="left")
-    p["flow_value"] = p["flow_value"].fillna(0.0)
-    return p
+from satprofit.io import Portfolio
 
 
 def _lag_design(
@@ -198,41 +119,6 @@ def _sample(p: pd.DataFrame, n_lags: int = LAGS) -> pd.DataFrame:
     for lag in range(1, n_lags + 1):
         any_resp |= p[f"responses_trailing_prev{lag}"].fillna(0).to_numpy() > 0
     return p[p["full_period"] & any_resp].copy()
-
-
-def _count_grid(p: pd.DataFrame, column: str) -> tuple[pd.Index, np.ndarray]:
-    clients = pd.Index(p["client_id"].unique())
-    n_t = int(p["t"].max()) + 1
-    grid = np.zeros((len(clients), n_t))
-    grid[clients.get_indexer(p["client_id"]), p["t"].to_numpy()] = p[column].to_numpy()
-    return clients, grid
-
-
-def _window_sum(cum: np.ndarray, ci: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    n_t = cum.shape[1] - 1
-    lo, hi = np.clip(lo, 0, n_t), np.clip(hi, -1, n_t - 1)
-    return np.where(hi >= lo, cum[ci, hi + 1] - cum[ci, lo], 0.0)
-
-
-def overlap_weights(p: pd.DataFrame, units: pd.DataFrame, column: str = "responses") -> np.ndarray:
-    """w[u, j]: share of window ``s = q + OFFSETS[j]``'s items (``column`` counts per
-    quarter: responses, or projects) dated in ``q-3..q``, for each unit ``(c, q)``."""
-    clients, grid = _count_grid(p, column)
-    cum = np.concatenate([np.zeros((len(clients), 1)), np.cumsum(grid, axis=1)], axis=1)
-    ci = clients.get_indexer(units["client_id"])
-    q = units["t"].to_numpy()
-    w = np.zeros((len(units), len(OFFSETS)))
-    for j, off in enumerate(OFFSETS):
-        s = q + off
-        n_s = _window_sum(cum, ci, s - 3, s)
-        ov = _window_sum(cum, ci, np.maximum(s - 3, q - 3), np.minimum(s, q))
-        w[:, j] = np.where(n_s > 0, ov / np.maximum(n_s, 1), 0.0)
-    return w
-
-
-def _weights(p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
-    """w[u, j]: share of window q+j's responses dated in q-3..q (j = 0..3; lag-1 models)."""
-    return overlap_weights(p, units)[:, 3:]
 
 
 def _lag_shift(w: np.ndarray, coefs: np.ndarray, j: int) -> np.ndarray:
@@ -324,7 +210,7 @@ def _mu_ahead(model: dict, units: pd.DataFrame) -> np.ndarray:
 
 def repeat_dynamics(portfolio: Portfolio, part: str = "value") -> CausalEstimate:
     """``csat_to_repeat`` (``part`` value or margin) by the quarterly model (module docstring)."""
-    p = _quarterly(portfolio)
+    p = quarterly_panel(portfolio)
     qt, units = _units(portfolio, f"csat_to_repeat.{part}", p)
     w = overlap_weights(p, units)
     n_lags = decision_lags(portfolio)
@@ -367,32 +253,6 @@ def _value(qt, p, units, w, n_lags) -> CausalEstimate:
         f"satisfaction windows lagged 1-{n_lags} quarter(s) (the deals' decision-to-close "
         "gap), propagated through the overlapping windows; deals decided before the first "
         "survey response in the data left out",
-    )
-
-
-def margin_rows(portfolio: Portfolio, p: pd.DataFrame, *, flow_only: bool = False) -> pd.DataFrame:
-    """Per client and quarter index ``t``: the mean margin (``rmargin``, a share) of the
-    projects delivering the repeat deals closed in that quarter, their count (``projects``)
-    and how many of them deliver flow deals (``flow_projects``, not predetermined)."""
-    pt = project_table(portfolio)
-    rep = _flow_deals(portfolio).set_index("deal_id")
-    rp = pt[pt["deal_id"].isin(rep.index) & pt["margin"].notna()]
-    pre = rp["deal_id"].map(rep["predetermined"]).astype(bool).to_numpy()
-    if flow_only:
-        rp, pre = rp[~pre], pre[~pre]
-    t0 = p["period"].min()
-    g = pd.DataFrame(
-        {
-            "client_id": rp["client_id"].to_numpy(),
-            "t": _quarter_index(rp["deal_id"].map(rep["close_date"]), t0),
-            "margin": rp["margin"].to_numpy(float),
-            "flow": (~pre).astype(float),
-        }
-    )
-    return (
-        g.groupby(["client_id", "t"])
-        .agg(rmargin=("margin", "mean"), projects=("margin", "size"), flow_projects=("flow", "sum"))
-        .reset_index()
     )
 
 
@@ -482,59 +342,12 @@ def _wdemean(a: np.ndarray, groups: np.ndarray, weights: np.ndarray) -> np.ndarr
 
 
 # ------------------------------------------------------------------ quality_to_repeat
-def _tied_shift_counts(portfolio: Portfolio, p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
-    """c[u, j]: responses in window ``q + OFFSETS[j]`` tied to projects (with milestones)
-    finished in ``q-3..q``, for each unit ``(c, q)``."""
-    pt = project_table(portfolio)
-    pt = pt[pt["finished"] & pt["ontime_rate"].notna()]
-    sv = portfolio.surveys.dropna(subset=["project_id"])
-    tied = sv.merge(pt[["project_id", "actual_end_date"]], on="project_id", how="inner")
-    t0 = p["period"].min()
-    clients = pd.Index(p["client_id"].unique())
-    n_t = int(p["t"].max()) + 1
-    ci = clients.get_indexer(tied["client_id"])
-    rq = _quarter_index(tied["date"], t0)
-    fq = _quarter_index(tied["actual_end_date"], t0)
-    ok = ci >= 0
-    ci, rq, fq = ci[ok], rq[ok], fq[ok]
-    grid = np.zeros((len(clients), n_t + 4, len(OFFSETS)))
-    for a in range(4):  # unit quarter q = fq + a holds the project in q-3..q
-        q_u = fq + a
-        for j, off in enumerate(OFFSETS):
-            s = q_u + off  # window s holds the response if s-3 <= rq <= s
-            hit = (q_u >= 0) & (q_u < n_t) & (s >= rq) & (s - 3 <= rq)
-            np.add.at(grid, (ci[hit], q_u[hit], np.full(hit.sum(), j)), 1.0)
-    return grid[clients.get_indexer(units["client_id"]), units["t"].to_numpy()]
-
-
-def _ms_projects(portfolio: Portfolio, p: pd.DataFrame) -> pd.DataFrame:
-    """Projects with milestones finished per client and quarter (``ms_projects``) on ``p``."""
-    pt = project_table(portfolio)
-    pt = pt[pt["finished"] & pt["ontime_rate"].notna()]
-    t0 = p["period"].min()
-    cnt = (
-        pd.DataFrame(
-            {
-                "client_id": pt["client_id"].to_numpy(),
-                "t": _quarter_index(pt["actual_end_date"], t0),
-            }
-        )
-        .groupby(["client_id", "t"])
-        .size()
-        .rename("ms_projects")
-        .reset_index()
-    )
-    out = p[["client_id", "t"]].merge(cnt, on=["client_id", "t"], how="left")
-    out["ms_projects"] = out["ms_projects"].fillna(0.0)
-    return out
-
-
 def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEstimate]:
     """``quality_to_repeat`` total, natural direct and natural indirect effects by the
     quarterly process model (module docstring)."""
     from satprofit.causal.api import estimate  # the csat stage: quality_to_csat's default
 
-    p = _quarterly(portfolio)
+    p = quarterly_panel(portfolio)
     qt, units = _units(portfolio, "quality_to_repeat.total", p)
     model = _fit_value_model(p, decision_lags(portfolio))
     beta, bcols = _coef_vector(model, "csat_lag")
@@ -544,9 +357,9 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
         raise NotEstimable(f"the satisfaction stage (quality_to_csat) has no answer: {stage.note}")
     a10, a_se = stage.estimate, stage.se  # csat points per +10 pp on-time rate
     eps = qt.delta / 2  # +-5 pp
-    wq = overlap_weights(_ms_projects(portfolio, p), units, "ms_projects")
-    n_resp = _resp_in_windows(p, units)
-    tied = _tied_shift_counts(portfolio, p, units)
+    wq = overlap_weights(milestone_projects(portfolio, p), units, "ms_projects")
+    n_resp = responses_in_windows(p, units)
+    tied = tied_shift_counts(portfolio, p, units)
     share_t = np.where(n_resp > 0, tied / np.maximum(n_resp, 1), 0.0)
     mu = _mu_ahead(model, units)
 
@@ -602,15 +415,6 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
             estimand=f"quality_to_repeat.{part}",
         )
     return out
-
-
-def _resp_in_windows(p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
-    """n[u, j]: responses in window ``q + OFFSETS[j]`` (4 quarters) for each unit."""
-    clients, grid = _count_grid(p, "responses")
-    cum = np.concatenate([np.zeros((len(clients), 1)), np.cumsum(grid, axis=1)], axis=1)
-    ci = clients.get_indexer(units["client_id"])
-    q = units["t"].to_numpy()
-    return np.stack([_window_sum(cum, ci, q + off - 3, q + off) for off in OFFSETS], axis=1)
 
 
 def _result(qt, est, se, units, clusters, names, sd_outcome, diagnostics, note, estimand=None):
