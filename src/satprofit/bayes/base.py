@@ -46,6 +46,50 @@ def contraction_status(contraction: float) -> tuple[str, str]:
     )
 
 
+@dataclass(frozen=True)
+class SamplerConfig:
+    """How a posterior is sampled: the one place the sampler settings and their defaults are
+    spelled out (the ``sampler_config`` of PyMC-Marketing's model builder).
+
+    Attributes
+    ----------
+    draws, tune : int
+        Posterior draws and tuning steps per chain (1000 each: ESS >= 400 per parameter on
+        the satprofit models with 4 chains).
+    chains : int
+        Chains (4: R-hat needs several).
+    cores : int or None
+        Processes; None is ``min(chains, CPUs)``.
+    target_accept : float
+        NUTS target acceptance (0.9: fewer divergences on the hierarchical models).
+    sampler : {"pymc", "nutpie"}
+    random_seed : int
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    cores: int | None = None
+    target_accept: float = 0.9
+    sampler: str = "pymc"
+    random_seed: int = DEFAULT_SEED
+
+    #: The settings a fit records (``fit.json``, ``satprofit fit --reuse``): those that
+    #: change the draws.
+    RECORDED: ClassVar[tuple[str, ...]] = ("draws", "tune", "chains", "random_seed", "sampler")
+
+    def replace(self, **changes) -> SamplerConfig:
+        """A copy with ``changes`` (None values are ignored: "not given")."""
+        from dataclasses import replace
+
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def settings(self) -> dict:
+        """The recorded settings as a dict (``draws``, ``tune``, ``chains``, ``random_seed``,
+        ``sampler``)."""
+        return {k: getattr(self, k) for k in self.RECORDED}
+
+
 class ConvergenceWarning(UserWarning):
     """A posterior failed the convergence gate; its result carries ``converged=False``."""
 
@@ -113,9 +157,14 @@ class BayesResult:
     diagnostics : dict
         Output of :func:`convergence`; ``converged`` is the gate's verdict that reports show.
     effects : DataFrame
-        One row per estimand: posterior median, 2.5 % / 97.5 % quantiles, unit, n; optionally
-        ``status`` (:data:`STATUSES`; figures NaN unless ``ok``), ``reason`` and
-        ``contraction`` (prior-to-posterior, of the estimand's coefficient).
+        One row per estimand: posterior median, interval bounds (``INTERVAL_PROB``), unit,
+        n; optionally ``status`` (:data:`STATUSES`; figures NaN unless ``ok``), ``reason``
+        and ``contraction`` (prior-to-posterior, of the estimand's coefficient).
+    model : BayesModel or None
+        The model that was fitted (statsmodels' ``results.model``): its helpers are reached
+        through the result, never through a fresh default model. None for a derived result.
+    data : object or None
+        The data the model was fitted on (rebuilt from the portfolio on load).
     """
 
     idata: Any
@@ -123,10 +172,50 @@ class BayesResult:
     config: dict
     diagnostics: dict
     effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model: BayesModel | None = field(default=None, repr=False, compare=False)
+    data: Any = field(default=None, repr=False, compare=False)
 
     @property
     def converged(self) -> bool:
         return bool(self.diagnostics.get("converged", False))
+
+    def _fitted_model(self) -> BayesModel:
+        if self.model is None:
+            raise ValueError(f"{self.model_name}: this result keeps no model (a derived result)")
+        return self.model
+
+    def predictors(self, var: str) -> list[str]:
+        """The predictor names along ``var``'s ``predictor`` dimension, in column order."""
+        da = self.idata.posterior[var]
+        if "predictor" not in da.dims:
+            raise ValueError(f"{self.model_name}: {var} has no predictor dimension")
+        return [str(v) for v in da.coords["predictor"].values]
+
+    def column(self, var: str, predictor: str) -> int:
+        """Column of ``predictor`` in ``var``'s draws (as :meth:`draws` returns them)."""
+        names = self.predictors(var)
+        if predictor not in names:
+            raise ValueError(
+                f"the {self.model_name} model has no predictor {predictor!r} ({names})"
+            )
+        return names.index(predictor)
+
+    def coef(self, var: str, predictor: str, max_draws: int | None = None) -> np.ndarray:
+        """Draws of the coefficient of ``predictor`` in ``var``, selected by name, flattened
+        over chains and thinned as :meth:`draws` thins (every draw when ``max_draws`` is
+        None)."""
+        self.column(var, predictor)  # a clear error for an unknown name
+        da = self.idata.posterior[var].sel(predictor=predictor)
+        values = da.values.reshape(-1, *da.shape[2:])
+        return values[:: _step(len(values), max_draws)]
+
+    def draws(self, max_draws: int = 1000) -> dict[str, np.ndarray]:
+        """The model's posterior draws flattened over chains (see :meth:`BayesModel.draws`)."""
+        return self._fitted_model().draws(self.idata, max_draws)
+
+    def latent(self, max_draws: int = 1000):
+        """The model's latent predictors on its own data (models that define ``latent``)."""
+        return self._fitted_model().latent(self.idata, self.data, max_draws)
 
     def summary(self) -> pd.DataFrame:
         """ArviZ summary of the model's main parameters (the effects table for a result
@@ -229,9 +318,20 @@ class BayesResult:
         return base
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, expected_config: dict | None = None) -> BayesResult:
+    def load(
+        cls,
+        path: str | os.PathLike,
+        *,
+        expected_config: dict | None = None,
+        model: BayesModel | None = None,
+        data: Any = None,
+    ) -> BayesResult:
         """Read a saved fit; fails loudly when the metadata's hash does not match its content,
-        the package version differs, or ``expected_config`` differs from the saved one."""
+        the package version differs, or ``expected_config`` differs from the saved one.
+
+        The posterior is saved without its model and data: give them (``model``, ``data``
+        rebuilt from the portfolio, as :meth:`PortfolioFit.load` does) to use the result's
+        model helpers."""
         from satprofit import __version__
 
         az = _quiet_arviz()
@@ -259,7 +359,12 @@ class BayesResult:
             raise ValueError(f"{nc}: unreadable posterior, truncated or corrupt ({err})") from None
         diag = convergence(idata, meta["config"].get("summary_vars", []))
         effects = pd.DataFrame.from_dict(meta["effects"], orient="index")
-        return cls(idata, meta["model_name"], meta["config"], diag, effects)
+        return cls(idata, meta["model_name"], meta["config"], diag, effects, model, data)
+
+
+def _step(n_draws: int, max_draws: int | None) -> int:
+    """Thinning step that leaves at most ``max_draws`` of ``n_draws`` (1 when None)."""
+    return 1 if max_draws is None else max(1, n_draws // max_draws)
 
 
 def _float(value) -> float:
@@ -310,6 +415,20 @@ class BayesModel:
     def effects(self, idata, data) -> pd.DataFrame:  # pragma: no cover - optional
         return pd.DataFrame()
 
+    def draws(self, idata, max_draws: int = 1000) -> dict[str, np.ndarray]:
+        """Posterior draws flattened over chains, thinned to at most ``max_draws`` (the
+        non-centred ``z_*`` offsets left out)."""
+        post = idata.posterior
+        n_draws = post.sizes["chain"] * post.sizes["draw"]
+        step = _step(n_draws, max_draws)
+        out = {}
+        for name, da in post.data_vars.items():
+            if name.startswith("z_"):
+                continue
+            v = da.values
+            out[name] = v.reshape(n_draws, *v.shape[2:])[::step]
+        return out
+
     def posterior_predictive(self, result: BayesResult, data, random_seed: int = 0):
         """Draws of every observed variable from the posterior predictive distribution
         (an ``xarray.Dataset``; models override this with a comparison to the data)."""
@@ -325,29 +444,23 @@ class BayesModel:
         """The parameters summarized and gated for this data (default ``summary_vars``)."""
         return list(self.summary_vars)
 
-    def fit(
-        self,
-        data,
-        *,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        cores: int | None = None,
-        random_seed: int = DEFAULT_SEED,
-        sampler: str = "pymc",
-        target_accept: float = 0.9,
-    ) -> BayesResult:
+    def fit(self, data, sampler_config: SamplerConfig | None = None, **settings) -> BayesResult:
         """Sample the posterior and run the convergence gate.
 
-        Raises no error on a poor fit: it warns (:class:`ConvergenceWarning`, naming the
-        parameters that failed) and the result's ``converged`` is False.
+        ``sampler_config`` (default :class:`SamplerConfig`) with any of its fields given as
+        keywords (``draws=500``) on top. Raises no error on a poor fit: it warns
+        (:class:`ConvergenceWarning`, naming the parameters that failed) and the result's
+        ``converged`` is False.
         """
         import pymc as pm
 
         from satprofit.processes import interruptible, worker_context
 
+        sc = (sampler_config or SamplerConfig()).replace(**settings)
+        draws, tune, chains = sc.draws, sc.tune, sc.chains
+        random_seed, sampler, target_accept = sc.random_seed, sc.sampler, sc.target_accept
         model = self.build_model(data)
-        cores = cores or min(chains, os.cpu_count() or 1)
+        cores = sc.cores or min(chains, os.cpu_count() or 1)
         # workers die with this process; SIGINT/SIGTERM stop the fit (never a partial trace)
         with model, warnings.catch_warnings(), interruptible():
             warnings.simplefilter("ignore", FutureWarning)
@@ -379,13 +492,6 @@ class BayesModel:
                 ),
                 stacklevel=2,
             )
-        config = {
-            **self.model_config,
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "random_seed": random_seed,
-            "sampler": sampler,
-            "summary_vars": names,
-        }
-        return BayesResult(idata, self.name, config, diag, self.effects(idata, data))
+        config = {**self.model_config, **sc.settings(), "summary_vars": names}
+        effects = self.effects(idata, data)
+        return BayesResult(idata, self.name, config, diag, effects, model=self, data=data)

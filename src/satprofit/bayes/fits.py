@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from satprofit.bayes.base import BayesModel, BayesResult
+from satprofit.bayes.base import BayesModel, BayesResult, SamplerConfig
 from satprofit.bayes.path import METHOD as PATH_METHOD
 from satprofit.bayes.path import derived_result, path_effects
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
-from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, ESTIMAND_UNITS
+from satprofit.constants import ESTIMAND_IDS, ESTIMAND_UNITS
 from satprofit.io import Portfolio
 
 #: model key -> (model class, data builder); the order is the fitting order. The path model
@@ -303,8 +303,10 @@ class PortfolioFit:
             raise ValueError(f"{folder}: fitted on other data than this portfolio; refit")
         results, data = {}, {}
         for key in meta["models"]:
-            results[key] = BayesResult.load(folder / "models" / key)
-            data[key] = MODELS[key][1](portfolio)
+            model_cls, builder = MODELS[key]
+            data[key] = builder(portfolio)
+            results[key] = BayesResult.load(folder / "models" / key, data=data[key])
+            results[key].model = _saved_model(model_cls, results[key].config)
             _check_layout(folder, key, results[key], data[key])
         skipped, failed = dict(meta["skipped"]), dict(meta.get("failed") or {})
         if meta.get("path") is not None and {"satisfaction", "repeat"} <= set(results):
@@ -314,6 +316,11 @@ class PortfolioFit:
         elif "path" not in skipped and "path" not in failed:  # saved by an earlier version
             _with_path(portfolio, results, data, skipped, failed)
         return cls(portfolio, results, data, skipped, meta["settings"], meta["signoff"], failed)
+
+
+def _saved_model(model_cls: type[BayesModel], config: dict) -> BayesModel:
+    """The model a saved result was fitted with (its saved model configuration)."""
+    return model_cls({k: v for k, v in config.items() if k in model_cls.default_model_config})
 
 
 def _check_layout(folder: Path, key: str, result: BayesResult, data) -> None:
@@ -336,13 +343,9 @@ def fit_models(
     portfolio: Portfolio,
     *,
     models: tuple[str, ...] = (*MODELS, "path"),
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    random_seed: int = DEFAULT_SEED,
-    sampler: str = "pymc",
+    sampler_config: SamplerConfig | None = None,
     progress=None,
+    **settings,
 ) -> PortfolioFit:
     """Fit the portfolio's Bayesian models, each in isolation; never raises for one model.
 
@@ -356,15 +359,16 @@ def fit_models(
     portfolio : Portfolio
     models : tuple of str
         Keys of :data:`MODELS` to fit, and ``path`` for the derived path estimands.
-    draws, tune, chains, cores, random_seed, sampler
-        Passed to :meth:`BayesModel.fit`; each model gets its own seed derived from
-        ``random_seed``, so the run is reproducible.
+    sampler_config : SamplerConfig, optional
+        Passed to :meth:`BayesModel.fit`, with any of its fields given as keywords
+        (``draws=500``) on top; each model gets its own seed derived from ``random_seed``, so
+        the run is reproducible.
     progress : callable, optional
         Called with a message before each model and after each failure.
     """
     results, data, skipped, failed = {}, {}, {}, {}
-    sampler_kw = {"draws": draws, "tune": tune, "chains": chains, "cores": cores}
-    seeds = np.random.SeedSequence(random_seed).generate_state(len(MODELS))
+    sc = (sampler_config or SamplerConfig()).replace(**settings)
+    seeds = np.random.SeedSequence(sc.random_seed).generate_state(len(MODELS))
     for (key, (model_cls, builder)), seed in zip(MODELS.items(), seeds, strict=True):
         if key not in models:
             continue
@@ -379,7 +383,7 @@ def fit_models(
             _failed(failed, key, err, progress)
             continue
         try:
-            results[key] = model_cls().fit(d, **sampler_kw, random_seed=int(seed), sampler=sampler)
+            results[key] = model_cls().fit(d, sc.replace(random_seed=int(seed)))
         except Exception as err:  # isolation: a failing model never loses the others
             _failed(failed, key, err, progress)
             continue
@@ -391,14 +395,7 @@ def fit_models(
     except Exception as err:  # the sign-off lever is then unavailable, the fit is kept
         signoff = None
         _failed(failed, "signoff", err, progress)
-    settings = {
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "random_seed": random_seed,
-        "sampler": sampler,
-    }
-    return PortfolioFit(portfolio, results, data, skipped, settings, signoff, failed)
+    return PortfolioFit(portfolio, results, data, skipped, sc.settings(), signoff, failed)
 
 
 def _signoff(portfolio: Portfolio) -> dict | None:

@@ -40,8 +40,8 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesResult
-from satprofit.bayes.repeat import RepeatBusinessModel, RepeatData
-from satprofit.bayes.satisfaction import SatisfactionData, SatisfactionModel, expected_csat
+from satprofit.bayes.repeat import RepeatData
+from satprofit.bayes.satisfaction import SatisfactionData, expected_csat
 from satprofit.constants import ESTIMAND_UNITS
 from satprofit.features.projects import project_table
 from satprofit.features.questions import question_table
@@ -58,16 +58,13 @@ def _quarter_index(dates: pd.Series, t0: pd.Period) -> np.ndarray:
 
 def rep_labels(rep: BayesResult) -> list[str]:
     """The repeat model's predictor names, in the order of its ``beta_*`` columns."""
-    return [str(v) for v in rep.idata.posterior["beta_any"].coords["predictor"].values]
+    return rep.predictors("beta_any")
 
 
 def repeat_column(rep: BayesResult, name: str) -> int:
     """Column of the repeat model's predictor ``name`` in its ``beta_*`` draws, by name (the
     repeat model's predictors may change order)."""
-    labels = [str(v) for v in rep.idata.posterior["beta_any"].coords["predictor"].values]
-    if name not in labels:
-        raise ValueError(f"the repeat-business model has no predictor {name!r} ({labels})")
-    return labels.index(name)
+    return rep.column("beta_any", name)
 
 
 def path_draws(
@@ -82,13 +79,12 @@ def path_draws(
     """Per-draw total, direct and indirect effects (currency per +10 pp) and the unit count."""
     qt = question_table(portfolio, "quality_to_repeat.total")
     d = qt.delta * 10.0  # +10 pp in the models' "per 10 pp" units (= 1)
-    model = RepeatBusinessModel()
-    post = model.draws(rep.idata, max_draws)
+    post = rep.draws(max_draws)
     n_draws = len(post["sigma"])
-    lin_any, lin_val = model.linear_predictors(
+    lin_any, lin_val = rep.model.linear_predictors(
         post, rep_data.x, rep_data.client, rep_data.size, rep_data.industry
     )
-    eta, cut, beta = SatisfactionModel().latent(sat.idata, sat_data, max_draws)
+    eta, cut, beta = sat.model.latent(sat.idata, sat_data, max_draws)
     idx = np.arange(n_draws) % len(beta)  # pair draws one to one (recycled if fewer)
     eta, cut, beta = eta[idx], cut[idx], beta[idx]
 
@@ -124,7 +120,9 @@ def path_draws(
     r_t = _quarter_index(r_date, t0)
     r_fin = frame["project_id"].map(proj_quarter).to_numpy(float)
     col = sat_data.effect_column("quality_to_csat")
-    b_on = beta[:, col] if col is not None else np.zeros(len(beta))
+    b_on = np.zeros(len(idx))
+    if col is not None:  # the on-time coefficient, by name, paired as ``beta`` is
+        b_on = sat.coef("beta", sat_data.predictors[col], max_draws)[idx]
     shift = b_on[:, None] * d / 2
     delta_r = np.where(
         has_ms[None, :], expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut), 0.0

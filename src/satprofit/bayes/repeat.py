@@ -380,19 +380,6 @@ class RepeatBusinessModel(BayesModel):
             )
         return pd.DataFrame.from_dict(rows, orient="index", columns=["observed", "predicted"])
 
-    def draws(self, idata, max_draws: int = 1000) -> dict[str, np.ndarray]:
-        """Posterior draws flattened over chains, thinned to at most ``max_draws``."""
-        post = idata.posterior
-        n_draws = post.sizes["chain"] * post.sizes["draw"]
-        step = max(1, n_draws // max_draws)
-        out = {}
-        for name, da in post.data_vars.items():
-            if name.startswith("z_"):
-                continue
-            v = da.values
-            out[name] = v.reshape(n_draws, *v.shape[2:])[::step]
-        return out
-
     def linear_predictors(
         self, post: dict, x: np.ndarray, client: np.ndarray, size: np.ndarray, industry: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -38,9 +38,7 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.fits import PortfolioFit
-from satprofit.bayes.path import repeat_column
-from satprofit.bayes.repeat import RepeatBusinessModel
-from satprofit.bayes.satisfaction import SatisfactionModel, expected_csat
+from satprofit.bayes.satisfaction import expected_csat
 from satprofit.constants import DEFAULT_SEED
 
 #: lever name -> what it means (the CLI's options and the reports' wording)
@@ -165,8 +163,8 @@ def scenario(
     cur = cur[scope].reset_index(drop=True)
     x_now = rd.x_now[scope]
     notes: list[str] = []
-    model = RepeatBusinessModel()
-    post = model.draws(fit.results["repeat"].idata, max_draws)
+    rep = fit.results["repeat"]
+    post = rep.draws(max_draws)
     n_draws = len(post["sigma"])
     cl = fit.portfolio.clients.set_index("client_id")
     codes = (
@@ -174,22 +172,18 @@ def scenario(
         pd.Index(rd.sizes).get_indexer(cur["client_id"].map(cl["size_band"])),
         pd.Index(rd.industries).get_indexer(cur["client_id"].map(cl["industry"])),
     )
-    lin_any, lin_val = model.linear_predictors(post, x_now, *codes)
+    lin_any, lin_val = rep.model.linear_predictors(post, x_now, *codes)
     rng = np.random.default_rng(seed)
     delta = _driver_changes(fit, cur, changes, n_draws, rng, notes)
-    rep = fit.results["repeat"]
-    cols = {  # the repeat model's coefficients, selected by predictor name
-        "csat": repeat_column(rep, "csat_within"),
-        "ontime10": repeat_column(rep, "ontime"),
-        "sr_z": repeat_column(rep, "status_reports"),
-    }
+    # driver change -> the repeat model's predictor that carries it
+    predictors = {"csat": "csat_within", "ontime10": "ontime", "sr_z": "status_reports"}
 
-    def moved(beta: np.ndarray) -> np.ndarray:
-        """Change of a linear predictor [client, draw] for coefficients ``beta`` [draw, k]."""
-        return sum(delta[k] * beta[:, c] for k, c in cols.items())
+    def moved(var: str) -> np.ndarray:
+        """Change of a linear predictor [client, draw] for the coefficients ``var``."""
+        return sum(delta[k] * rep.coef(var, p, max_draws) for k, p in predictors.items())
 
-    d_any = moved(post["beta_any"])
-    d_val = moved(post["beta_value"])
+    d_any = moved("beta_any")
+    d_val = moved("beta_value")
     margin = "beta_margin" in post
     if margin:
         rate = (
@@ -197,7 +191,7 @@ def scenario(
             + x_now @ post["beta_margin"].T
             + post["u_client_margin"][:, codes[0]].T
         )
-        d_rate = moved(post["beta_margin"])
+        d_rate = moved("beta_margin")
     else:
         notes.append("too few delivered repeat margins to model margin: margin not forecast")
         rate = d_rate = np.full_like(lin_any, np.nan)
@@ -284,13 +278,12 @@ def _driver_changes(fit, cur, changes, n_draws, rng, notes) -> dict[str, np.ndar
 def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarray:
     """Change of each client's expected csat [client, draw] through the satisfaction model."""
     sd = fit.data["satisfaction"]
-    eta, cut, beta = SatisfactionModel().latent(fit.results["satisfaction"].idata, sd, n_draws)
-    k = min(len(beta), n_draws)
-    eta, cut, beta = eta[:k], cut[:k], beta[:k]
-    if k < n_draws:  # recycle draws so both models' draws pair up
-        idx = np.arange(n_draws) % k
-        eta, cut, beta = eta[idx], cut[idx], beta[idx]
     sat = fit.results["satisfaction"]
+    eta, cut, beta = sat.model.latent(sat.idata, sd, n_draws)
+    k = min(len(beta), n_draws)
+    idx = np.arange(n_draws) % k if k < n_draws else np.arange(k)
+    # recycle draws so both models' draws pair up
+    eta, cut = eta[:k][idx], cut[:k][idx]
     cols = {}
     for estimand, lever in (
         ("quality_to_csat", "on-time"),
@@ -307,11 +300,15 @@ def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarra
             )
             cols[estimand] = None
         else:
-            cols[estimand] = col
-    i_on, i_sr = cols["quality_to_csat"], cols["status_reports_to_csat"]
-    zero = np.zeros(len(beta))
-    b_on = beta[:, i_on] if i_on is not None else zero
-    b_sr = beta[:, i_sr] if i_sr is not None else zero
+            cols[estimand] = sd.predictors[col]  # its coefficient, selected by name
+
+    def coef(name: str | None) -> np.ndarray:
+        """The satisfaction coefficient ``name``'s draws, paired with the repeat model's."""
+        if name is None:
+            return np.zeros(len(idx))
+        return sat.coef("beta", name, n_draws)[:k][idx]
+
+    b_on, b_sr = coef(cols["quality_to_csat"]), coef(cols["status_reports_to_csat"])
     frame = sd.frame
     sr_rate = frame["status_reports_per_month"].to_numpy() + sd.sr_center
     out = np.zeros((len(cur), n_draws))
