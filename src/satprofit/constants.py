@@ -19,6 +19,14 @@ DEFAULT_SEED: int = 20240601
 
 #: Probability mass of the intervals reported everywhere (frequentist and Bayesian).
 INTERVAL_PROB: float = 0.95
+#: Its bounds as quantiles, ``(0.025, 0.975)`` (rounded: ``(1 - 0.95) / 2`` is
+#: 0.025000000000000022 in floating point).
+INTERVAL_QUANTILES: tuple[float, float] = (
+    round((1 - INTERVAL_PROB) / 2, 12),
+    round((1 + INTERVAL_PROB) / 2, 12),
+)
+#: Its label in text, ``"95%"``.
+INTERVAL_LABEL: str = f"{100 * INTERVAL_PROB:g}%"
 
 #: Days in an average month, as fixed by QUESTIONS.md ("a month is days / 30.4375").
 DAYS_PER_MONTH: float = 30.4375

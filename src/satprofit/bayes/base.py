@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import DEFAULT_SEED
+from satprofit.constants import DEFAULT_SEED, INTERVAL_LABEL
 
 #: The convergence gate (issue #5): every fit must meet all three.
 RHAT_MAX = 1.01
@@ -263,7 +263,8 @@ class BayesResult:
         return np.atleast_2d(axes)[0, 0].figure
 
     def plot_effects(self, *, ax=None):
-        """Posterior medians and 95 % intervals of the estimands; returns the figure."""
+        """Posterior medians and intervals (``INTERVAL_PROB``) of the estimands; returns the
+        figure."""
         import matplotlib.pyplot as plt
 
         e = self.effects.dropna(subset=["median", "ci_low", "ci_high"])
@@ -282,7 +283,7 @@ class BayesResult:
         )
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_title(
-            f"{self.model_name}: posterior medians and 95% intervals"
+            f"{self.model_name}: posterior medians and {INTERVAL_LABEL} intervals"
             + ("" if self.converged else " (NOT CONVERGED)")
         )
         return fig

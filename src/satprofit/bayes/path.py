@@ -42,7 +42,7 @@ from scipy.special import expit
 from satprofit.bayes.base import BayesResult
 from satprofit.bayes.repeat import RepeatData
 from satprofit.bayes.satisfaction import SatisfactionData, expected_csat
-from satprofit.constants import ESTIMAND_UNITS
+from satprofit.constants import ESTIMAND_UNITS, INTERVAL_QUANTILES
 from satprofit.features.projects import project_table
 from satprofit.features.questions import question_table
 from satprofit.io import Portfolio
@@ -214,7 +214,7 @@ def path_effects(
     rows = {}
     for part in PARTS:
         estimand = f"quality_to_repeat.{part}"
-        lo, med, hi = np.quantile(draws[part], [0.025, 0.5, 0.975])
+        lo, med, hi = np.quantile(draws[part], [INTERVAL_QUANTILES[0], 0.5, INTERVAL_QUANTILES[1]])
         row = {
             "median": med,
             "ci_low": lo,

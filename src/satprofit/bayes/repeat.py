@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel, contraction_status
-from satprofit.constants import ESTIMAND_UNITS
+from satprofit.constants import ESTIMAND_UNITS, INTERVAL_QUANTILES
 from satprofit.features.questions import question_table
 from satprofit.features.repeat_panel import (
     OFFSETS,
@@ -479,6 +479,6 @@ def _with_contraction(row: dict, contraction: float) -> None:
 
 
 def _row(draws: np.ndarray, estimand: str, n: int) -> dict:
-    """Posterior median and 95 % interval of an estimand's draws."""
-    lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
+    """Posterior median and interval (``INTERVAL_PROB``) of an estimand's draws."""
+    lo, med, hi = np.quantile(draws, [INTERVAL_QUANTILES[0], 0.5, INTERVAL_QUANTILES[1]])
     return {"median": med, "ci_low": lo, "ci_high": hi, "unit": ESTIMAND_UNITS[estimand], "n": n}

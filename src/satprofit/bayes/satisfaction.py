@@ -103,7 +103,7 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel, contraction_status
-from satprofit.constants import SIZE_BANDS
+from satprofit.constants import INTERVAL_QUANTILES, SIZE_BANDS
 from satprofit.features.projects import project_table
 from satprofit.io import Portfolio
 from satprofit.questions import estimand as estimand_spec
@@ -442,7 +442,9 @@ class SatisfactionModel(BayesModel):
                         [np.bincount(units, weights=r, minlength=n_units) for r in diff]
                     ) / np.bincount(units, minlength=n_units)
                     draws = per_unit.mean(axis=1)
-                    lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
+                    lo, med, hi = np.quantile(
+                        draws, [INTERVAL_QUANTILES[0], 0.5, INTERVAL_QUANTILES[1]]
+                    )
                     row.update(median=med, ci_low=lo, ci_high=hi)
             rows[estimand] = row
         return pd.DataFrame.from_dict(rows, orient="index")

@@ -39,7 +39,7 @@ from scipy.special import expit
 
 from satprofit.bayes.fits import PortfolioFit
 from satprofit.bayes.satisfaction import expected_csat
-from satprofit.constants import DEFAULT_SEED
+from satprofit.constants import DEFAULT_SEED, INTERVAL_LABEL, INTERVAL_QUANTILES
 
 #: lever name -> what it means (the CLI's options and the reports' wording)
 LEVERS = {
@@ -47,7 +47,14 @@ LEVERS = {
     "status_reports_per_month": "sales sends this many status reports a month",
     "signoff_all": "delivery signs off every proposal before it goes to the client",
 }
-QUANTILES = {"low95": 0.025, "low80": 0.10, "median": 0.5, "high80": 0.90, "high95": 0.975}
+#: the outer interval is ``INTERVAL_PROB``'s (its columns keep the names ``low95``/``high95``)
+QUANTILES = {
+    "low95": INTERVAL_QUANTILES[0],
+    "low80": 0.10,
+    "median": 0.5,
+    "high80": 0.90,
+    "high95": INTERVAL_QUANTILES[1],
+}
 
 
 @dataclass
@@ -89,7 +96,7 @@ class ScenarioResult:
         fig = ax.figure if ax is not None else plt.figure(figsize=(6.5, 2.2))
         ax = ax or fig.add_subplot()
         y = np.arange(len(d))
-        ax.hlines(y, d["low95"], d["high95"], color="0.6", lw=2, label="95% interval")
+        ax.hlines(y, d["low95"], d["high95"], color="0.6", lw=2, label=f"{INTERVAL_LABEL} interval")
         ax.hlines(y, d["low80"], d["high80"], color="C0", lw=5, label="80% interval")
         ax.plot(d["median"], y, "o", color="black", label="median")
         ax.axvline(0, color="grey", lw=0.8)
