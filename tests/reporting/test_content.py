@@ -26,6 +26,7 @@ from satprofit.constants import ESTIMAND_UNITS
 from satprofit.features.panel import DASHBOARD_METRICS
 from satprofit.reporting import blocks as B
 from satprofit.reporting import client as C
+from satprofit.reporting import common
 from satprofit.reporting import portfolio as P
 
 REPO = Path(__file__).resolve().parents[2]
@@ -406,7 +407,7 @@ def test_portfolio_estimates_side_by_side(portfolio_report):
     assert {"causal", "bayes"} <= set(est["source"])
     assert {"quality_to_csat", "presales_signoff", UNANSWERED} <= set(est["estimand"])
     row = est[est["estimand"] == UNANSWERED].iloc[0]
-    assert not row["answered"] and P._status(row).startswith("not estimable: ")
+    assert not row["answered"] and common.estimate_status(row).startswith("not estimable: ")
     assert not est.loc[est["source"] == "bayes", "converged"].all()
 
 

@@ -15,6 +15,7 @@ from satprofit.reporting import blocks as B
 from satprofit.reporting import client as C
 from satprofit.reporting import common
 from satprofit.reporting import portfolio as P
+from satprofit.reporting.portfolio import estimates as PE
 from tests.reporting.test_content import HOSTILE_ID, SEED, block_text, shared_run
 
 
@@ -100,9 +101,9 @@ def test_a_record_that_is_not_ok_is_never_a_number(status, reason, shown):
     rec = _record(status=status, reason=reason, note="")
     row = common.question_row("quality_to_csat", rec, "causal")
     assert row["Status"] == shown and row["Estimate (95% interval)"] == "\u2013"
-    prow = pd.Series(P._row(rec, "causal"))
-    assert not prow["answered"] and P._status(prow) == shown
-    assert P._estimate_text(prow) == "\u2013"
+    prow = pd.Series(PE._row(rec, "causal"))
+    assert not prow["answered"] and common.estimate_status(prow) == shown
+    assert common.estimate_text(prow) == "\u2013"
 
 
 def test_a_bayesian_refusal_defers_to_the_causal_answer_in_the_client_report(run, monkeypatch):
@@ -130,7 +131,7 @@ def _est(causal: tuple, bayes: tuple, estimand: str = "status_reports_to_csat") 
         ("bayes", "bayes_ordinal_satisfaction", bayes),
     ):
         rec = _record(question=estimand, method=method, estimate=e, ci_low=lo, ci_high=hi)
-        rows.append(P._row(rec, source))
+        rows.append(PE._row(rec, source))
     return pd.DataFrame(rows)
 
 

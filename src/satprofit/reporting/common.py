@@ -28,6 +28,8 @@ __all__ = [
     "check_client",
     "client_levels",
     "data_range",
+    "estimate_status",
+    "estimate_text",
     "day_text",
     "model_rows",
     "not_converged",
@@ -304,3 +306,20 @@ def day_text(ts: pd.Timestamp) -> str:
 def period_text(start: pd.Timestamp, end: pd.Timestamp) -> str:
     """A period as ``1 Jan 2022 to 31 Dec 2024``."""
     return f"{day_text(start)} to {day_text(end)}"
+
+
+def estimate_text(row: pd.Series) -> str:
+    """An estimates-table row as "estimate (95% interval)", or a dash when not answered."""
+    if not row["answered"]:
+        return "\u2013"
+    fmt = B.money if "currency" in row["unit"] else (lambda x: B.number(x, 2))
+    return B.interval(row["estimate"], row["ci_low"], row["ci_high"], fmt, level=95, about=False)
+
+
+def estimate_status(row: pd.Series) -> str:
+    """An estimates-table row's status: answered, provisional, or why it is not a number."""
+    if not row["answered"]:
+        return status_text(row.get("status", "not_estimable"), row.get("reason", ""))
+    if not row["converged"]:
+        return "not converged: provisional"
+    return "answered"
