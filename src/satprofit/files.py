@@ -70,6 +70,29 @@ def mkstemp(prefix: str = ".", suffix: str = "", dir: str | os.PathLike = ".") -
     raise FileExistsError(errno.EEXIST, "no free temporary name", os.fspath(dir))
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """The one atomic writer: yield a new, empty, tagged temporary file beside ``path`` (the
+    umask's permissions) for the caller to write by name; renamed onto ``path`` when the block
+    ends without error, removed otherwise (readers see the old file or the new, never half)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
 def make_dir(prefix: str = ".", suffix: str = "", dir: str | os.PathLike = ".") -> Path:
     """Create a new hidden, tagged folder with the umask's permissions (a staging folder)."""
     for _ in range(100):

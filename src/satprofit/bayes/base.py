@@ -304,17 +304,10 @@ class BayesResult:
             "diagnostics": {k: v for k, v in self.diagnostics.items() if k != "table"},
         }
         meta["hash"] = _hash(self.model_name, self.config, __version__)
-        from satprofit.files import mkstemp
+        from satprofit.files import atomic_path, atomic_write_text
 
-        fd, tmp = mkstemp(prefix=f".{base.name}.", suffix=".nc.tmp", dir=base.parent)
-        os.close(fd)
-        try:
+        with atomic_path(base.with_suffix(".nc"), suffix=".nc.tmp") as tmp:
             self.idata.to_netcdf(tmp)
-            os.replace(tmp, base.with_suffix(".nc"))
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        from satprofit.io.loader import atomic_write_text
-
         atomic_write_text(base.with_suffix(".json"), json.dumps(meta, indent=2, default=str))
         return base
 

@@ -29,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
+from satprofit.files import atomic_path
 from satprofit.simulate.designs import DESIGNS
 
 #: Goals of a cell of the calibration table.
@@ -225,9 +226,8 @@ def write_summary(table: pd.DataFrame, n_clients: int, path: str) -> pd.DataFram
         old = pd.read_csv(path)
         new = pd.concat([old[old["clients"] != n_clients], new], ignore_index=True)
     new = new.sort_values(["clients", "design", "estimand"], kind="stable")
-    tmp = f"{path}.tmp{os.getpid()}"
-    new.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # tagged, the umask's permissions
+        new.to_csv(tmp, index=False, float_format="%.6g")
     return new
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from satprofit.files import atomic_write_text as atomic_write_text  # the one atomic writer
 from satprofit.files import mkstemp  # the umask's permissions, not 0600
 from satprofit.io.contract import METADATA_FILE, TABLES
 from satprofit.io.portfolio import Portfolio, check_currency
@@ -215,17 +216,3 @@ def write_portfolio(portfolio: Portfolio, folder: str | os.PathLike, fmt: Format
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
     return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write text to ``path`` through a temporary file in the same folder and a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return target
