@@ -38,9 +38,16 @@ import pandas as pd
 
 from satprofit.bayes.fits import PortfolioFit, failure_reason, portfolio_fingerprint
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
-from satprofit.files import clean_stale, is_tagged, make_dir, sha256_file, spare_name, stale
+from satprofit.files import (
+    atomic_write_text,
+    clean_stale,
+    is_tagged,
+    make_dir,
+    sha256_file,
+    spare_name,
+    stale,
+)
 from satprofit.io import Portfolio, load_portfolio
-from satprofit.io.loader import atomic_write_text
 
 _log = logging.getLogger(__name__)
 
@@ -97,12 +104,11 @@ def _causal_record(r) -> dict:
     from satprofit.causal import no_answer
 
     try:
-        rec = r.to_dict()
-        rec["note"] = r.note
+        rec = r.to_dict(full=True)  # CausalEstimate.from_dict reads it back
         rec["diagnostics"] = _plain(r.diagnostics)
     except Exception as err:
         failed = no_answer(r.estimand, r.method, failure_reason(err), status="failed")
-        rec = failed.to_dict() | {"note": failed.note, "diagnostics": {}}
+        rec = failed.to_dict(full=True) | {"diagnostics": {}}
     rec.setdefault("status", "ok")
     rec.setdefault("reason", None)
     return rec
@@ -442,6 +448,16 @@ class Run:
     @property
     def portfolio(self) -> Portfolio:
         return self.fit.portfolio
+
+    @property
+    def estimates(self) -> list:
+        """The causal records as :class:`~satprofit.causal.results.CausalEstimate` objects
+        (diagnostics as saved, refutation tables not kept)."""
+        from satprofit.causal.results import CausalEstimate
+
+        if self.causal is None or len(self.causal) == 0:
+            return []
+        return [CausalEstimate.from_dict(rec) for rec in self.causal.to_dict("records")]
 
 
 def load_run(

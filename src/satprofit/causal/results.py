@@ -76,6 +76,30 @@ def robustness_value(t_stat: float, dof: float, q: float = 1.0, alpha: float | N
     return 2.0 / (1.0 + math.sqrt(1.0 + 4.0 / f / f))
 
 
+#: The keys of a :meth:`CausalEstimate.to_dict` record that are not sensitivity figures.
+_RECORD_KEYS = frozenset(
+    {
+        "question",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "unit",
+        "method",
+        "n",
+        "se",
+        "adjustment_set",
+        "identified",
+        "adjustment",
+        "status",
+        "reason",
+        "n_clusters",
+        "interval_prob",
+        "note",
+        "diagnostics",
+    }
+)
+
+
 @dataclass(frozen=True)
 class CausalEstimate:
     """One estimate of one estimand, with everything a reader needs to judge it.
@@ -149,9 +173,11 @@ class CausalEstimate:
     def with_refutations(self, table: pd.DataFrame) -> CausalEstimate:
         return replace(self, refutations=table)
 
-    def to_dict(self) -> dict:
-        """JSON-ready record with the CLI's keys."""
-        return {
+    def to_dict(self, *, full: bool = False) -> dict:
+        """JSON-ready record with the CLI's keys; ``full`` adds what :meth:`from_dict` needs
+        to rebuild the object (``n_clusters``, ``interval_prob``, ``note``, ``diagnostics``),
+        as run folders save it. Refutation tables are not kept."""
+        rec = {
             "question": self.estimand,
             "estimate": self.estimate,
             "ci_low": self.ci_low,
@@ -167,6 +193,48 @@ class CausalEstimate:
             "reason": self.reason,
             **{k: v for k, v in self.sensitivity.items()},
         }
+        if full:
+            rec["n_clusters"] = self.n_clusters
+            rec["interval_prob"] = self.interval_prob
+            rec["note"] = self.note
+            rec["diagnostics"] = dict(self.diagnostics)
+        return rec
+
+    @classmethod
+    def from_dict(cls, rec: dict) -> CausalEstimate:
+        """The estimate a :meth:`to_dict` record (as saved in a run's ``causal.json``, NaN
+        written as null) describes. Keys other than the record's are its sensitivity
+        figures; ``n_clusters`` is 0 and ``interval_prob`` :data:`INTERVAL_PROB` in records
+        saved without them."""
+
+        def given(key):
+            v = rec.get(key)
+            return None if isinstance(v, float) and math.isnan(v) else v
+
+        def num(key) -> float:
+            v = given(key)
+            return float("nan") if v is None else float(v)
+
+        adjustment = given("adjustment_set") or given("adjustment") or ()
+        return cls(
+            estimand=rec["question"],
+            estimate=num("estimate"),
+            se=num("se"),
+            ci_low=num("ci_low"),
+            ci_high=num("ci_high"),
+            unit=given("unit") or "",
+            method=given("method") or "",
+            adjustment_set=tuple(adjustment),
+            n=int(given("n") or 0),
+            n_clusters=int(given("n_clusters") or 0),
+            interval_prob=float(given("interval_prob") or INTERVAL_PROB),
+            diagnostics=dict(given("diagnostics") or {}),
+            sensitivity={k: num(k) for k in rec if k not in _RECORD_KEYS},
+            identified=bool(True if given("identified") is None else given("identified")),
+            note=given("note") or "",
+            status=given("status") or "ok",
+            reason=given("reason") or "",
+        )
 
     def summary(self) -> pd.DataFrame:
         """One row: estimand, estimate, interval, unit, method, n, adjustment set, status and
