@@ -213,12 +213,7 @@ def _fit(args: argparse.Namespace, portfolio):
         warnings.simplefilter("ignore", ConvergenceWarning)
         return fit_models(
             portfolio,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            cores=args.cores,
-            random_seed=args.seed,
-            sampler=args.sampler,
+            sampler_config=_sampler_config(args),
             progress=lambda msg: print(msg, file=sys.stderr),
         )
 
@@ -271,13 +266,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from satprofit.runs import reusable_run, save_run
 
     portfolio = _load(args)
-    settings = {
-        "draws": args.draws,
-        "tune": args.tune,
-        "chains": args.chains,
-        "random_seed": args.seed,
-        "sampler": args.sampler,
-    }
+    settings = _sampler_config(args).settings()
     if args.reuse and reusable_run(args.out, portfolio, settings):
         print(f"{args.out}: a finished run of these data and settings exists; reused")
         return 0
@@ -593,6 +582,20 @@ def _encoding_option(p: argparse.ArgumentParser) -> None:
         metavar="ENC",
         help="encoding of CSV files that are not UTF-8, e.g. cp1252 (Excel's plain CSV on "
         "Windows) or utf-16; UTF-8 files are always read as UTF-8",
+    )
+
+
+def _sampler_config(args: argparse.Namespace):
+    """The :class:`~satprofit.bayes.base.SamplerConfig` of the command's sampler options."""
+    from satprofit.bayes.base import SamplerConfig
+
+    return SamplerConfig(
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        cores=args.cores,
+        sampler=args.sampler,
+        random_seed=args.seed,
     )
 
 
