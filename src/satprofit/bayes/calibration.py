@@ -35,14 +35,16 @@ def one_replication(
 ) -> list[dict]:
     """Simulate one portfolio of ``design``, fit every Bayesian model, compare with truth."""
     from satprofit.bayes import fit_models
+    from satprofit.bayes.base import SamplerConfig
     from satprofit.simulate import simulate_portfolio
 
-    settings = {"draws": 500, "tune": 500, "chains": 2, "cores": 1, **(fit or {})}
+    # short chains, one process per fit (replications run side by side)
+    settings = SamplerConfig(draws=500, tune=500, chains=2, cores=1).replace(**(fit or {}))
     sim = simulate_portfolio(n_clients, n_quarters, seed=seed, design=design)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit_models(sim.portfolio, random_seed=seed, **settings)
+        res = fit_models(sim.portfolio, sampler_config=settings.replace(random_seed=seed))
     seconds = time.perf_counter() - t0
     rows = []
     for rec in res.records():
