@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from satprofit.bayes.satisfaction import SatisfactionModel, expected_csat
+from satprofit.bayes.satisfaction import expected_csat
 
 __all__ = ["GAIN_DRAWS", "csat_gains", "estimand_status"]
 
@@ -74,7 +74,7 @@ def csat_gains(
     """
     sd = fit.data["satisfaction"]
     res = fit.results["satisfaction"]
-    eta, cut, beta = SatisfactionModel().latent(res.idata, sd, draws)
+    eta, cut, beta = res.model.latent(res.idata, sd, draws)  # the fitted model, not a default
     mask = (sd.frame["client_id"] == client_id).to_numpy()
     basis = "client"
     if not mask.any():
