@@ -27,6 +27,7 @@ from satprofit.reporting import (
     safe_filename,
     validate_parameters,
 )
+from satprofit.reporting import pdf as pdf_module
 from satprofit.reporting import render as render_module
 
 HOSTILE = [
@@ -376,7 +377,7 @@ def test_html_scanners_find_external_urls_and_script():
 
 
 def test_pdf_without_chromium_says_how_to_install(tmp_path, monkeypatch):
-    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pdf_module.shutil, "which", lambda name: None)
     (tmp_path / "r.html").write_text("<p>x</p>")
     with pytest.raises(ReportError, match="apt-get install chromium"):
         html_to_pdf(tmp_path / "r.html", tmp_path / "r.pdf")

@@ -185,7 +185,7 @@ def _stop(pool: ThreadPoolExecutor, futures: dict, patience: float = 60.0) -> No
     ones start) and wait for their threads, which remove their staging folders."""
     from concurrent.futures import wait
 
-    from satprofit.reporting.render import stop_kernels
+    from satprofit.reporting.execution import stop_kernels
 
     pool.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + patience

@@ -1,0 +1,274 @@
+"""Kernels and templates, and papermill executing a notebook in its staging folder."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+
+from satprofit.reporting.errors import ReportError
+
+__all__ = [
+    "DEFAULT_KERNEL",
+    "KERNEL_START_TIMEOUT",
+    "find_kernel",
+    "load_template",
+    "stop_kernels",
+]
+
+#: Kernel installed into the project's venv by ``make venv`` (``ipykernel install --sys-prefix``).
+DEFAULT_KERNEL = "satprofit"
+
+#: Seconds to wait for the kernel to start (several renders in parallel start slowly).
+KERNEL_START_TIMEOUT = 120.0
+
+ENGINE = "satprofit-staged"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+# --------------------------------------------------------------------------- templates, kernels
+
+
+def find_kernel(preferred: str = DEFAULT_KERNEL) -> str:
+    """The name of a kernel that runs this Python environment.
+
+    Parameters
+    ----------
+    preferred : str
+        Returned when installed (``make venv`` installs ``satprofit`` into the venv).
+
+    Returns
+    -------
+    str
+        ``preferred``, else ``"python3"`` when that kernel runs this interpreter.
+
+    Raises
+    ------
+    ReportError
+        When neither is available.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    manager = KernelSpecManager()
+    specs = manager.find_kernel_specs()
+    if preferred in specs:
+        return preferred
+    if "python3" in specs:
+        argv0 = manager.get_kernel_spec("python3").argv[0]
+        # jupyter_client starts "python"/"python3" kernels with the current interpreter.
+        if (
+            argv0 in {"python", "python3"}
+            or Path(argv0).resolve() == Path(sys.executable).resolve()
+        ):
+            return "python3"
+    raise ReportError(
+        f"no Jupyter kernel {preferred!r} in this environment; run `make venv` (it installs "
+        "the kernel into .venv)",
+        stage="setup",
+    )
+
+
+def load_template(template: Path, *, kernel_name: str = DEFAULT_KERNEL) -> nbformat.NotebookNode:
+    """Read a report template as a notebook ready for papermill.
+
+    Parameters
+    ----------
+    template : Path
+        ``.ipynb``, or a jupytext percent-format ``.py`` (``# %% tags=["parameters"]``).
+    kernel_name : str
+        Written into the notebook's ``kernelspec`` metadata.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        With ``kernelspec`` and ``language_info`` metadata (papermill fails with "No language
+        found" without them) and outputs cleared.
+    """
+    import jupytext
+
+    template = Path(template)
+    suffix = template.suffix.lower()
+    if suffix == ".ipynb":
+        nb = nbformat.read(template, as_version=4)
+    elif suffix == ".py":
+        nb = jupytext.read(template, fmt="py:percent")
+    else:
+        raise ValueError(f"template must be .ipynb or jupytext percent .py, not {template.name}")
+    spec = dict(nb.metadata.get("kernelspec") or {})
+    spec.update(name=kernel_name, language="python")
+    spec.setdefault("display_name", kernel_name)
+    nb.metadata["kernelspec"] = nbformat.from_dict(spec)
+    nb.metadata.setdefault("language_info", nbformat.from_dict({"name": "python"}))
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def kernel_env() -> dict[str, str]:
+    """The kernel's environment: the parent's (PYTENSOR_FLAGS included), matplotlib on Agg."""
+    env = dict(os.environ)
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+# --------------------------------------------------------------------------- execution
+
+
+class EngineFailure(Exception):
+    """Raised by the engine when execution stops without a cell error (timeout, dead kernel)."""
+
+    def __init__(self, nb: nbformat.NotebookNode, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.nb = nb
+        self.cause = cause
+
+
+#: The notebook clients executing now, in any thread (see :func:`stop_kernels`).
+_RUNNING: set = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_kernels() -> int:
+    """Kill the kernel (and its process group) of every notebook this process executes now.
+
+    For an interrupted batch: each render then fails within about a second (dead kernel),
+    and its staging folder and connection file are removed on the way out. Returns the
+    number of kernels signalled.
+    """
+    with _RUNNING_LOCK:
+        clients = list(_RUNNING)
+    killed = 0
+    for client in clients:
+        process = getattr(
+            getattr(getattr(client, "km", None), "provisioner", None), "process", None
+        )
+        pid = getattr(process, "pid", None)
+        if not pid:
+            continue
+        try:  # jupyter_client starts each kernel in its own session: pid is its group
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+        killed += 1
+    return killed
+
+
+@functools.cache
+def _register_engine() -> None:
+    """Register a papermill engine that passes env and cwd to the kernel, not to this process.
+
+    papermill's ``cwd`` changes the working directory of the calling process (not thread-safe)
+    and its engine gives the kernel this process's environment. Here the kernel gets both at
+    start, ``--matplotlib=inline`` (so figures are displayed although MPLBACKEND is Agg), and
+    the notebook as far as it ran survives a timeout.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class StagedEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            start_timeout=KERNEL_START_TIMEOUT,
+            execution_timeout=None,
+            kernel_env=None,
+            kernel_cwd=None,
+            **kwargs,
+        ):
+            from traitlets.config import Config
+
+            config = Config()
+            if kernel_cwd:  # the connection file goes with the staging folder, even on a kill
+                config.KernelManager.connection_file = os.path.join(kernel_cwd, "kernel.json")
+            client = PapermillNotebookClient(
+                nb_man,
+                kernel_name=kernel_name,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                log_output=log_output,
+                extra_arguments=["--matplotlib=inline"],
+                shutdown_kernel="immediate",
+                config=config,
+            )
+            with _RUNNING_LOCK:
+                _RUNNING.add(client)
+            try:
+                # CurveZMQ keys for the kernel's local sockets where supported (no warning).
+                return client.execute(env=kernel_env, cwd=kernel_cwd, transport_encryption="auto")
+            except Exception as exc:
+                raise EngineFailure(nb_man.nb, exc) from exc
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(client)
+
+    papermill_engines.register(ENGINE, StagedEngine)
+
+
+def _literal_path(path: Path) -> str:
+    """A path papermill will not expand (it formats paths with the parameters)."""
+    return str(path).replace("{", "{{").replace("}", "}}")
+
+
+def execute(
+    nb_in: Path, nb_out: Path, *, params: dict, kernel_name: str, timeout: float
+) -> nbformat.NotebookNode:
+    import papermill
+
+    _register_engine()
+    return papermill.execute_notebook(
+        _literal_path(nb_in),
+        _literal_path(nb_out),
+        parameters=params,
+        engine_name=ENGINE,
+        kernel_name=kernel_name,
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+        start_timeout=KERNEL_START_TIMEOUT,
+        execution_timeout=timeout,
+        kernel_env=kernel_env(),
+        kernel_cwd=str(nb_in.parent),
+    )
+
+
+def _last_started_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    started = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+def first_line(text: str) -> str:
+    lines = ANSI.sub("", text).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def describe_engine_failure(
+    failure: EngineFailure, timeout: float
+) -> tuple[str, str, str, int | None]:
+    """(stage, ename, evalue, cell) of a failure that left no error output in a cell."""
+    cause = failure.cause
+    cell = _last_started_cell(failure.nb)
+    count = cell.get("execution_count") if cell is not None else None
+    if isinstance(cause, TimeoutError):
+        stage, ename, evalue = "timeout", "CellTimeoutError", f"a cell ran longer than {timeout} s"
+    else:
+        stage, ename = "execute", type(cause).__name__
+        evalue = first_line(str(cause))
+        if ename == "NoSuchKernel":
+            evalue += " (`make venv` installs the satprofit kernel)"
+    if cell is not None and cell.cell_type == "code":
+        error = nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])
+        cell.outputs.append(error)
+    return stage, ename, evalue, count
