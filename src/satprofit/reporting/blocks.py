@@ -46,7 +46,6 @@ __all__ = [
     "plot_text",
     "plural",
     "pp",
-    "quantiles",
     "set_currency",
     "show",
     "spans_zero",
@@ -441,10 +440,3 @@ def spans_zero(low: object, high: object) -> bool:
     if not (_finite(low) and _finite(high)):
         return True
     return bool(float(low) <= 0 <= float(high))
-
-
-def quantiles(draws: np.ndarray, level: float = 0.80) -> tuple[float, float, float]:
-    """Median and central ``level`` interval of posterior draws."""
-    tail = (1 - level) / 2
-    lo, med, hi = np.quantile(np.asarray(draws, float), [tail, 0.5, 1 - tail])
-    return float(med), float(lo), float(hi)
