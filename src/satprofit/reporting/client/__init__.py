@@ -10,8 +10,11 @@ Each section is a function returning a small dataclass of tables (``build_*``), 
 blocks (``*_blocks``), so a notebook cell is one line: ``show(client.metrics_blocks(report))``.
 :func:`build_client_report` computes every section at once.
 
-Sections: executive summary, the article's metrics over time, delivery quality and escalations,
-satisfaction trend, what drives satisfaction, what-if scenarios, methods appendix.
+Sections, one module each: ``profile`` (who the client is, the title, the executive summary),
+``metrics`` (the article's metrics over time), ``delivery`` (delivery quality and escalations),
+``satisfaction`` (the trend), ``drivers`` (what drives satisfaction), ``what_if`` (scenarios in
+currency), ``methods`` (the appendix). Helpers they share are in :mod:`satprofit.reporting.common`;
+this module assembles the report and keeps every public name the template and tests use.
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ are the firm's own); text still goes through :mod:`satprofit.reporting.blocks`, 
 
 As for the client report, each section has a ``build_*`` function returning tables, a ``plot_*``
 function returning a figure (or None) and a ``*_blocks`` function returning display blocks;
-:func:`build_portfolio_report` computes everything at once.
+:func:`build_portfolio_report` computes everything at once. Sections, one module each:
+``estimates`` (with the disagreements between methods), ``dashboards``, ``policy``,
+``diagnostics``, ``overview`` (title, the portfolio at a glance, settings); shared helpers come
+from :mod:`satprofit.reporting.common`, never from the client report.
 """
 
 from __future__ import annotations
