@@ -166,7 +166,7 @@ def test_scenario_cli_reads_a_saved_run(sim, pfit, tmp_path, capsys, monkeypatch
     # the data folder named does not exist here: hand the portfolio over
     monkeypatch.setattr(
         "satprofit.runs.load_run",
-        lambda folder, portfolio=None, data=None: Run(out, {}, pfit, None),
+        lambda folder, portfolio=None, data=None, encoding=None: Run(out, {}, pfit, None),
     )
     client = pfit.data["repeat"].current["client_id"].iloc[0]
     code = cli.main(
