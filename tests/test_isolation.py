@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 import satprofit.bayes.fits as fits
+import satprofit.runs as runs
 from satprofit.bayes import PortfolioFit, RepeatBusinessModel, SatisfactionModel, fit_models
 from satprofit.bayes.base import BayesResult
 from satprofit.cli import NOTHING_PRODUCED, main
@@ -96,7 +97,7 @@ def repeat_raises(monkeypatch, sat_result):
     monkeypatch.setattr(
         RepeatBusinessModel, "fit", _raise(SamplerExploded("NaN in the log-likelihood"))
     )
-    monkeypatch.setattr(fits, "_signoff", lambda portfolio: SIGNOFF)
+    monkeypatch.setattr(runs, "signoff_estimate", lambda portfolio: SIGNOFF)
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def every_model_fits(monkeypatch, sat_result, repeat_result):
     """Both models fit (stand-ins); the path is stubbed from their effects."""
     monkeypatch.setattr(SatisfactionModel, "fit", lambda self, *a, **k: sat_result)
     monkeypatch.setattr(RepeatBusinessModel, "fit", lambda self, *a, **k: repeat_result)
-    monkeypatch.setattr(fits, "_signoff", lambda portfolio: SIGNOFF)
+    monkeypatch.setattr(runs, "signoff_estimate", lambda portfolio: SIGNOFF)
 
 
 def _by_question(records: list[dict]) -> dict[str, dict]:
@@ -130,7 +131,7 @@ def _assert_failed(rec: dict, *words: str) -> None:
 
 
 def test_a_failing_sampler_keeps_the_other_model(portfolio, repeat_raises):
-    fit = fit_models(portfolio, **TINY)
+    fit = runs.fit_portfolio(portfolio, **TINY)
     assert set(fit.results) == {"satisfaction"}
     assert fit.failed["repeat"] == "SamplerExploded: NaN in the log-likelihood"
     assert "repeat" in fit.failed["path"] and "failed" in fit.failed["path"]
@@ -195,8 +196,8 @@ def test_a_failing_path_keeps_both_models(portfolio, every_model_fits, monkeypat
 
 def test_a_failing_signoff_estimate_keeps_the_models(portfolio, every_model_fits, monkeypatch):
     monkeypatch.setattr(fits, "path_effects", _raise(ValueError("no units")))
-    monkeypatch.setattr(fits, "_signoff", _raise(OverflowError("math range error")))
-    fit = fit_models(portfolio, **TINY)
+    monkeypatch.setattr(runs, "signoff_estimate", _raise(OverflowError("math range error")))
+    fit = runs.fit_portfolio(portfolio, **TINY)
     assert fit.signoff is None
     assert fit.failed == {"signoff": "OverflowError: math range error"}
     assert fit.skipped == {"path": "no units"}

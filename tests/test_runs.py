@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import satprofit.runs as runs
-from satprofit.bayes import PortfolioFit, fit_models
+from satprofit.bayes import PortfolioFit
 from satprofit.bayes.base import BayesResult
 from satprofit.cli import main
 from satprofit.io import load_portfolio
@@ -73,10 +73,11 @@ def portfolio(sim_csv_dir):
 
 @pytest.fixture(scope="module")
 def fit(portfolio):
-    """Both models at tiny settings (one chain: fast; the gate fails, as it may)."""
+    """Both models at tiny settings (one chain: fast; the gate fails, as it may), the sign-off
+    estimate joined as the CLI's fit does."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_models(
+        return runs.fit_portfolio(
             portfolio, models=("satisfaction", "repeat"), draws=30, tune=30, chains=1, cores=1
         )
 

@@ -203,15 +203,16 @@ def _answered_code(result) -> int:
 
 def _fit(args: argparse.Namespace, portfolio):
     """Fit the Bayesian models with the command's sampler options (warnings reported in the
-    output, not as Python warnings)."""
+    output, not as Python warnings), the causal sign-off estimate joined for the what-ifs."""
     import warnings
 
-    from satprofit.bayes import ConvergenceWarning, fit_models
+    from satprofit.bayes import ConvergenceWarning
+    from satprofit.runs import fit_portfolio
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit_models(
+        return fit_portfolio(
             portfolio,
             sampler_config=_sampler_config(args),
             progress=lambda msg: print(msg, file=sys.stderr),

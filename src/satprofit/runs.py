@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from satprofit.bayes.fits import PortfolioFit, failure_reason, portfolio_fingerprint
+from satprofit.bayes.fits import PortfolioFit, failure_reason, fit_models
 from satprofit.constants import DEFAULT_SEED, ESTIMAND_IDS, QUESTION_IDS
 from satprofit.files import (
     atomic_write_text,
@@ -47,9 +47,39 @@ from satprofit.files import (
     spare_name,
     stale,
 )
-from satprofit.io import Portfolio, load_portfolio
+from satprofit.io import Portfolio, load_portfolio, portfolio_fingerprint
 
 _log = logging.getLogger(__name__)
+
+
+def fit_portfolio(portfolio: Portfolio, *, progress=None, **kwargs) -> PortfolioFit:
+    """:func:`satprofit.bayes.fit_models` with the causal ``presales_signoff`` estimate that the
+    what-if engine's sign-off lever needs joined in (``fit.signoff``).
+
+    The join lives here, above both estimation layers, so ``bayes`` never imports ``causal``.
+    A sign-off estimate that raises is recorded in ``fit.failed["signoff"]`` and the fit kept
+    (the lever is then unavailable).
+    """
+    fit = fit_models(portfolio, progress=progress, **kwargs)
+    try:
+        fit.signoff = signoff_estimate(fit.portfolio)
+    except Exception as err:  # the sign-off lever is then unavailable, the fit is kept
+        fit.signoff = None
+        fit.failed["signoff"] = failure_reason(err)
+        _log.warning("signoff failed; the other models are kept", exc_info=err)
+        if progress:
+            progress(f"signoff: failed ({fit.failed['signoff']})")
+    return fit
+
+
+def signoff_estimate(portfolio: Portfolio) -> dict | None:
+    """The causal estimate of presales_signoff (pp of on-time rate), or None."""
+    from satprofit.causal import estimate
+
+    r = estimate(portfolio, "presales_signoff").results[0]
+    if r.estimate is None or not np.isfinite(r.estimate) or not np.isfinite(r.se):
+        return None
+    return {"estimate": float(r.estimate), "se": float(r.se), "method": r.method}
 
 
 def causal_records(portfolio: Portfolio, *, seed: int = DEFAULT_SEED, n_boot: int = 200) -> list:

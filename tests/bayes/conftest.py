@@ -15,8 +15,8 @@ FAST = {"draws": 300, "tune": 300, "chains": 2, "cores": 2}
 
 @pytest.fixture(scope="session")
 def pfit(sim):
-    from satprofit.bayes import fit_models
+    from satprofit.runs import fit_portfolio
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_models(sim.portfolio, random_seed=21, **FAST)
+        return fit_portfolio(sim.portfolio, random_seed=21, **FAST)

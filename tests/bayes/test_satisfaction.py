@@ -106,7 +106,7 @@ def test_bayes_cli_json(pfit, capsys, monkeypatch):
     """The CLI passes its sampler options on and prints one record per question id with the
     gate's figures. The sampling itself is the session's shared fit (sampling is tested by the
     recovery tests); here the command's plumbing and output contract are under test."""
-    import satprofit.bayes
+    import satprofit.runs
     from satprofit.cli import main
     from tests.conftest import REPO
 
@@ -116,7 +116,8 @@ def test_bayes_cli_json(pfit, capsys, monkeypatch):
         seen.update(kw, clients=len(portfolio.clients))
         return pfit
 
-    monkeypatch.setattr(satprofit.bayes, "fit_models", fake_fit)
+    monkeypatch.setattr(satprofit.runs, "fit_models", fake_fit)
+    monkeypatch.setattr(satprofit.runs, "signoff_estimate", lambda portfolio: pfit.signoff)
     code = main(
         [
             "bayes",
@@ -132,7 +133,8 @@ def test_bayes_cli_json(pfit, capsys, monkeypatch):
             "--json",
         ]
     )
-    assert {k: seen[k] for k in ("draws", "tune", "chains", "random_seed")} == {
+    sc = seen["sampler_config"]  # the CLI builds one SamplerConfig from its flags
+    assert {k: getattr(sc, k) for k in ("draws", "tune", "chains", "random_seed")} == {
         "draws": 50,
         "tune": 40,
         "chains": 2,

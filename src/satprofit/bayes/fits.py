@@ -2,8 +2,9 @@
 
 A :class:`PortfolioFit` bundles the fitted models (satisfaction, repeat business, joint path),
 the reasons for any model the data could not support (``skipped``) or that raised (``failed``),
-and the causal estimate of ``presales_signoff`` that the what-if engine needs for the sign-off
-lever. Reports load a saved fit and never refit per client.
+and a place for the causal estimate of ``presales_signoff`` that the what-if engine needs for
+the sign-off lever (joined by :func:`satprofit.runs.fit_portfolio`: bayes never imports causal).
+Reports load a saved fit and never refit per client.
 
 Every part is computed in isolation: one model's exception (while building its data, sampling
 or summarising) is recorded as ``failed: <reason>`` and the other models are kept, so minutes of
@@ -29,7 +30,7 @@ from satprofit.bayes.path import derived_result, path_effects
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
 from satprofit.constants import ESTIMAND_IDS, ESTIMAND_UNITS
-from satprofit.io import Portfolio
+from satprofit.io import Portfolio, portfolio_fingerprint
 
 #: model key -> (model class, data builder); the order is the fitting order. The path model
 #: (``results["path"]``) is derived from the two: see :mod:`satprofit.bayes.path`.
@@ -159,17 +160,6 @@ def _finite(value) -> bool:
         return False
 
 
-def portfolio_fingerprint(portfolio: Portfolio) -> str:
-    """A hash of every table's content: a saved fit only loads against the same data."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for name, frame in sorted(portfolio.tables.items()):
-        h.update(name.encode())
-        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
 @dataclass
 class PortfolioFit:
     """Fitted models of one portfolio.
@@ -188,11 +178,13 @@ class PortfolioFit:
         Sampler settings (draws, tune, chains, seed, sampler).
     signoff : dict or None
         Causal estimate of ``presales_signoff`` (``estimate`` and ``se``, percentage points of
-        on-time rate) used by the sign-off lever of :func:`satprofit.bayes.scenario`.
+        on-time rate) used by the sign-off lever of :func:`satprofit.bayes.scenario`; joined
+        by :func:`satprofit.runs.fit_portfolio` (None from :func:`fit_models` alone).
     failed : dict of str to str
         Parts that raised (a model while building its data, sampling or summarising, the
-        derived ``path``, the ``signoff`` estimate), with ``"<Exception>: <message>"``; their
-        estimands are ``failed``. The other parts are complete.
+        derived ``path``; the ``signoff`` estimate, when joined), with
+        ``"<Exception>: <message>"``; their estimands are ``failed``. The other parts are
+        complete.
     """
 
     portfolio: Portfolio
@@ -390,19 +382,4 @@ def fit_models(
         data[key] = d
     if "path" in models:
         _with_path(portfolio, results, data, skipped, failed, progress)
-    try:
-        signoff = _signoff(portfolio)
-    except Exception as err:  # the sign-off lever is then unavailable, the fit is kept
-        signoff = None
-        _failed(failed, "signoff", err, progress)
-    return PortfolioFit(portfolio, results, data, skipped, sc.settings(), signoff, failed)
-
-
-def _signoff(portfolio: Portfolio) -> dict | None:
-    """The causal estimate of presales_signoff (pp of on-time rate), or None."""
-    from satprofit.causal import estimate
-
-    r = estimate(portfolio, "presales_signoff").results[0]
-    if r.estimate is None or not np.isfinite(r.estimate) or not np.isfinite(r.se):
-        return None
-    return {"estimate": float(r.estimate), "se": float(r.se), "method": r.method}
+    return PortfolioFit(portfolio, results, data, skipped, sc.settings(), None, failed)
