@@ -9,7 +9,8 @@ from __future__ import annotations
 
 # Question and estimand ids and units are defined by the question specs of satprofit.questions;
 # these three names are re-exported for modules not yet reading the specs (runs, bayes.fits,
-# bayes.repeat, bayes.path, causal.calibration). New code imports them from satprofit.questions.
+# bayes.repeat, bayes.path, validation.causal_calibration). New code imports them from
+# satprofit.questions.
 from satprofit.questions import ESTIMAND_IDS as ESTIMAND_IDS
 from satprofit.questions import ESTIMAND_UNITS as ESTIMAND_UNITS
 from satprofit.questions import QUESTION_IDS as QUESTION_IDS

@@ -1,4 +1,5 @@
-"""Slow: the Bayesian models over simulated worlds (reduced ``python -m satprofit.bayes.calibration``).
+"""Slow: the Bayesian models over simulated worlds (reduced
+``python -m satprofit.validation.bayes_calibration``).
 
 Three replications of two designs (the default, and a world with two-valued on-time rates
 that the satisfaction model's linear term must still handle) at 250 clients x 12 quarters,
@@ -13,9 +14,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from satprofit.bayes.calibration import calibrate
-from satprofit.causal.calibration import summarize
 from satprofit.questions import ESTIMAND_IDS
+from satprofit.validation.bayes_calibration import calibrate
+from satprofit.validation.causal_calibration import summarize
 
 SATISFACTION = ("quality_to_csat", "status_reports_to_csat")
 

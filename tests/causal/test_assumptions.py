@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from satprofit.causal import assumptions as A
-from satprofit.causal.calibration import meets_goals, summarize, write_summary
 from satprofit.constants import ESTIMAND_IDS
 from satprofit.simulate.designs import DESIGNS
+from satprofit.validation.causal_calibration import meets_goals, summarize, write_summary
 
 
 def test_every_estimand_states_its_assumptions():
@@ -29,7 +29,7 @@ def test_every_simulated_world_has_a_plain_phrase():
 
 def test_shipped_summary_covers_every_design_and_estimand_at_two_sizes():
     s = A.calibration_summary()
-    assert not s.empty, "causal/calibration_summary.csv is not shipped with the package"
+    assert not s.empty, "validation/causal_calibration_summary.csv is not shipped with the package"
     sizes = sorted(s["clients"].unique())
     assert len(sizes) >= 2 and sizes[-1] >= 1000  # the large-sample check
     for n in sizes:
@@ -113,8 +113,8 @@ def test_the_bayesian_study_ships_too_and_reports_quote_both():
     simulation check names both the causal estimate and the Bayesian model."""
     from satprofit.reporting.assumptions import evidence
 
-    b = A.read_summary("satprofit.bayes")
-    assert not b.empty, "bayes/calibration_summary.csv is not shipped with the package"
+    b = A.read_summary("bayes")
+    assert not b.empty, "validation/bayes_calibration_summary.csv is not shipped with the package"
     assert set(b["design"]) == set(DESIGNS)
     assert b["reps"].min() >= 3
     assert "converged" in b.columns  # short calibration chains: the gate's pass rate is shown

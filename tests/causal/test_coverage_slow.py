@@ -1,6 +1,6 @@
 """Slow: calibration of the default estimators over the family of simulated worlds.
 
-A reduced version of ``python -m satprofit.causal.calibration`` (issue 10): four designs that
+A reduced version of ``python -m satprofit.validation.causal_calibration`` (issue 10): four designs that
 stress different assumptions (the default; deals decided at the proposal and closed months
 later; opening renewals on terms fixed before the data; binary on-time rates), 6 replications
 of 300 clients x 12 quarters each, plus the unused-lever design, where the right answer for
@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from satprofit.causal.calibration import calibrate, summarize
+from satprofit.validation.causal_calibration import calibrate, summarize
 
 MIN_COVERAGE = 0.80
 MAX_REL_BIAS = 0.35

@@ -8,9 +8,9 @@ estimand of QUESTIONS.md (default methods of :data:`satprofit.causal.api.DEFAULT
 * :data:`ASSUMPTIONS`: the assumptions in plain business language, each with the simulated
   world (:mod:`satprofit.simulate.designs`) where it fails and what happens then;
 * :func:`calibration_evidence`: one sentence per estimand from the calibration study shipped
-  with the package (``calibration_summary.csv``, written by
-  ``python -m satprofit.causal.calibration --summary-out``), so the reports quote measured
-  coverage and bias, not promises.
+  with the package (``validation/causal_calibration_summary.csv``, written by
+  ``python -m satprofit.validation.causal_calibration --summary-out``), so the reports quote
+  measured coverage and bias, not promises.
 """
 
 from __future__ import annotations
@@ -208,11 +208,17 @@ WORLDS: dict[str, str] = {
 }
 
 
-def read_summary(package: str) -> pd.DataFrame:
-    """The calibration summary shipped in ``package`` (``calibration_summary.csv``; one row per
-    size, design and estimand), or an empty frame when the package holds none."""
+#: Where the validation studies' summaries ship. Read as package resources: ``causal`` sits below
+#: :mod:`satprofit.validation` (which imports it) and never imports its code.
+SUMMARY_PACKAGE = "satprofit.validation"
+
+
+def read_summary(study: str) -> pd.DataFrame:
+    """The calibration summary of ``study`` (``"causal"`` or ``"bayes"``) shipped with the
+    package (``validation/<study>_calibration_summary.csv``; one row per size, design and
+    estimand), or an empty frame when none is shipped."""
     try:
-        ref = resources.files(package).joinpath("calibration_summary.csv")
+        ref = resources.files(SUMMARY_PACKAGE).joinpath(f"{study}_calibration_summary.csv")
         with ref.open("r", encoding="utf-8") as fh:
             return pd.read_csv(fh)
     except (FileNotFoundError, OSError, ModuleNotFoundError):
@@ -222,7 +228,7 @@ def read_summary(package: str) -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def calibration_summary() -> pd.DataFrame:
     """The causal defaults' shipped calibration summary (see :func:`read_summary`)."""
-    return read_summary("satprofit.causal")
+    return read_summary("causal")
 
 
 def calibration_evidence(estimand: str, summary: pd.DataFrame | None = None) -> str:

@@ -20,7 +20,7 @@ COLUMNS = ("Question", "What the answer assumes", "Where it may not hold", "Chec
 
 @lru_cache(maxsize=1)
 def _bayes_summary():
-    return read_summary("satprofit.bayes")
+    return read_summary("bayes")
 
 
 def evidence(estimand: str) -> str:

@@ -1,8 +1,8 @@
 """Calibration of the Bayesian models over the family of simulated worlds.
 
-    .venv/bin/python -m satprofit.bayes.calibration --reps 3 --clients 300 --jobs 2
+    .venv/bin/python -m satprofit.validation.bayes_calibration --reps 3 --clients 300 --jobs 2
 
-The counterpart of :mod:`satprofit.causal.calibration`: per design of
+The counterpart of :mod:`satprofit.validation.causal_calibration`: per design of
 :data:`satprofit.simulate.designs.DESIGNS`, ``reps`` simulated portfolios, every model fitted
 with :func:`satprofit.bayes.fit_models` (one chain per process by default, so designs and
 replications run side by side), and a design x estimand table of 95 % interval coverage,
@@ -22,8 +22,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from satprofit.causal.calibration import report, run_tasks, write_summary
 from satprofit.simulate.designs import DESIGNS
+from satprofit.validation.causal_calibration import report, run_tasks, write_summary
 
 
 def one_replication(
@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--summary-out",
         help="merge the table into this summary CSV (the package ships one as "
-        "bayes/calibration_summary.csv, quoted by the reports)",
+        "validation/bayes_calibration_summary.csv, quoted by the reports)",
     )
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")

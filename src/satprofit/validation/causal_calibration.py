@@ -1,8 +1,8 @@
 """Calibration of the default causal estimators over a family of simulated worlds.
 
-    .venv/bin/python -m satprofit.causal.calibration --reps 10 --clients 400 --jobs 2
-    .venv/bin/python -m satprofit.causal.calibration --designs default,funnel --reps 3 \\
-        --clients 1500                       # large-sample check: bias cannot hide in width
+    .venv/bin/python -m satprofit.validation.causal_calibration --reps 10 --clients 400 --jobs 2
+    .venv/bin/python -m satprofit.validation.causal_calibration --designs default,funnel \\
+        --reps 3 --clients 1500              # large-sample check: bias cannot hide in width
 
 For every design of :data:`satprofit.simulate.designs.DESIGNS` and every estimand, it simulates
 ``reps`` independent portfolios, estimates every question with its default method and prints a
@@ -189,7 +189,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--summary-out",
         help="merge the design x estimand table into this summary CSV (rows of the same "
-        "portfolio size are replaced); the package ships one as causal/calibration_summary.csv",
+        "portfolio size are replaced); the package ships one as "
+        "validation/causal_calibration_summary.csv",
     )
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")
