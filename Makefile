@@ -41,7 +41,7 @@ demo: $(STAMP) ## the main job on the embedded default: simulate, fit, render re
 
 sample: demo ## regenerate data/sample (same as demo)
 
-test: $(STAMP) ## fast test suite (what CI runs)
+test: $(STAMP) ## fast test suite (CI runs it and lint)
 	$(PY) -m pytest -q
 
 test-all: $(STAMP) ## every test, slow ones included
@@ -66,9 +66,10 @@ bench: $(BENCH_STAMP) ## benchmarks against named baselines, in .venv-bench (ben
 	$(BENCH_PY) benchmarks/bench_causal.py
 	$(BENCH_PY) benchmarks/bench_bayes.py
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, and the layer contracts (import-linter; CI runs it)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks
