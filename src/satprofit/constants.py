@@ -28,6 +28,8 @@ INTERVAL_QUANTILES: tuple[float, float] = (
 )
 #: Its label in text, ``"95%"``.
 INTERVAL_LABEL: str = f"{100 * INTERVAL_PROB:g}%"
+#: Its level in per cent, ``95`` (the ``level`` of interval texts).
+INTERVAL_PERCENT: float = float(f"{100 * INTERVAL_PROB:g}")
 
 #: Days in an average month, as fixed by QUESTIONS.md ("a month is days / 30.4375").
 DAYS_PER_MONTH: float = 30.4375

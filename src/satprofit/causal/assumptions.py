@@ -21,6 +21,8 @@ from importlib import resources
 
 import pandas as pd
 
+from satprofit.constants import INTERVAL_LABEL
+
 __all__ = [
     "ASSUMPTIONS",
     "WORLDS",
@@ -245,8 +247,8 @@ def calibration_evidence(estimand: str, summary: pd.DataFrame | None = None) -> 
     good = int((small["coverage"] >= 0.9).sum())
     text = (
         f"Checked on {len(small)} simulated worlds ({int(small['reps'].min())} portfolios of "
-        f"{int(small['clients'].iloc[0]):,} clients each): the 95 % interval held the true "
-        f"effect in at least 90 % of portfolios in {good} of them"
+        f"{int(small['clients'].iloc[0]):,} clients each): the {INTERVAL_LABEL} interval held "
+        f"the true effect in at least 90 % of portfolios in {good} of them"
     )
     lo, hi = large["rel_bias"].min(), large["rel_bias"].max()
     worst = large.loc[large["rel_bias"].abs().idxmax(), "design"]

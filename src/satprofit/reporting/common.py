@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import DAYS_PER_MONTH
+from satprofit.constants import DAYS_PER_MONTH, INTERVAL_LABEL, INTERVAL_PERCENT
 from satprofit.features.periods import EVENT_DATES
 from satprofit.features.projects import project_table, sales_status_reports
 from satprofit.questions import ESTIMAND_IDS
@@ -245,7 +245,7 @@ def question_row(estimand: str, rec, source) -> dict:
         return {
             "Question": title,
             "Method": "\u2013",
-            "Estimate (95% interval)": "\u2013",
+            f"Estimate ({INTERVAL_LABEL} interval)": "\u2013",
             "Unit": "\u2013",
             "Status": "not estimated in this run",
         }
@@ -258,14 +258,16 @@ def question_row(estimand: str, rec, source) -> dict:
         shown = "\u2013"
     else:
         fmt = B.money if "currency" in str(rec["unit"]) else (lambda x: B.number(x, 2))
-        shown = B.interval(value, rec["ci_low"], rec["ci_high"], fmt, level=95, about=False)
+        shown = B.interval(
+            value, rec["ci_low"], rec["ci_high"], fmt, level=INTERVAL_PERCENT, about=False
+        )
         status = "answered"
         if source == "bayes" and not bool(rec.get("converged", True)):
             status = "answered, model not converged: provisional"
     return {
         "Question": title,
         "Method": method,
-        "Estimate (95% interval)": shown,
+        f"Estimate ({INTERVAL_LABEL} interval)": shown,
         "Unit": str(rec["unit"]),
         "Status": status,
     }
@@ -313,7 +315,9 @@ def estimate_text(row: pd.Series) -> str:
     if not row["answered"]:
         return "\u2013"
     fmt = B.money if "currency" in row["unit"] else (lambda x: B.number(x, 2))
-    return B.interval(row["estimate"], row["ci_low"], row["ci_high"], fmt, level=95, about=False)
+    return B.interval(
+        row["estimate"], row["ci_low"], row["ci_high"], fmt, level=INTERVAL_PERCENT, about=False
+    )
 
 
 def estimate_status(row: pd.Series) -> str:

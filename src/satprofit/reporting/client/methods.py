@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from satprofit.constants import INTERVAL_LABEL
 from satprofit.reporting import blocks as B
 from satprofit.reporting.assumptions import assumption_blocks, assumption_rows
 from satprofit.reporting.common import (
@@ -84,7 +85,7 @@ def build_methods(run, client_id: str, *, seed: int, min_clients: int) -> Method
         ("What-if seed", seed),
         ("What-if mode", "steady state (the change in place for a year)"),
         ("Smallest benchmark group", f"{min_clients} other clients"),
-        ("Intervals", "80% for what-ifs and drivers, 95% for question estimates"),
+        ("Intervals", f"80% for what-ifs and drivers, {INTERVAL_LABEL} for question estimates"),
     ]
     settings_df = pd.DataFrame(rows, columns=["Setting", "Value"]).astype({"Value": str})
     return Methods(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from satprofit.constants import INTERVAL_LABEL
 from satprofit.reporting import blocks as B
 from satprofit.reporting.common import (
     NOT_CONVERGED,
@@ -137,7 +138,7 @@ def plot_what_if(w: WhatIf):
     y = np.arange(len(labels))[::-1]
     for ax, measure in zip(axes, ("value", "margin"), strict=True):
         d = w.table[w.table["measure"] == measure].set_index("label").reindex(labels)
-        ax.hlines(y, d["low95"], d["high95"], color="0.6", lw=2, label="95% interval")
+        ax.hlines(y, d["low95"], d["high95"], color="0.6", lw=2, label=f"{INTERVAL_LABEL} interval")
         ax.hlines(y, d["low80"], d["high80"], color="C0", lw=6, label="80% interval")
         ax.plot(d["median"], y, "o", color="black", label="Most likely")
         ax.axvline(0, color="grey", lw=0.8)
@@ -179,7 +180,8 @@ def what_if_blocks(r: ClientReport) -> list:
         B.figure(
             plot_what_if(w),
             "Forest plot of the change in repeat-business value and margin over the next four "
-            "quarters for each what-if scenario, with most likely values, 80% and 95% intervals.",
+            f"quarters for each what-if scenario, with most likely values, 80% and {INTERVAL_LABEL} "
+            "intervals.",
         )
     )
     t = w.table
@@ -194,7 +196,7 @@ def what_if_blocks(r: ClientReport) -> list:
                 f"{B.money(a)} to {B.money(b)}"
                 for a, b in zip(t["low80"], t["high80"], strict=True)
             ],
-            "95% interval": [
+            f"{INTERVAL_LABEL} interval": [
                 f"{B.money(a)} to {B.money(b)}"
                 for a, b in zip(t["low95"], t["high95"], strict=True)
             ],

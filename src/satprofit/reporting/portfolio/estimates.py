@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from satprofit.constants import INTERVAL_LABEL, INTERVAL_PERCENT
 from satprofit.questions import ESTIMAND_IDS
 from satprofit.reporting import blocks as B
 from satprofit.reporting.common import (
@@ -154,7 +155,8 @@ def estimates_blocks(r: PortfolioReport) -> list:
     out.append(
         B.figure(
             plot_estimates(est),
-            "Forest plot with one panel per estimand: each method's estimate and 95% interval; "
+            f"Forest plot with one panel per estimand: each method's estimate and {INTERVAL_LABEL} "
+            "interval; "
             "causal methods in blue, naive comparisons in grey, Bayesian models in orange "
             "(squares: not converged).",
         )
@@ -163,7 +165,9 @@ def estimates_blocks(r: PortfolioReport) -> list:
         {
             "Question": est["title"],
             "Method": est["method_label"],
-            "Estimate (95% interval)": [estimate_text(row) for _, row in est.iterrows()],
+            f"Estimate ({INTERVAL_LABEL} interval)": [
+                estimate_text(row) for _, row in est.iterrows()
+            ],
             "Unit": est["unit"],
             "Units of analysis": est["n"],
             "Status": [estimate_status(row) for _, row in est.iterrows()],
@@ -209,7 +213,7 @@ def build_disagreements(est: pd.DataFrame) -> pd.DataFrame:
         fmt = B.money if "currency" in c["unit"] else (lambda x: B.number(x, 2))
 
         def shown(r, fmt=fmt):
-            return B.interval(r["estimate"], r["ci_low"], r["ci_high"], fmt, level=95)
+            return B.interval(r["estimate"], r["ci_low"], r["ci_high"], fmt, level=INTERVAL_PERCENT)
 
         message = (
             f"Two methods disagree on \u201c{c['title']}\u201d: the causal estimate "

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from satprofit.constants import INTERVAL_LABEL, INTERVAL_PERCENT
 from satprofit.features.business_units import business_unit_panel, policy_starts
 from satprofit.reporting import blocks as B
 from satprofit.reporting.common import (
@@ -123,7 +124,9 @@ def policy_blocks(r: PortfolioReport) -> list:
         shown = pd.DataFrame(
             {
                 "Method": est["method_label"],
-                "Effect (95% interval)": [estimate_text(row) for _, row in est.iterrows()],
+                f"Effect ({INTERVAL_LABEL} interval)": [
+                    estimate_text(row) for _, row in est.iterrows()
+                ],
                 "Unit": est["unit"],
                 "Business-unit quarters": est["n"],
                 "Status": [estimate_status(row) for _, row in est.iterrows()],
@@ -170,7 +173,7 @@ def _policy_sentence(est: pd.DataFrame) -> str:
     row = main.iloc[0]
     text = (
         f"Where the delivery lead bonus is in force, business units get "
-        f"{B.interval(row['estimate'], row['ci_low'], row['ci_high'], _one, level=95)} more "
+        f"{B.interval(row['estimate'], row['ci_low'], row['ci_high'], _one, level=INTERVAL_PERCENT)} more "
         f"delivery leads a quarter ({row['method_label']})"
     )
     if B.spans_zero(row["ci_low"], row["ci_high"]):
