@@ -327,3 +327,18 @@ def estimate_status(row: pd.Series) -> str:
     if not row["converged"]:
         return "not converged: provisional"
     return "answered"
+
+
+def run_settings_rows(run) -> list[tuple[str, object]]:
+    """(setting, value) rows every report shows: package versions, run creation, data
+    fingerprint and sampler settings."""
+    from satprofit import __version__
+
+    settings = run.meta.get("settings", run.fit.settings)
+    return [
+        ("satprofit version (report)", __version__),
+        ("satprofit version (fit)", run.meta.get("satprofit_version", "unknown")),
+        ("Run created", run.meta.get("created", "unknown")),
+        ("Data fingerprint", run.meta.get("portfolio", "unknown")),
+        *((f"Sampler: {k}", v) for k, v in settings.items()),
+    ]

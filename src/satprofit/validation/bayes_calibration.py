@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.simulate.designs import DESIGNS
-from satprofit.validation.causal_calibration import report, run_tasks, write_summary
+from satprofit.validation.causal_calibration import run_study, run_tasks
 
 
 def one_replication(
@@ -119,11 +119,9 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")
-    t0 = time.perf_counter()
-    if args.rows:
-        rows = pd.read_csv(args.rows)
-    else:
-        rows = calibrate(
+    return run_study(
+        args,
+        lambda progress: calibrate(
             designs,
             args.reps,
             args.clients,
@@ -131,12 +129,10 @@ def main(argv=None) -> int:
             seed0=args.seed0,
             fit={"draws": args.draws, "tune": args.tune, "chains": args.chains, "cores": 1},
             jobs=args.jobs,
-            progress=f"{args.out}.partial" if args.out else None,
-        )
-    table = report(rows, args.out, t0, extra={"converged": "converged"})
-    if args.summary_out:
-        write_summary(table, args.clients, args.summary_out)
-    return 0
+            progress=progress,
+        ),
+        extra={"converged": "converged"},
+    )
 
 
 if __name__ == "__main__":

@@ -195,11 +195,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     designs = list(DESIGNS) if args.designs == "all" else args.designs.split(",")
     questions = tuple(q for q in args.questions.split(",") if q) or None
-    t0 = time.perf_counter()
-    if args.rows:
-        rows = pd.read_csv(args.rows)
-    else:
-        rows = calibrate(
+    return run_study(
+        args,
+        lambda progress: calibrate(
             designs,
             args.reps,
             args.clients,
@@ -208,9 +206,21 @@ def main(argv=None) -> int:
             n_boot=args.boot,
             questions=questions,
             jobs=args.jobs,
-            progress=f"{args.out}.partial" if args.out else None,
-        )
-    table = report(rows, args.out, t0)
+            progress=progress,
+        ),
+    )
+
+
+def run_study(args, compute, extra: dict | None = None) -> int:
+    """The shared end of both studies' command lines: the replication rows from ``--rows``
+    or ``compute(progress_csv)``, the printed table (``--out`` keeps the rows) and the
+    ``--summary-out`` merge."""
+    t0 = time.perf_counter()
+    if args.rows:
+        rows = pd.read_csv(args.rows)
+    else:
+        rows = compute(f"{args.out}.partial" if args.out else None)
+    table = report(rows, args.out, t0, extra=extra)
     if args.summary_out:
         write_summary(table, args.clients, args.summary_out)
     return 0

@@ -18,6 +18,7 @@ from satprofit.reporting.common import (
     not_converged,
     period_text,
     question_rows,
+    run_settings_rows,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +60,6 @@ class Methods:
 
 def build_methods(run, client_id: str, *, seed: int, min_clients: int) -> Methods:
     """Data, period, questions and methods, convergence, version and parameters."""
-    from satprofit import __version__
 
     p = run.portfolio
     check_client(p, client_id)
@@ -75,13 +75,8 @@ def build_methods(run, client_id: str, *, seed: int, min_clients: int) -> Method
             for name, frame in p.tables.items()
         ]
     )
-    settings = run.meta.get("settings", run.fit.settings)
     rows = [
-        ("satprofit version (report)", __version__),
-        ("satprofit version (fit)", run.meta.get("satprofit_version", "unknown")),
-        ("Run created", run.meta.get("created", "unknown")),
-        ("Data fingerprint", run.meta.get("portfolio", "unknown")),
-        *((f"Sampler: {k}", v) for k, v in settings.items()),
+        *run_settings_rows(run),
         ("What-if seed", seed),
         ("What-if mode", "steady state (the change in place for a year)"),
         ("Smallest benchmark group", f"{min_clients} other clients"),

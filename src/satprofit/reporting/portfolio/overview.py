@@ -9,6 +9,7 @@ import pandas as pd
 from satprofit.reporting import blocks as B
 from satprofit.reporting.common import (
     not_converged,
+    run_settings_rows,
 )
 
 if TYPE_CHECKING:
@@ -40,17 +41,7 @@ def overview_table(run) -> pd.DataFrame:
 
 def settings_table(run) -> pd.DataFrame:
     """Package versions, run creation, data fingerprint and sampler settings."""
-    from satprofit import __version__
-
-    s = run.meta.get("settings", run.fit.settings)
-    rows = [
-        ("satprofit version (report)", __version__),
-        ("satprofit version (fit)", run.meta.get("satprofit_version", "unknown")),
-        ("Run created", run.meta.get("created", "unknown")),
-        ("Data fingerprint", run.meta.get("portfolio", "unknown")),
-        *((f"Sampler: {k}", v) for k, v in s.items()),
-    ]
-    return pd.DataFrame(rows, columns=["Setting", "Value"]).astype({"Value": str})
+    return pd.DataFrame(run_settings_rows(run), columns=["Setting", "Value"]).astype({"Value": str})
 
 
 def title_blocks(r: PortfolioReport, date: str | None = None) -> list:
