@@ -13,7 +13,7 @@ from satprofit.features.repeat_panel import decision_dates
 from satprofit.questions import ESTIMAND_IDS
 from satprofit.simulate import simulate_portfolio
 from satprofit.simulate.designs import DESIGNS, Design, describe_designs, get_design
-from satprofit.simulate.generator import close_lag_matrix
+from satprofit.simulate.model import close_lag_matrix
 
 N = 120
 

@@ -70,7 +70,7 @@ def test_repeat_value_effect_scales_with_client_size(sim):
 
 def test_csat_effect_shrinks_near_the_top(sim):
     """The ordinal model: the same latent push moves expected csat less for happy clients."""
-    from satprofit.simulate.generator import expected_csat
+    from satprofit.simulate.model import expected_csat
 
     eta = np.array([0.0, 3.0])
     gain = expected_csat(eta + 0.5) - expected_csat(eta)

@@ -12,7 +12,8 @@ from satprofit.io import Portfolio, write_portfolio
 from satprofit.io.loader import atomic_write_text
 from satprofit.simulate.designs import Design, get_design
 from satprofit.simulate.effects import Effects
-from satprofit.simulate.generator import Latent, simulate_world
+from satprofit.simulate.generator import simulate_world
+from satprofit.simulate.tables import Latent
 from satprofit.simulate.truth import Truth, compute_truth
 
 

@@ -29,7 +29,8 @@ import pandas as pd
 from satprofit.questions import ESTIMAND_IDS, estimand
 from satprofit.simulate.designs import get_design
 from satprofit.simulate.effects import Effects
-from satprofit.simulate.generator import Latent, deal_value_factor, expected_csat
+from satprofit.simulate.model import deal_value_factor, expected_csat
+from satprofit.simulate.tables import Latent
 
 
 @dataclass(frozen=True)
