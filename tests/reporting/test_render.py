@@ -6,6 +6,7 @@ others check the pieces that need no kernel.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from decimal import Decimal
@@ -393,3 +394,42 @@ def test_pdf_is_printed_and_replaced_atomically(tmp_path):
     assert html_to_pdf(html, pdf) == pdf
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.pdf"]  # no temp left
+
+
+def _fake_chromium(folder: Path, *, pdf: bytes, code: int = 0) -> str:
+    """A stand-in for Chromium that writes ``pdf`` to its --print-to-pdf file and exits ``code``."""
+    (folder / "fake.pdf").write_bytes(pdf)
+    script = folder / "fake-chromium"
+    script.write_text(
+        "#!/bin/sh\n"
+        'for a in "$@"; do case "$a" in --print-to-pdf=*) '
+        f'cat "{folder / "fake.pdf"}" > "${{a#--print-to-pdf=}}";; esac; done\n'
+        f"exit {code}\n"
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_pdf_goes_through_the_atomic_writer_with_the_umask(tmp_path, monkeypatch):
+    tools, out = tmp_path / "tools", tmp_path / "out"
+    tools.mkdir()
+    out.mkdir()
+    html, pdf = out / "r.html", out / "r.pdf"
+    html.write_text("<p>x</p>")
+    pdf.write_bytes(b"old")
+    monkeypatch.setattr(pdf_module, "_chromium", lambda: _fake_chromium(tools, pdf=b"not a pdf"))
+    with pytest.raises(ReportError, match="did not print a PDF"):
+        html_to_pdf(html, pdf)
+    assert pdf.read_bytes() == b"old"  # the old PDF stays whole
+    assert sorted(p.name for p in out.iterdir()) == ["r.html", "r.pdf"]  # no temp left
+
+    monkeypatch.setattr(pdf_module, "_chromium", lambda: _fake_chromium(tools, pdf=b"%PDF-1.4"))
+    pdf.unlink()
+    old = os.umask(0o027)
+    try:
+        assert html_to_pdf(html, pdf) == pdf
+    finally:
+        os.umask(old)
+    assert pdf.read_bytes() == b"%PDF-1.4"
+    assert pdf.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in out.iterdir()) == ["r.html", "r.pdf"]

@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from satprofit.files import atomic_path
 from satprofit.reporting.errors import ReportError
-from satprofit.reporting.staging import temp_file
 
 __all__ = [
     "CHROMIUM_FLAGS",
@@ -95,9 +95,7 @@ def html_to_pdf(html: Path, out_pdf: Path, *, timeout: float = PDF_TIMEOUT) -> P
     """
     exe = _chromium()
     out_pdf = Path(out_pdf)
-    out_pdf.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_file(out_pdf.parent, out_pdf.name, ".tmp.pdf")
-    try:
+    with atomic_path(out_pdf, suffix=".tmp.pdf") as tmp:
         with tempfile.TemporaryDirectory(prefix="satprofit-chromium-") as profile:
             cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}"]
             cmd.append(Path(html).resolve().as_uri())
@@ -112,7 +110,4 @@ def html_to_pdf(html: Path, out_pdf: Path, *, timeout: float = PDF_TIMEOUT) -> P
                 f"Chromium did not print a PDF (exit {done.returncode}): " + " | ".join(last),
                 stage="pdf",
             )
-        os.replace(tmp, out_pdf)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out_pdf

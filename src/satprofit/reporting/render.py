@@ -26,7 +26,6 @@ import ast
 import hashlib
 import keyword
 import math
-import os
 import re
 import time
 import unicodedata
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-from satprofit.files import clean_stale
+from satprofit.files import atomic_path, atomic_write_text, clean_stale
 from satprofit.reporting.errors import ReportError
 from satprofit.reporting.execution import (
     ANSI,
@@ -54,7 +53,6 @@ from satprofit.reporting.html_export import (
 )
 from satprofit.reporting.pdf import html_to_pdf
 from satprofit.reporting.staging import staging as staging_folder
-from satprofit.reporting.staging import temp_file, write_atomic
 
 __all__ = [
     "DEFAULT_KERNEL",
@@ -240,7 +238,7 @@ def _keep_failed(nb: nbformat.NotebookNode | None, audit_dir: Path, stem: str) -
     if nb is None:
         return None
     try:
-        return write_atomic(audit_dir / f"{stem}.failed.ipynb", nbformat.writes(nb))
+        return atomic_write_text(audit_dir / f"{stem}.failed.ipynb", nbformat.writes(nb))
     except OSError:
         return None
 
@@ -403,8 +401,7 @@ def _finish(
     pdf: bool,
 ) -> tuple[Path | None, tuple[float, float]]:
     """Convert and publish; the audit notebook is renamed into place only with the report."""
-    audit_tmp = temp_file(audit_dir, f"{stem}.ipynb", ".tmp")
-    try:
+    with atomic_path(audit_dir / f"{stem}.ipynb") as audit_tmp:
         audit_tmp.write_text(nbformat.writes(executed), encoding="utf-8")
         try:
             t0 = time.perf_counter()
@@ -419,24 +416,17 @@ def _finish(
         except ReportError as err:
             err.notebook = _keep_failed(executed, audit_dir, stem)
             raise
-        os.replace(audit_tmp, audit_dir / f"{stem}.ipynb")
-    finally:
-        audit_tmp.unlink(missing_ok=True)
     (audit_dir / f"{stem}.failed.ipynb").unlink(missing_ok=True)
     return pdf_path, (t1 - t0, pdf_seconds)
 
 
 def _publish(html: str, out_html: Path, *, pdf: bool) -> tuple[Path | None, float]:
     """Write the HTML (and its PDF) through temporary files and rename them into place."""
-    tmp = temp_file(out_html.parent, out_html.name, ".tmp.html")
-    try:
+    with atomic_path(out_html, suffix=".tmp.html") as tmp:
         tmp.write_text(html, encoding="utf-8")
         pdf_path, seconds = None, 0.0
         if pdf:
             t0 = time.perf_counter()
             pdf_path = html_to_pdf(tmp, out_html.with_suffix(".pdf"))
             seconds = time.perf_counter() - t0
-        os.replace(tmp, out_html)
-    finally:
-        tmp.unlink(missing_ok=True)
     return pdf_path, seconds
