@@ -47,13 +47,14 @@ LEVERS = {
     "status_reports_per_month": "sales sends this many status reports a month",
     "signoff_all": "delivery signs off every proposal before it goes to the client",
 }
-#: the outer interval is ``INTERVAL_PROB``'s (its columns keep the names ``low95``/``high95``)
+#: Columns of a what-if table: ``ci_low``/``ci_high`` bound the ``INTERVAL_PROB`` interval (named
+#: as in every other result of the package), ``low80``/``high80`` the 80 % one.
 QUANTILES = {
-    "low95": INTERVAL_QUANTILES[0],
+    "ci_low": INTERVAL_QUANTILES[0],
     "low80": 0.10,
     "median": 0.5,
     "high80": 0.90,
-    "high95": INTERVAL_QUANTILES[1],
+    "ci_high": INTERVAL_QUANTILES[1],
 }
 
 
@@ -68,7 +69,8 @@ class ScenarioResult:
     changes : dict
     table : DataFrame
         Index (measure, case): measure ``value`` / ``margin`` (currency), case ``status_quo``,
-        ``scenario``, ``difference``; columns median and 80 % / 95 % interval bounds.
+        ``scenario``, ``difference``; columns ``median``, ``low80``/``high80`` (80 % interval)
+        and ``ci_low``/``ci_high`` (the ``INTERVAL_PROB`` interval).
     n_clients : int
         Clients forecast (those with a trailing satisfaction level).
     notes : list of str
@@ -88,15 +90,17 @@ class ScenarioResult:
         return self.table.round(0)
 
     def plot(self, *, ax=None, title: str | None = None):
-        """Difference from the status quo: median with 80 % and 95 % intervals, for value and
-        margin; returns the figure."""
+        """Difference from the status quo: median with the 80 % and ``INTERVAL_PROB`` intervals,
+        for value and margin; returns the figure."""
         import matplotlib.pyplot as plt
 
         d = self.table.xs("difference", level="case")
         fig = ax.figure if ax is not None else plt.figure(figsize=(6.5, 2.2))
         ax = ax or fig.add_subplot()
         y = np.arange(len(d))
-        ax.hlines(y, d["low95"], d["high95"], color="0.6", lw=2, label=f"{INTERVAL_LABEL} interval")
+        ax.hlines(
+            y, d["ci_low"], d["ci_high"], color="0.6", lw=2, label=f"{INTERVAL_LABEL} interval"
+        )
         ax.hlines(y, d["low80"], d["high80"], color="C0", lw=5, label="80% interval")
         ax.plot(d["median"], y, "o", color="black", label="median")
         ax.axvline(0, color="grey", lw=0.8)
@@ -237,7 +241,7 @@ def scenario(
         }
     ).T
     table.index = pd.MultiIndex.from_tuples(table.index, names=["measure", "case"])
-    table = table[["median", "low80", "high80", "low95", "high95"]]
+    table = table[["median", "low80", "high80", "ci_low", "ci_high"]]
     return ScenarioResult(
         client_id, changes, table, len(cur), mode, notes, {"_".join(k): v for k, v in rows.items()}
     )

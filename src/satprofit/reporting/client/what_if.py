@@ -52,8 +52,9 @@ class WhatIf:
     ----------
     table : DataFrame
         ``scenario`` (key), ``label``, ``measure`` (``value``: repeat-business contract value,
-        ``margin``: the margin of delivering it), ``median``, ``low80``, ``high80``,
-        ``low95``, ``high95`` of the difference from the status quo.
+        ``margin``: the margin of delivering it), ``median``, ``low80``, ``high80`` (80 %
+        interval), ``ci_low``, ``ci_high`` (the ``INTERVAL_PROB`` interval) of the difference
+        from the status quo.
     status_quo : DataFrame
         Expected repeat business without change: index measure, the same columns.
     converged : bool
@@ -112,7 +113,7 @@ def _no_effect_notes(run, client_id: str, table: pd.DataFrame) -> list[str]:
     out = []
     for key, (label, _) in SCENARIOS.items():
         d = table[table["scenario"] == key]
-        if key == "all" or not np.allclose(d[["low95", "high95"]].to_numpy(float), 0.0):
+        if key == "all" or not np.allclose(d[["ci_low", "ci_high"]].to_numpy(float), 0.0):
             continue
         if key == "signoff" and (cur["signoff_share_trailing"] >= 1).all():
             why = "delivery already signs off every proposal for this client"
@@ -127,7 +128,8 @@ def _no_effect_notes(run, client_id: str, table: pd.DataFrame) -> list[str]:
 
 
 def plot_what_if(w: WhatIf):
-    """Forest plot: each scenario's change of repeat business, 80 % and 95 % intervals."""
+    """Forest plot: each scenario's change of repeat business, 80 % and ``INTERVAL_PROB``
+    intervals."""
     import matplotlib.pyplot as plt
 
     if w.table.empty:
@@ -138,7 +140,9 @@ def plot_what_if(w: WhatIf):
     y = np.arange(len(labels))[::-1]
     for ax, measure in zip(axes, ("value", "margin"), strict=True):
         d = w.table[w.table["measure"] == measure].set_index("label").reindex(labels)
-        ax.hlines(y, d["low95"], d["high95"], color="0.6", lw=2, label=f"{INTERVAL_LABEL} interval")
+        ax.hlines(
+            y, d["ci_low"], d["ci_high"], color="0.6", lw=2, label=f"{INTERVAL_LABEL} interval"
+        )
         ax.hlines(y, d["low80"], d["high80"], color="C0", lw=6, label="80% interval")
         ax.plot(d["median"], y, "o", color="black", label="Most likely")
         ax.axvline(0, color="grey", lw=0.8)
@@ -198,7 +202,7 @@ def what_if_blocks(r: ClientReport) -> list:
             ],
             f"{INTERVAL_LABEL} interval": [
                 f"{B.money(a)} to {B.money(b)}"
-                for a, b in zip(t["low95"], t["high95"], strict=True)
+                for a, b in zip(t["ci_low"], t["ci_high"], strict=True)
             ],
         }
     )
