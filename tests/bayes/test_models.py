@@ -69,7 +69,7 @@ def test_no_change_means_no_difference(pfit):
     diff = res.table.xs("difference", level="case")
     assert (diff.to_numpy() == 0).all()
     sq = res.table.loc[("value", "status_quo")]
-    assert sq["low95"] <= sq["low80"] <= sq["median"] <= sq["high80"] <= sq["high95"]
+    assert sq["ci_low"] <= sq["low80"] <= sq["median"] <= sq["high80"] <= sq["ci_high"]
     assert res.n_clients > 50
 
 
