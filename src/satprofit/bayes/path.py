@@ -26,7 +26,7 @@ of the projects (with milestones) finished in ``q-3..q``:
 The **total** effect moves both drivers, the **direct** effect only the on-time rate (the
 mediator held at its natural value), and the **indirect** effect is total minus direct (the
 natural indirect effect). Each is the plain mean over the question's units. A unit whose
-quarters fall outside the repeat model's rows (no trailing csat) contributes 0, as in
+quarters fall outside the repeat model's rows (not full quarters) contributes 0, as in
 :meth:`satprofit.bayes.repeat.RepeatBusinessModel.effects`.
 
 Assumption, stated in reports: the direct path runs through the trailing on-time rate, the
@@ -81,9 +81,7 @@ def path_draws(
     d = qt.delta * 10.0  # +10 pp in the models' "per 10 pp" units (= 1)
     post = rep.draws(max_draws)
     n_draws = len(post["sigma"])
-    lin_any, lin_val = rep.model.linear_predictors(
-        post, rep_data.x, rep_data.client, rep_data.size, rep_data.industry
-    )
+    lin_any, lin_val = rep.model.data_linear_predictors(post, rep_data)
     eta, cut, beta = sat.model.latent(sat.idata, sat_data, max_draws)
     idx = np.arange(n_draws) % len(beta)  # pair draws one to one (recycled if fewer)
     eta, cut, beta = eta[idx], cut[idx], beta[idx]
@@ -131,7 +129,7 @@ def path_draws(
 
     units = qt.data[["client_id", "period"]].copy()
     units["t"] = _quarter_index(pd.PeriodIndex(units["period"], freq="Q").start_time, t0)
-    b_any, b_val, sigma = post["beta_any"], post["beta_value"], post["sigma"]
+    sigma = post["sigma"]
     i_on = repeat_column(rep, "ontime")  # per 10 pp
     i_csat = repeat_column(rep, "csat_within")
     total = np.zeros((len(units), n_draws))
@@ -144,6 +142,13 @@ def path_draws(
     on_cols = [i_on]  # the on-time windows, lagged the same way
     while f"ontime_lag{len(on_cols) + 1}" in rep_labels(rep):
         on_cols.append(repeat_column(rep, f"ontime_lag{len(on_cols) + 1}"))
+    # slopes per size band [band, draw] (the mean slope in every band when they do not vary)
+    names = rep_labels(rep)
+    slopes = {
+        (part, col): rep.model.band_slope(post, part, rep_data, names[col])
+        for part in ("any", "value")
+        for col in (*lag_cols, *on_cols)
+    }
     for u, (c, q) in enumerate(zip(units["client_id"], units["t"], strict=True)):
         mine = by_client.get(c, np.zeros(0, int))
         hit = mine[(r_fin[mine] >= q - 3) & (r_fin[mine] <= q)]
@@ -164,12 +169,17 @@ def path_draws(
             row = key.get((c, r))
             if row is None:
                 continue
+            band = rep_data.size[row]
+
+            def moved(changes, cols, part, band=band):
+                return sum(
+                    ch * slopes[part, col][band] for ch, col in zip(changes, cols, strict=True)
+                )
+
             d_on = [ontime_change(r - lag) for lag in range(1, len(on_cols) + 1)]
-            ca_on = sum(do * b_any[:, col] for do, col in zip(d_on, on_cols, strict=True))
-            cv_on = sum(do * b_val[:, col] for do, col in zip(d_on, on_cols, strict=True))
+            ca_on, cv_on = moved(d_on, on_cols, "any"), moved(d_on, on_cols, "value")
             d_csat = [csat_change(r - lag) for lag in range(1, len(lag_cols) + 1)]
-            ca_csat = sum(dc * b_any[:, col] for dc, col in zip(d_csat, lag_cols, strict=True))
-            cv_csat = sum(dc * b_val[:, col] for dc, col in zip(d_csat, lag_cols, strict=True))
+            ca_csat, cv_csat = moved(d_csat, lag_cols, "any"), moved(d_csat, lag_cols, "value")
             la, lv = lin_any[row], lin_val[row]
 
             def ev(

@@ -5,31 +5,55 @@ csat at the end of quarter :math:`r-1`:
 
 .. math::
 
-    \Pr(D_{cr} > 0) = \operatorname{logit}^{-1}(\alpha + \beta_a (T - \bar T_c) + x^\top\gamma_a
-        + \lambda_a \bar T_c + u_c + u_{\text{size}} + u_{\text{ind}}),\qquad
-    \log D_{cr} \mid D_{cr} > 0 \sim N(\mu + \beta_v (T - \bar T_c) + x^\top\gamma_v
-        + \lambda_v \bar T_c
-        + v_c + v_{\text{size}} + v_{\text{ind}},\ \sigma^2)
+    \Pr(D_{cr} > 0) = \operatorname{logit}^{-1}(\alpha + \beta_{a,b(c)} (T - \bar T_c)
+        + x^\top\gamma_{a,b(c)} + \lambda_a \bar T_c + u_c + u_{b(c)} + u_{\text{ind}} + u_r),
+        \qquad
+    \log D_{cr} \mid D_{cr} > 0 \sim N(\mu + \beta_{v,b(c)} (T - \bar T_c)
+        + x^\top\gamma_{v,b(c)} + \lambda_v \bar T_c
+        + v_c + v_{b(c)} + v_{\text{ind}} + v_r,\ \sigma^2)
 
-a hurdle model (probability of any won repeat business, log-normal value given some), with
-partial pooling by client, size band and industry (non-centered). A third part models the
-delivered margin: for quarters whose repeat deals have delivering projects, their mean margin
+(:math:`b(c)` the client's size band, :math:`r` the quarter), a hurdle model (probability of
+any won repeat business, log-normal value given some), with
+partial pooling by client and zero-sum effects of size band, industry and quarter (the causal
+model's quarter fixed effects). Its structure follows the causal process model
+(:mod:`satprofit.causal.repeat`), which fixed the same biases there:
+
+* **every full quarter enters**, also those whose trailing window holds no survey response
+  (the window's csat is 0 with a missing indicator ``csat_missing``): on-time delivery acts on
+  repeat business there too, and the path from delivery to re-business needs every quarter's
+  fitted value. Rows only where a csat was measured dropped most quarters of clients who
+  rarely answer surveys.
+* **the outcome is the flow**: repeat deals decided before the portfolio's first survey
+  response (renewals on terms fixed before the data start) are left out of :math:`D`; their
+  effect is 0. Counted in, they diluted the satisfaction effect (about -25 % in the designs with
+  opening renewals).
+* **slopes vary by size band** (``band_slopes``): each band's slope of the satisfaction and
+  on-time windows is the mean slope plus a zero-sum deviation (Normal(0, 0.5) on the logit and
+  log scales). The estimands weight clients by their repeat value, so one slope for all
+  clients, learned mostly from the many small ones, missed most of the effect where it
+  differs by client size (-59 % in the ``size_heterogeneity`` design); each unit's effect now
+  uses its own band's slope.
+* deals are decided before they close: the csat and on-time windows lagged 2..3 quarters
+  enter as well when the data's decision-to-close gaps need them
+  (:func:`satprofit.features.repeat_panel.decision_lags`).
+
+A third part models the delivered margin: for quarters whose flow repeat deals have
+delivering projects, their mean margin
 :math:`M_{cr} \sim N(\mu_m + \beta_m T + x^\top\gamma_m + \lambda_m \bar T_c + w_c,\
 \sigma_m^2 / n_{cr})` with :math:`n_{cr}` the number of projects (a mean of more projects is
-more precise). The client mean of the
-trailing csat, :math:`\bar T_c` (the Mundlak device), lets the client intercepts absorb
-time-invariant client traits such as relationship health, so :math:`\beta` is a within-client
-effect, as with fixed effects (the within / between split keeps the two columns orthogonal,
-which the sampler prefers to :math:`T` and :math:`\bar T_c` side by side). ``x``: the trailing
-on-time rate (with a missing indicator) and
-sales status reports.
+more precise). The client mean of the trailing csat, :math:`\bar T_c` (the Mundlak device, over
+the quarters that have one), lets the client intercepts absorb time-invariant client traits
+such as relationship health, so :math:`\beta` is a within-client effect, as with fixed effects
+(the within / between split keeps the two columns orthogonal, which the sampler prefers to
+:math:`T` and :math:`\bar T_c` side by side). ``x``: the trailing on-time rate (with a missing
+indicator) and sales status reports.
 
 The estimands ``csat_to_repeat.value`` and ``.margin`` are computed per draw as QUESTIONS.md defines it, through
 the overlapping windows (see :mod:`satprofit.features.repeat_panel`): shifting the responses of
 quarters ``q-3..q`` moves window ``s`` by ``w_{q,s}`` times the shift, and
 :math:`E[D] = p\,e^{m + \sigma^2/2}` is re-evaluated in quarters ``q+1..q+4``; the margin
-moves by :math:`\beta_m` times the project-weighted share of the shifted windows (as in
-:func:`satprofit.bayes.repeat._margin_share`).
+moves by :math:`\beta_m` times the project-weighted share of the shifted windows among all the
+outcome projects (only flow deals' projects move; see :func:`_margin_share`).
 
 Priors: coefficients Normal(0, 1) on the logit and log scales (a 1-point csat change multiplying
 the odds or the value by e is already large), intercepts Normal(0, 2.5) around the data's
@@ -65,7 +89,17 @@ from satprofit.features.repeat_panel import (
 )
 from satprofit.io import Portfolio
 
-PREDICTORS = ("csat_within", "csat_client_mean", "ontime", "ontime_missing", "status_reports")
+PREDICTORS = (
+    "csat_within",
+    "csat_client_mean",
+    "csat_missing",
+    "ontime",
+    "ontime_missing",
+    "status_reports",
+)
+#: Predictors whose slope varies by size band (``band_slopes``): the satisfaction and on-time
+#: windows at every lag, the effects the estimands propagate.
+BAND_SLOPE_PREFIXES = ("csat_within", "csat_lag", "ontime")
 
 
 @dataclass
@@ -94,6 +128,28 @@ class RepeatData:
     predictors: tuple[str, ...] = PREDICTORS
     w_all: np.ndarray | None = None  # [unit, OFFSETS] window weights of every lag
     margin_share: np.ndarray | None = None  # [margin unit, lag] project-weighted weights
+    period: np.ndarray | None = None  # quarter index t of each row (quarter effects)
+
+    @property
+    def periods(self) -> list[int]:
+        """The quarters of the rows (the levels of the quarter effects)."""
+        return sorted(set(self.period.tolist())) if self.period is not None else []
+
+    @property
+    def period_codes(self) -> np.ndarray | None:
+        """Each row's position in :attr:`periods`."""
+        if self.period is None:
+            return None
+        return np.searchsorted(np.asarray(self.periods), self.period)
+
+    @property
+    def band_predictors(self) -> list[str]:
+        """The predictors whose slope varies by size band (see :data:`BAND_SLOPE_PREFIXES`)."""
+        return [
+            p
+            for p in self.predictors
+            if p.startswith(BAND_SLOPE_PREFIXES) and not p.endswith("_missing")
+        ]
 
     @property
     def lag_columns(self) -> list[int]:
@@ -107,28 +163,45 @@ class RepeatData:
 
 
 def repeat_data(portfolio: Portfolio) -> RepeatData:
-    """Quarter rows (full quarters whose previous window has responses) and the units."""
+    """Every full quarter of the panel and the question's units.
+
+    Every full quarter enters, also those whose lagged windows hold no survey response (their
+    csat windows are 0 with a missing indicator), as in the causal process model
+    (:mod:`satprofit.causal.repeat`): on-time delivery acts on repeat business there too, and
+    the path from on-time delivery to repeat business needs the fitted value of every quarter.
+    The outcome is the *flow* value: repeat deals decided before the portfolio's first survey
+    response (renewals on terms fixed before the data start) are left out, their effect is 0.
+    """
     p = quarterly_panel(portfolio)
-    s = p[p["full_period"] & (p["responses_trailing_prev"] > 0)].reset_index(drop=True)
-    if len(s) < 30:
-        raise ValueError(f"only {len(s)} client-quarters with a trailing csat (need 30)")
+    s = p[p["full_period"]].reset_index(drop=True)
+    has = s["responses_trailing_prev"].fillna(0).to_numpy(float) > 0
+    if has.sum() < 30:
+        raise ValueError(f"only {int(has.sum())} client-quarters with a trailing csat (need 30)")
+    n_cl = s.loc[has, "client_id"].nunique()
+    if n_cl < 5:
+        raise ValueError(f"only {n_cl} clients have a trailing csat before a full quarter (need 5)")
     sr = s["status_reports_by_sales_trailing_prev"].to_numpy(float)
+    sr_ok = sr[~np.isnan(sr)]
     scales = {
-        "csat_center": float(s["csat_trailing_prev"].mean()),
+        "csat_center": float(s.loc[has, "csat_trailing_prev"].mean()),
         "ontime_center": float(np.nanmean(s["ontime_rate_trailing_prev"].to_numpy(float))),
-        "sr_mean": float(sr.mean()),
-        "sr_sd": float(sr.std() or 1.0),
+        "sr_mean": float(sr_ok.mean()) if len(sr_ok) else 0.0,
+        "sr_sd": float(sr_ok.std() or 1.0) if len(sr_ok) else 1.0,
     }
+    if np.isnan(scales["ontime_center"]):
+        scales["ontime_center"] = 0.0
     n_lags = decision_lags(portfolio)
     x = _design(s, "_prev", scales)
-    # within / between split of the trailing csat (Mundlak): orthogonal columns sample better
-    tbar = pd.Series(x[:, 0]).groupby(s["client_id"].to_numpy()).transform("mean").to_numpy()
-    x[:, 0] -= tbar
+    # within / between split of the trailing csat (Mundlak) over the quarters that have one:
+    # orthogonal columns sample better
+    t = pd.Series(np.where(has, x[:, 0], np.nan))
+    tbar = t.groupby(s["client_id"].to_numpy()).transform("mean").fillna(0.0).to_numpy()
+    x[:, 0] = np.where(has, x[:, 0] - tbar, 0.0)
     x[:, 1] = tbar
     x, predictors = _with_lags(x, s, n_lags, scales, tbar, lambda lag: f"_prev{lag}")
     # the state at the end of each client's last full quarter: the start of a forecast
     last = p[p["full_period"] & (p["responses_trailing"] > 0)].groupby("client_id").tail(1)
-    last = last[last["client_id"].isin(s["client_id"])].reset_index(drop=True)
+    last = last[last["client_id"].isin(s.loc[has, "client_id"])].reset_index(drop=True)
     x_now = _design(last, "", scales)
     x_now[:, 1] = (
         pd.Series(tbar, index=s["client_id"]).groupby(level=0).first()[last["client_id"]].to_numpy()
@@ -143,14 +216,17 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
     z_codes, sizes = pd.factorize(s["client_id"].map(cl["size_band"]), sort=True)
     i_codes, industries = pd.factorize(s["client_id"].map(cl["industry"]), sort=True)
     units = _units(portfolio, p, "value")
-    # margin part: quarter rows whose repeat deals have delivering projects
+    # margin part: quarter rows whose flow repeat deals have delivering projects
     agg = margin_rows(portfolio, p)
-    pos = s[["client_id", "t"]].reset_index().merge(agg, on=["client_id", "t"])
+    flow = margin_rows(portfolio, p, flow_only=True)
+    pos = s[["client_id", "t"]].reset_index().merge(flow, on=["client_id", "t"])
     xm = x[pos["index"].to_numpy()].copy()
-    if len(pos):  # the margin rows' own within / between split
-        raw = xm[:, 0] + xm[:, 1]
-        xm[:, 1] = pd.Series(raw).groupby(pos["client_id"].to_numpy()).transform("mean")
-        xm[:, 0] = raw - xm[:, 1]
+    if len(pos):  # the margin rows' own within / between split (over rows with a csat)
+        hm = xm[:, 2] == 0
+        raw = np.where(hm, xm[:, 0] + xm[:, 1], np.nan)
+        mean = pd.Series(raw).groupby(pos["client_id"].to_numpy()).transform("mean")
+        xm[:, 1] = mean.fillna(0.0).to_numpy()
+        xm[:, 0] = np.where(hm, raw - xm[:, 1], 0.0)
     m_clients = pd.Index(clients)
     try:
         m_units = _units(portfolio, p, "margin")
@@ -161,7 +237,7 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
     return RepeatData(
         s,
         x,
-        s["repeat_value"].to_numpy(float),
+        s["flow_value"].to_numpy(float),
         c_codes,
         z_codes,
         i_codes,
@@ -181,6 +257,7 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         predictors=predictors,
         w_all=overlap_weights(p, units),
         margin_share=m_share,
+        period=s["t"].to_numpy(int),
     )
 
 
@@ -208,28 +285,35 @@ def _with_lags(x, frame, n_lags, scales, tbar, suffix) -> tuple[np.ndarray, tupl
 
 def _margin_share(agg, units, w_all, n_lags) -> np.ndarray:
     """s[u, l]: the project-weighted share of unit u's outcome projects (quarters q+1..q+4)
-    whose csat window lagged l+1 quarters moves with the unit's shift."""
-    counts = agg.set_index(["client_id", "t"])["projects"]
+    whose csat window lagged l+1 quarters moves with the unit's shift: only projects of flow
+    deals move (predetermined deals' margins were fixed before the data), every outcome
+    project counts in the mean."""
+    keyed = agg.set_index(["client_id", "t"])
+    counts, flows = keyed["projects"], keyed["flow_projects"]
     num = np.zeros((len(units), n_lags))
     den = np.zeros(len(units))
     for j in range(4):
         key = pd.MultiIndex.from_arrays([units["client_id"], units["t"] + j + 1])
         n = counts.reindex(key).fillna(0.0).to_numpy()
+        nf = flows.reindex(key).fillna(0.0).to_numpy()
         den += n
         for lag in range(1, n_lags + 1):
-            num[:, lag - 1] += n * w_all[:, OFFSETS.index(1 + j - lag)]
+            num[:, lag - 1] += nf * w_all[:, OFFSETS.index(1 + j - lag)]
     return np.where(den[:, None] > 0, num / np.maximum(den, 1)[:, None], 0.0)
 
 
 def _design(frame: pd.DataFrame, suffix: str, scales: dict) -> np.ndarray:
     """Predictor columns (``PREDICTORS`` order; the client mean is filled by the caller)."""
+    has = frame[f"responses_trailing{suffix}"].fillna(0).to_numpy(float) > 0
     t = frame[f"csat_trailing{suffix}"].to_numpy(float) - scales["csat_center"]
+    t = np.where(has, t, 0.0)
     ontime = frame[f"ontime_rate_trailing{suffix}"].to_numpy(float)
     miss = np.isnan(ontime)
     ontime = np.where(miss, 0.0, (ontime - scales["ontime_center"]) * 10)
     sr = frame[f"status_reports_by_sales_trailing{suffix}"].to_numpy(float)
-    sr = (sr - scales["sr_mean"]) / scales["sr_sd"]
-    return np.column_stack([t, np.zeros(len(frame)), ontime, miss.astype(float), sr])
+    sr = np.where(np.isnan(sr), 0.0, (sr - scales["sr_mean"]) / scales["sr_sd"])
+    n = len(frame)
+    return np.column_stack([t, np.zeros(n), (~has).astype(float), ontime, miss.astype(float), sr])
 
 
 def _no_units() -> pd.DataFrame:
@@ -256,6 +340,9 @@ class RepeatBusinessModel(BayesModel):
         "sigma_sd": 2.0,
         "band_effects": "fixed",
         "band_sd": 1.5,
+        "band_slopes": True,
+        "slope_band_sd": 0.5,
+        "quarter_effects": True,
         "margin_beta_sd": 0.1,
         "margin_group_sd": 0.1,
         "margin_sigma_sd": 0.3,
@@ -273,7 +360,9 @@ class RepeatBusinessModel(BayesModel):
     margin_vars = ["beta_margin", "mu_margin", "sigma_margin", "sigma_client_margin"]
 
     def variables(self, data: RepeatData) -> list[str]:
-        return self.summary_vars + (self.margin_vars if len(data.margin_rows) >= 10 else [])
+        bands = ["dbeta_any", "dbeta_value"] if self._band_slopes_on(data) else []
+        margin = self.margin_vars if len(data.margin_rows) >= 10 else []
+        return self.summary_vars + bands + margin
 
     def build_model(self, data: RepeatData):
         import pymc as pm
@@ -286,7 +375,12 @@ class RepeatBusinessModel(BayesModel):
             "client": data.clients,
             "size": data.sizes,
             "industry": data.industries,
+            "quarter": data.periods,
+            "band_predictor": data.band_predictors,
         }
+        bands = self._band_slopes_on(data)
+        quarters = self._quarters_on(data)
+        b_cols = [data.predictors.index(n) for n in data.band_predictors]
         with pm.Model(coords=coords) as model:
             x = pm.Data("x", data.x)
             parts = {}
@@ -306,8 +400,19 @@ class RepeatBusinessModel(BayesModel):
                     sd = pm.HalfNormal(f"sigma_{group}_{part}", cfg["group_sd"])
                     z = pm.Normal(f"z_{group}_{part}", 0.0, 1.0, dims=group)
                     eff = eff + pm.Deterministic(f"u_{group}_{part}", sd * z, dims=group)[idx]
+                if quarters:  # quarter effects (the causal model's quarter fixed effects)
+                    u = pm.ZeroSumNormal(f"u_quarter_{part}", cfg["band_sd"], dims="quarter")
+                    eff = eff + u[data.period_codes]
                 beta = pm.Normal(f"beta_{part}", 0.0, cfg["beta_sd"], dims="predictor")
-                parts[part] = (pm.math.dot(x, beta), eff)
+                lin = pm.math.dot(x, beta)
+                if bands:  # slopes varying by size band around the mean slope ``beta``
+                    dev = pm.ZeroSumNormal(
+                        f"dbeta_{part}",
+                        cfg["slope_band_sd"],
+                        dims=("band_predictor", "size"),
+                    )
+                    lin = lin + (data.x[:, b_cols] * dev[:, data.size].T).sum(axis=1)
+                parts[part] = (lin, eff)
             alpha = pm.Normal("alpha_any", np.log(rate / (1 - rate)), 2.5)
             lin_any = alpha + parts["any"][0] + parts["any"][1]
             pm.Bernoulli("any", logit_p=lin_any, observed=pos.astype(int))
@@ -320,6 +425,17 @@ class RepeatBusinessModel(BayesModel):
             if len(data.margin_rows) >= 10:
                 self._margin_part(data)
         return model
+
+    def _band_slopes_on(self, data: RepeatData) -> bool:
+        """Size-band slopes are modelled (configured, several bands, a band predictor)."""
+        return (
+            bool(self.model_config["band_slopes"])
+            and len(data.sizes) > 1
+            and bool(data.band_predictors)
+        )
+
+    def _quarters_on(self, data: RepeatData) -> bool:
+        return bool(self.model_config["quarter_effects"]) and len(data.periods) > 1
 
     def _margin_part(self, data: RepeatData) -> None:
         import pymc as pm
@@ -381,22 +497,66 @@ class RepeatBusinessModel(BayesModel):
         return pd.DataFrame.from_dict(rows, orient="index", columns=["observed", "predicted"])
 
     def linear_predictors(
-        self, post: dict, x: np.ndarray, client: np.ndarray, size: np.ndarray, industry: np.ndarray
+        self,
+        post: dict,
+        x: np.ndarray,
+        client: np.ndarray,
+        size: np.ndarray,
+        industry: np.ndarray,
+        period: np.ndarray | None = None,
+        band_predictors: list[str] | None = None,
+        predictors: list[str] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Logit of any repeat business and mean log value, [row, draw]."""
+        """Logit of any repeat business and mean log value, [row, draw].
+
+        ``period``: the rows' positions among the model's quarters (None: an average quarter,
+        as for a forecast). ``band_predictors`` / ``predictors``: the data's, to add the
+        rows' size-band slope deviations (None: ``x`` is taken at the mean slopes only when
+        the model has none).
+        """
         lin_any = post["alpha_any"][None, :] + x @ post["beta_any"].T
         lin_val = post["mu_value"][None, :] + x @ post["beta_value"].T
         for g, idx in (("client", client), ("size", size), ("industry", industry)):
             lin_any = lin_any + post[f"u_{g}_any"][:, idx].T
             lin_val = lin_val + post[f"u_{g}_value"][:, idx].T
+        if period is not None and "u_quarter_any" in post:
+            lin_any = lin_any + post["u_quarter_any"][:, period].T
+            lin_val = lin_val + post["u_quarter_value"][:, period].T
+        if "dbeta_any" in post:
+            if band_predictors is None or predictors is None:
+                raise ValueError("the model has size-band slopes: pass the data's predictors")
+            for k, name in enumerate(band_predictors):
+                col = x[:, list(predictors).index(name)][:, None]
+                lin_any = lin_any + col * post["dbeta_any"][:, k, :][:, size].T
+                lin_val = lin_val + col * post["dbeta_value"][:, k, :][:, size].T
         return lin_any, lin_val
+
+    def band_slope(self, post: dict, part: str, data: RepeatData, name: str) -> np.ndarray:
+        """Slope of predictor ``name`` in hurdle part ``part`` ("any" or "value") per size
+        band, [band, draw] (the mean slope in every band when slopes do not vary)."""
+        b = post[f"beta_{part}"][:, list(data.predictors).index(name)]
+        out = np.repeat(b[None, :], max(len(data.sizes), 1), axis=0)
+        if f"dbeta_{part}" in post and name in data.band_predictors:
+            out = out + post[f"dbeta_{part}"][:, data.band_predictors.index(name), :].T
+        return out
+
+    def data_linear_predictors(self, post: dict, data: RepeatData) -> tuple[np.ndarray, ...]:
+        """:meth:`linear_predictors` on the data's own rows."""
+        return self.linear_predictors(
+            post,
+            data.x,
+            data.client,
+            data.size,
+            data.industry,
+            data.period_codes,
+            data.band_predictors,
+            list(data.predictors),
+        )
 
     def effects(self, idata, data: RepeatData) -> pd.DataFrame:
         post = self.draws(idata)
         b_any, b_val, sigma = post["beta_any"], post["beta_value"], post["sigma"]
-        lin_any, lin_val = self.linear_predictors(
-            post, data.x, data.client, data.size, data.industry
-        )
+        lin_any, lin_val = self.data_linear_predictors(post, data)
         # row lookup: (client, quarter) -> row position
         key = pd.Series(
             np.arange(len(data.rows)),
@@ -404,6 +564,9 @@ class RepeatBusinessModel(BayesModel):
         )
         units = data.units
         lags = data.lag_columns
+        names = [data.predictors[c] for c in lags]
+        band_any = [self.band_slope(post, "any", data, n) for n in names]  # [band, draw]
+        band_val = [self.band_slope(post, "value", data, n) for n in names]
         w_all = data.w_all if data.w_all is not None else np.pad(data.w, ((0, 0), (3, 0)))
         eff = np.zeros((len(units), lin_any.shape[1]))
         for j in range(4):
@@ -412,14 +575,16 @@ class RepeatBusinessModel(BayesModel):
             ).to_numpy()
             ok = ~np.isnan(pos)
             rows = pos[ok].astype(int)
-            # +-d/2 (d = 1 csat point) on every lagged window the unit's responses are in
+            band = data.size[rows]
+            # +-d/2 (d = 1 csat point) on every lagged window the unit's responses are in,
+            # at the slopes of the row's size band
             s_any = sum(
-                w_all[ok, OFFSETS.index(j - lag)][:, None] / 2 * b_any[None, :, col]
-                for lag, col in enumerate(lags)
+                w_all[ok, OFFSETS.index(j - lag)][:, None] / 2 * band_any[lag][band]
+                for lag in range(len(lags))
             )
             s_val = sum(
-                w_all[ok, OFFSETS.index(j - lag)][:, None] / 2 * b_val[None, :, col]
-                for lag, col in enumerate(lags)
+                w_all[ok, OFFSETS.index(j - lag)][:, None] / 2 * band_val[lag][band]
+                for lag in range(len(lags))
             )
             for sign in (1, -1):
                 # the rows' own windows move by the shift; the client mean does not

@@ -29,6 +29,15 @@ adjusts only for a back-door set of each treatment in the domain graph
   that confounding in the status-report slope (0.463 [0.373, 0.552] against a truth of 0.190 at
   1,000 clients). With them, client size and tenure, the graph's back-door set of the status
   reports is complete (the client's own latent traits act on satisfaction, not on the reports).
+* **size and tenure measured as client traits, without a shape imposed.** Size enters as
+  indicators of its band (not a linear rank), tenure as the log of the relationship's age when
+  the data start (a trait fixed before any treatment in the data; the first years count most),
+  not the age at each project, which also moves with calendar time. Both confound the
+  status-report rate, which diligent sales teams raise on larger and older accounts; with a
+  linear size rank and the age at each project, the adjustment left part of that confounding
+  in the report slope (0.259 [0.168, 0.341] against 0.190 at 1,000 clients; now 0.220 [0.137,
+  0.308]; a maximum-likelihood ordinal fit with fixed owner effects moves the same way, 0.239
+  -> 0.202).
 * **within/between (Mundlak) decomposition of the on-time rate.** It enters as its deviation
   from the client's mean (``ontime_within``: the effect) and the client mean itself
   (``ontime_client_mean``: absorbs whatever fixed client trait goes with the level), the
@@ -51,9 +60,9 @@ adjusts only for a back-door set of each treatment in the domain graph
 
 Measured (2 chains x 500 draws; truth by intervention in the simulator): at 1,000 clients x 12
 quarters of the default design (``satprofit simulate p --clients 1000 --quarters 12 --seed 3``)
-``quality_to_csat`` 0.138 [0.122, 0.154] vs 0.142 and ``status_reports_to_csat`` 0.262
-[0.180, 0.345] vs 0.190; on ``data/sample`` 0.111 [0.059, 0.162] vs 0.139 and 0.298 [-0.010,
-0.623] vs 0.185.
+``quality_to_csat`` 0.138 [0.121, 0.154] vs 0.142 and ``status_reports_to_csat`` 0.220
+[0.137, 0.308] vs 0.190 (2 chains x 300 draws). Across designs: see
+``satprofit/validation/bayes_calibration_summary.csv``.
 
 The alternative, modelling defects and escalations as outcomes of delivery and integrating them
 out by g-computation through the joint posterior, would need correct models of two count
@@ -61,7 +70,8 @@ mediators (and of their confounders with csat) for an answer the back-door adjus
 without them; it is not used.
 
 Other predictors: a 0/1 indicator for projects without milestones (their on-time terms are 0),
-the 0/1 pre-sales sign-off, client size rank and tenure (standardized). A predictor that never
+the 0/1 pre-sales sign-off, size-band indicators and the log tenure at the data's start
+(standardized). A predictor that never
 varies is dropped. Varying intercepts by client, delivery team, industry and sales owner give
 partial pooling; they are non-centered, which samples better when groups are small.
 
@@ -104,7 +114,7 @@ from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel, contraction_status
 from satprofit.constants import INTERVAL_QUANTILES, SIZE_BANDS
-from satprofit.features.projects import project_table
+from satprofit.features.projects import data_start_of, project_table
 from satprofit.io import Portfolio
 from satprofit.questions import estimand as estimand_spec
 
@@ -115,7 +125,7 @@ PREDICTORS = (
     "no_milestones",
     "status_reports",
     "presales_signoff",
-    "size_z",
+    *(f"size_{band}" for band in SIZE_BANDS[1:]),
     "tenure_z",
 )
 #: The old direct-effect specification's extra predictors (``model_config={"mediators": True}``).
@@ -215,10 +225,12 @@ def satisfaction_data(
     if len(d) < 20:
         raise ValueError(f"only {len(d)} responses tied to finished projects (need 20)")
     cl = portfolio.clients.set_index("client_id")
-    size = d["client_id"].map(cl["size_band"]).map({s: i for i, s in enumerate(SIZE_BANDS)})
-    tenure = (d["start_date"] - d["client_id"].map(cl["first_engagement_date"])).dt.days.clip(
-        lower=0
-    ) / 365.25
+    size = d["client_id"].map(cl["size_band"])
+    # the relationship's age when the data start: a client trait fixed before any treatment
+    # in the data (log: the first years count most)
+    start = data_start_of(portfolio)
+    first = d["client_id"].map(cl["first_engagement_date"])
+    tenure = np.log1p((start - first).dt.days.clip(lower=0) / 365.25)
     no_ms = d["ontime_rate"].isna().to_numpy()
     ontime_center = float(d.loc[~no_ms, "ontime_rate"].mean()) if (~no_ms).any() else 0.0
     sr_center = float(d["status_reports_per_month"].mean())
@@ -247,7 +259,7 @@ def satisfaction_data(
             "no_milestones": no_ms.astype(float),
             "status_reports": sr.to_numpy(),
             "presales_signoff": d["presales_signoff"].fillna(False).astype(float).to_numpy(),
-            "size_z": z(size).to_numpy(),
+            **{f"size_{b}": (size == b).to_numpy(float) for b in SIZE_BANDS[1:]},
             "tenure_z": z(tenure).to_numpy(),
             "defects_z": z(d["defects"]).to_numpy(),
             "escalations_z": z(d["escalations"]).to_numpy(),

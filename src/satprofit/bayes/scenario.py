@@ -183,14 +183,24 @@ def scenario(
         pd.Index(rd.sizes).get_indexer(cur["client_id"].map(cl["size_band"])),
         pd.Index(rd.industries).get_indexer(cur["client_id"].map(cl["industry"])),
     )
-    lin_any, lin_val = rep.model.linear_predictors(post, x_now, *codes)
+    # a forecast quarter: the average quarter effect; the clients' size-band slopes
+    lin_any, lin_val = rep.model.linear_predictors(
+        post, x_now, *codes, None, rd.band_predictors, list(rd.predictors)
+    )
     rng = np.random.default_rng(seed)
     delta = _driver_changes(fit, cur, changes, n_draws, rng, notes)
     # driver change -> the repeat model's predictor that carries it
     predictors = {"csat": "csat_within", "ontime10": "ontime", "sr_z": "status_reports"}
 
     def moved(var: str) -> np.ndarray:
-        """Change of a linear predictor [client, draw] for the coefficients ``var``."""
+        """Change of a linear predictor [client, draw] for the coefficients ``var`` (the
+        hurdle parts at each client's size-band slopes)."""
+        part = var.removeprefix("beta_")
+        if part in ("any", "value"):
+            return sum(
+                delta[k] * rep.model.band_slope(post, part, rd, p)[codes[1]]
+                for k, p in predictors.items()
+            )
         return sum(delta[k] * rep.coef(var, p, max_draws) for k, p in predictors.items())
 
     d_any = moved("beta_any")

@@ -14,6 +14,15 @@ from satprofit.io import Portfolio
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
+def data_start_of(portfolio: Portfolio) -> pd.Timestamp:
+    """The first event date of a portfolio."""
+    dates = pd.concat(
+        [portfolio.tables[t][c] for t, cols in EVENT_DATES.items() for c in cols],
+        ignore_index=True,
+    )
+    return dates.min()
+
+
 def data_end_of(portfolio: Portfolio) -> pd.Timestamp:
     """The last event date of a portfolio."""
     dates = pd.concat(
