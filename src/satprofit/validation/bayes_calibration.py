@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.simulate.designs import DESIGNS
-from satprofit.validation.causal_calibration import run_study, run_tasks
+from satprofit.validation.causal_calibration import add_resume_flag, run_study, run_tasks
 
 
 def one_replication(
@@ -86,6 +86,7 @@ def calibrate(
     fit: dict | None = None,
     jobs: int = 1,
     progress: str | None = None,
+    resume: bool = False,
 ) -> pd.DataFrame:
     """Every replication of every design (one row per estimand and replication); with
     ``progress``, rows are appended to that CSV as replications finish."""
@@ -95,7 +96,7 @@ def calibrate(
         for design in designs
         for rep in range(n_reps)
     ]
-    rows = run_tasks(_run, tasks, jobs, progress)
+    rows = run_tasks(_run, tasks, jobs, progress, resume=resume)
     return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
 
 
@@ -112,6 +113,7 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", help="CSV file for every replication's row")
     ap.add_argument("--rows", help="rebuild the table from a CSV written by --out (no fits)")
+    add_resume_flag(ap)
     ap.add_argument(
         "--summary-out",
         help="merge the table into this summary CSV (the package ships one as "
@@ -130,6 +132,7 @@ def main(argv=None) -> int:
             fit={"draws": args.draws, "tune": args.tune, "chains": args.chains, "cores": 1},
             jobs=args.jobs,
             progress=progress,
+            resume=args.resume,
         ),
         extra={"converged": "converged"},
     )

@@ -140,6 +140,7 @@ def calibrate(
     questions: tuple[str, ...] | None = None,
     jobs: int = 1,
     progress: str | None = None,
+    resume: bool = False,
 ) -> pd.DataFrame:
     """Every replication of every design (one row per estimand and replication); with
     ``progress``, rows are appended to that CSV as replications finish."""
@@ -149,7 +150,7 @@ def calibrate(
         for design in designs
         for rep in range(n_reps)
     ]
-    rows = run_tasks(_run, tasks, jobs, progress)
+    rows = run_tasks(_run, tasks, jobs, progress, resume=resume)
     return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
 
 
@@ -186,6 +187,7 @@ def main(argv=None) -> int:
         "--rows",
         help="rebuild the table from a CSV of replication rows written by --out (no new runs)",
     )
+    add_resume_flag(ap)
     ap.add_argument(
         "--summary-out",
         help="merge the design x estimand table into this summary CSV (rows of the same "
@@ -207,7 +209,18 @@ def main(argv=None) -> int:
             questions=questions,
             jobs=args.jobs,
             progress=progress,
+            resume=args.resume,
         ),
+    )
+
+
+def add_resume_flag(ap: argparse.ArgumentParser) -> None:
+    """``--resume``: go on with a study that stopped part way (both studies' command lines)."""
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the replications already in OUT.partial (a study stopped part way) and "
+        "run only the missing ones; give the same arguments as the stopped run",
     )
 
 
@@ -268,11 +281,16 @@ def report(
     return table
 
 
-def run_tasks(run, tasks: list[tuple], jobs: int, progress: str | None = None) -> pd.DataFrame:
+def run_tasks(
+    run, tasks: list[tuple], jobs: int, progress: str | None = None, *, resume: bool = False
+) -> pd.DataFrame:
     """``run(*task)`` (a list of row dicts) for every task, in ``jobs`` processes.
 
     With ``progress`` (a CSV path) each finished task's rows are appended as they come, so a
-    long study that is stopped keeps what it computed (rebuild the table with ``--rows``)."""
+    long study that is stopped keeps what it computed (rebuild the table with ``--rows``).
+    With ``resume``, the tasks already in ``progress`` (keyed by their first two items,
+    design and seed) are kept and not run again, so a stopped study goes on where it stopped
+    (run it with the same arguments); without it, an old ``progress`` file is replaced."""
     results: list[list[dict]] = []
 
     def keep(rows: list[dict]) -> None:
@@ -281,9 +299,16 @@ def run_tasks(run, tasks: list[tuple], jobs: int, progress: str | None = None) -
             new = not os.path.exists(progress) or os.path.getsize(progress) == 0
             pd.DataFrame(rows).to_csv(progress, mode="a", header=new, index=False)
 
-    if progress and os.path.exists(progress):
+    done = _finished(progress) if resume and progress else None
+    if done is not None and not done.empty:
+        finished = set(zip(done["design"], done["seed"], strict=True))
+        results.append(done.to_dict("records"))
+        tasks = [t for t in tasks if (t[0], t[1]) not in finished]
+        with atomic_path(progress) as tmp:  # only whole replications stay
+            done.to_csv(tmp, index=False)
+    elif progress and os.path.exists(progress):
         os.remove(progress)
-    if jobs > 1:
+    if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(jobs) as pool:
             for fut in as_completed([pool.submit(run, t) for t in tasks]):
                 keep(fut.result())
@@ -291,6 +316,20 @@ def run_tasks(run, tasks: list[tuple], jobs: int, progress: str | None = None) -
         for t in tasks:
             keep(run(t))
     return pd.DataFrame([row for rows in results for row in rows])
+
+
+def _finished(progress: str) -> pd.DataFrame | None:
+    """The whole replications in a progress CSV (a replication cut short while its rows
+    were being appended has fewer rows than the others and is dropped)."""
+    if not os.path.exists(progress) or os.path.getsize(progress) == 0:
+        return None
+    rows = pd.read_csv(progress, on_bad_lines="skip")
+    rows = rows.dropna(subset=["design", "seed", "estimand"])
+    if rows.empty:
+        return rows
+    rows["seed"] = rows["seed"].astype(int)
+    size = rows.groupby(["design", "seed"])["estimand"].transform("size")
+    return rows[size == size.max()].reset_index(drop=True)
 
 
 if __name__ == "__main__":
