@@ -8,16 +8,21 @@ bootstrap intervals. Imports only from io, features, questions and constants.
 """
 
 from satprofit.survey.data import SurveyData, SurveyDataError, check_items, read_survey
+from satprofit.survey.pls import PLSConvergenceError, PLSPathModel, PLSResult, fit_pls
 from satprofit.survey.spec import SHIPPED_SPECS, Construct, SpecError, SurveySpec, load_spec
 
 __all__ = [
     "SHIPPED_SPECS",
     "Construct",
+    "PLSConvergenceError",
+    "PLSPathModel",
+    "PLSResult",
     "SpecError",
     "SurveyData",
     "SurveyDataError",
     "SurveySpec",
     "check_items",
+    "fit_pls",
     "load_spec",
     "read_survey",
 ]
