@@ -8,12 +8,14 @@ bootstrap intervals. Imports only from io, features, questions and constants.
 """
 
 from satprofit.survey.data import SurveyData, SurveyDataError, check_items, read_survey
+from satprofit.survey.measurement import MeasurementResult, measure
 from satprofit.survey.pls import PLSConvergenceError, PLSPathModel, PLSResult, fit_pls
 from satprofit.survey.spec import SHIPPED_SPECS, Construct, SpecError, SurveySpec, load_spec
 
 __all__ = [
     "SHIPPED_SPECS",
     "Construct",
+    "MeasurementResult",
     "PLSConvergenceError",
     "PLSPathModel",
     "PLSResult",
@@ -24,5 +26,6 @@ __all__ = [
     "check_items",
     "fit_pls",
     "load_spec",
+    "measure",
     "read_survey",
 ]
