@@ -398,6 +398,65 @@ def _report_code(jobs) -> int:
     return 0
 
 
+def _cmd_paths(args: argparse.Namespace) -> int:
+    import json
+
+    from satprofit.survey import fit_pls, load_spec, measure, read_survey
+
+    if args.method == "bayes":
+        raise _UsageError(
+            "--method bayes is not available yet (the Bayesian path model is a later step of "
+            "issue #13); use --method pls"
+        )
+    if args.boot < 0:
+        raise _UsageError(f"--boot {args.boot}: give 0 (no intervals) or more resamples")
+    spec = load_spec(args.spec)
+    data = read_survey(args.data, spec, encoding=args.encoding)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    result = fit_pls(
+        data, spec, n_boot=args.boot, seed=args.seed, scheme=args.scheme, scaled=args.standardize
+    )
+    measurement = measure(data, spec, pls=result)
+    if args.json:
+        record = result.to_dict() | {"measurement": measurement.to_dict()}
+        print(json.dumps(record, indent=2, allow_nan=False))
+        return 0
+    _print_paths(result, measurement)
+    return 0
+
+
+def _print_paths(result, measurement) -> None:
+    """The path model and the measurement checks as readable tables."""
+    model = result.model
+    items = "standardized" if model.scaled else "centred, not standardized"
+    print(
+        f"PLS path model of {result.source}: {result.n} respondents, spec {model.spec.name} from "
+        f"{model.spec.source}"
+    )
+    boot = (
+        f"{result.n_boot} bootstrap resamples ({result.n_boot_failed} left out), "
+        f"{result.interval_prob:.0%} percentile intervals"
+        if result.n_boot
+        else "no bootstrap (--boot 0): no intervals"
+    )
+    print(f"mode A, {model.scheme} scheme, items {items}; {boot}\n")
+    fmt = {"float_format": lambda v: f"{v:,.3f}"}
+    with pd.option_context("display.width", 200):
+        print("paths (standardized coefficients):")
+        print(result.summary().drop(columns=["from", "to"]).to_string(**fmt))
+        print("\nR-squared:")
+        print(result.r_squared_table.to_string(index=False, **fmt))
+        print("\neffects (direct + indirect = total; interval of the total):")
+        print(result.effects.to_string(index=False, **fmt))
+        print("\nmeasurement:")
+        print(measurement.summary().to_string(**fmt))
+    if measurement.warnings:
+        print("\nwarnings:\n" + "\n".join(f"  {w}" for w in measurement.warnings))
+    if measurement.notes:
+        print("\nnotes:\n" + "\n".join(f"  {n}" for n in measurement.notes))
+
+
 def _report_clients(args: argparse.Namespace, run) -> list[str]:
     """The client ids asked for: explicit ids, every client, or the N with most responses."""
     ids = list(run.portfolio.clients["client_id"])
@@ -503,6 +562,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--boot", type=int, default=200, help="bootstrap replicates")
     p.set_defaults(func=_cmd_estimate)
+
+    p = sub.add_parser(
+        "paths",
+        help="survey path model between constructs (PLS), with measurement checks",
+        description="Fit a path model between the constructs of a survey spec: path "
+        "coefficients, R-squared and total effects with bootstrap intervals, and each "
+        "construct's reliability and validity with warnings. Example: satprofit paths "
+        "data/external/ecsi_satisfaction.csv --spec ecsi",
+    )
+    p.add_argument("data", help="survey file (.csv, .tsv, .parquet, .xlsx): a row per respondent")
+    p.add_argument(
+        "--spec",
+        required=True,
+        metavar="SPEC.yaml",
+        help="construct map and paths (YAML), or a shipped spec's name (ecsi)",
+    )
+    p.add_argument("--method", choices=("pls", "bayes"), default="pls", help="default pls")
+    p.add_argument("--boot", type=int, default=500, help="bootstrap resamples (default 500)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument(
+        "--scheme",
+        choices=("path", "centroid", "factorial"),
+        default="path",
+        help="PLS inner weighting scheme (default path)",
+    )
+    p.add_argument(
+        "--standardize",
+        action="store_true",
+        help="standardize the items (for items on different scales); default: centre only",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _encoding_option(p)
+    p.set_defaults(func=_cmd_paths)
 
     p = sub.add_parser(
         "bayes",
