@@ -221,10 +221,35 @@ INCENTIVES = TableSpec(
     allow_empty=True,
 )
 
+#: Multi-item survey answers (optional, long format: one row per response and item). Which items
+#: measure which construct is a survey spec (:mod:`satprofit.survey.spec`), not the contract.
+SURVEY_ITEMS = TableSpec(
+    "survey_items",
+    (
+        _c("response_id", "str", nonempty=True),
+        _c("item", "str", nonempty=True),
+        _c("value", "float"),
+        _c("scale_min", "float"),
+        _c("scale_max", "float"),
+    ),
+    optional=True,
+    allow_empty=True,
+)
+
 #: Every contract table by name, in the order they are loaded and reported.
 TABLES: dict[str, TableSpec] = {
     t.name: t
-    for t in (CLIENTS, DEALS, PROJECTS, ESCALATIONS, INTERACTIONS, SURVEYS, LEADS, INCENTIVES)
+    for t in (
+        CLIENTS,
+        DEALS,
+        PROJECTS,
+        ESCALATIONS,
+        INTERACTIONS,
+        SURVEYS,
+        LEADS,
+        INCENTIVES,
+        SURVEY_ITEMS,
+    )
 }
 
 #: Foreign keys: (table, column) -> (referenced table, referenced key column).
@@ -241,6 +266,7 @@ FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("surveys", "project_id"): ("projects", "project_id"),
     ("leads", "client_id"): ("clients", "client_id"),
     ("leads", "converted_deal_id"): ("deals", "deal_id"),
+    ("survey_items", "response_id"): ("surveys", "response_id"),
 }
 
 #: Calendar dates outside this range are placeholders (9999-12-31, 0001-01-01) or typos, and

@@ -174,7 +174,8 @@ def _to_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_portfolio(portfolio: Portfolio, folder: str | os.PathLike, fmt: Format = "csv") -> Path:
-    """Write every table of a portfolio into ``folder`` as CSV or Parquet.
+    """Write every table of a portfolio into ``folder`` as CSV or Parquet (an empty
+    ``survey_items`` table writes no file).
 
     All files are first written under temporary names in the target folder, then renamed into
     place, so a failure leaves no half-written table behind. The portfolio's currency, when
@@ -193,6 +194,12 @@ def write_portfolio(portfolio: Portfolio, folder: str | os.PathLike, fmt: Format
     try:
         for name, frame in portfolio.tables.items():
             target = path / f"{name}.{fmt}"
+            if name == "survey_items" and frame.empty:
+                # Optional and added to the contract later: a portfolio without items writes
+                # no file (the folder looks as before), and a stale one would be read back.
+                for ext in ("csv", "parquet"):
+                    (path / f"{name}.{ext}").unlink(missing_ok=True)
+                continue
             fd, tmp = mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path)
             os.close(fd)
             staged.append((Path(tmp), target))

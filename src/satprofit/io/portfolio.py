@@ -37,6 +37,8 @@ class Portfolio:
     ----------
     clients, deals, projects, escalations, interactions, surveys, leads, incentives : DataFrame
         The contract tables with contract dtypes.
+    survey_items : DataFrame
+        Multi-item survey answers (optional table: empty when the export has none).
     currency : str or None
         ISO 4217 code of every amount (contract values, budgets, costs, revenue), as stated by
         the folder's ``portfolio.json`` (written by ``satprofit import``); ``None`` when the
@@ -53,6 +55,7 @@ class Portfolio:
     surveys: pd.DataFrame
     leads: pd.DataFrame
     incentives: pd.DataFrame
+    survey_items: pd.DataFrame
     currency: str | None = field(default=None, kw_only=True)
     notes: tuple[str, ...] = field(default=(), kw_only=True, repr=False)
 
@@ -126,7 +129,8 @@ class Portfolio:
         return f"{len(self.clients)} clients, {start:%Y-%m-%d} to {end:%Y-%m-%d}; {counts}"
 
     def subset(self, client_ids: Iterable[str]) -> Portfolio:
-        """The same portfolio restricted to some clients (incentives kept whole)."""
+        """The same portfolio restricted to some clients (incentives kept whole, survey items
+        of their responses)."""
         ids = set(client_ids)
         kept = {
             name: (
@@ -142,6 +146,9 @@ class Portfolio:
                 kept["leads"]["converted_deal_id"].isin(deal_ids)
             )
         )
+        kept["survey_items"] = kept["survey_items"][
+            kept["survey_items"]["response_id"].isin(set(kept["surveys"]["response_id"]))
+        ].reset_index(drop=True)
         return Portfolio(**kept, currency=self.currency, notes=self.notes)
 
 

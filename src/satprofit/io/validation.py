@@ -503,6 +503,23 @@ def _check_rows(tables: Mapping[str, pd.DataFrame], out: _Collector) -> None:
         p = tables["projects"]
         mask = (p["milestones_on_time"] > p["milestones_planned"]).fillna(False).to_numpy()
         out.add(TABLES["projects"], "milestones_on_time", "<= milestones_planned", p, mask)
+    if "survey_items" in tables:
+        _check_survey_items(tables["survey_items"], out)
+
+
+def _check_survey_items(items: pd.DataFrame, out: _Collector) -> None:
+    """Scales, values within them and one value per response and item."""
+    spec = TABLES["survey_items"]
+    lo, hi, value = items["scale_min"], items["scale_max"], items["value"]
+    which = items["response_id"].astype(str) + " " + items["item"].astype(str)
+    scale = lo.astype(str) + " to " + hi.astype(str)
+    out.add(spec, "scale_min", "< scale_max", items, (lo >= hi).fillna(False).to_numpy(), scale)
+    for bad, rule in ((value < lo, ">= scale_min"), (value > hi, "<= scale_max")):
+        shown = which + " = " + value.astype(str) + " on " + scale
+        out.add(spec, "value", rule, items, bad.fillna(False).to_numpy(), shown)
+    dup = items.duplicated(["response_id", "item"], keep=False).to_numpy()
+    rule = "one value per (response_id, item): duplicate"
+    out.add(spec, "item", rule, items, dup, which)
 
 
 def _check_foreign_keys(tables: Mapping[str, pd.DataFrame], out: _Collector) -> None:
