@@ -400,8 +400,9 @@ def _report_code(jobs) -> int:
 
 def _cmd_paths(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
-    from satprofit.survey import fit_pls, load_spec, measure, read_survey
+    from satprofit.survey import fit_pls, load_spec, measure, read_portfolio_survey, read_survey
 
     if args.method == "bayes":
         raise _UsageError(
@@ -411,7 +412,8 @@ def _cmd_paths(args: argparse.Namespace) -> int:
     if args.boot < 0:
         raise _UsageError(f"--boot {args.boot}: give 0 (no intervals) or more resamples")
     spec = load_spec(args.spec)
-    data = read_survey(args.data, spec, encoding=args.encoding)
+    read = read_portfolio_survey if Path(args.data).is_dir() else read_survey
+    data = read(args.data, spec, encoding=args.encoding)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
     result = fit_pls(
@@ -571,12 +573,17 @@ def build_parser() -> argparse.ArgumentParser:
         "construct's reliability and validity with warnings. Example: satprofit paths "
         "data/external/ecsi_satisfaction.csv --spec ecsi",
     )
-    p.add_argument("data", help="survey file (.csv, .tsv, .parquet, .xlsx): a row per respondent")
+    p.add_argument(
+        "data",
+        help="survey file (.csv, .tsv, .parquet, .xlsx): a row per respondent; or a portfolio "
+        "folder with a survey_items table (e.g. from satprofit simulate, with --spec "
+        "satprofit_survey)",
+    )
     p.add_argument(
         "--spec",
         required=True,
         metavar="SPEC.yaml",
-        help="construct map and paths (YAML), or a shipped spec's name (ecsi)",
+        help="construct map and paths (YAML), or a shipped spec's name (ecsi, satprofit_survey)",
     )
     p.add_argument("--method", choices=("pls", "bayes"), default="pls", help="default pls")
     p.add_argument("--boot", type=int, default=500, help="bootstrap resamples (default 500)")

@@ -25,6 +25,8 @@ def _alter_future(p: Portfolio, rng: np.random.Generator) -> Portfolio:
     sv.loc[late, "csat"] = rng.integers(1, 6, late.sum())
     sv.loc[late, "date"] = sv.loc[late, "date"] + pd.Timedelta(days=20)
     t["surveys"] = sv[~late | (rng.random(len(sv)) < 0.7)]
+    items = t["survey_items"]
+    t["survey_items"] = items[items["response_id"].isin(t["surveys"]["response_id"])]
 
     it = t["interactions"]
     late = it["date"] > cut

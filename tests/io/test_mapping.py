@@ -121,7 +121,8 @@ def test_shipped_mappings_rebuild_the_portfolio(exports, small_sim, tmp_path):
     result = import_export(exports, [CRM, PSA], out)
     assert result.mapped == ("deals", "projects")
     assert set(result.copied) == {"clients", "escalations", "interactions", "surveys", "leads"} | {
-        "incentives"
+        "incentives",
+        "survey_items",
     }
     back = load_portfolio(out)
     assert back.currency == "EUR"

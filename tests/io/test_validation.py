@@ -19,6 +19,10 @@ def _edit(folder: Path, table: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) 
     path = folder / f"{table}.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     fn(frame).to_csv(path, index=False)
+    if table == "surveys":
+        # The optional survey items hang on the responses' keys: an edited key would also
+        # break them (tests/io/test_survey_items.py checks that rule).
+        (folder / "survey_items.csv").unlink(missing_ok=True)
 
 
 def _first(frame: pd.DataFrame, mask=None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from satprofit.constants import DEFAULT_SEED
@@ -13,6 +13,7 @@ from satprofit.io.loader import atomic_write_text
 from satprofit.simulate.designs import Design, get_design
 from satprofit.simulate.effects import Effects
 from satprofit.simulate.generator import simulate_world
+from satprofit.simulate.items import build_survey_items, survey_truth
 from satprofit.simulate.tables import Latent
 from satprofit.simulate.truth import Truth, compute_truth
 
@@ -31,12 +32,16 @@ class Simulation:
         Unobserved quantities (client health, team skill effects, latent satisfaction).
     params : dict
         The arguments that produced it.
+    survey : dict
+        Truth of the ``survey_items``: generating loadings and the constructs' paths
+        (:func:`~satprofit.simulate.items.survey_truth`); ``truth.json``'s ``survey`` section.
     """
 
     portfolio: Portfolio
     truth: Truth
     latent: Latent
     params: dict
+    survey: dict = field(default_factory=dict)
 
     def write(self, folder: str | os.PathLike, fmt: str = "csv", *, force: bool = False) -> Path:
         """Write the tables and ``truth.json`` (with the parameters) into ``folder``.
@@ -49,6 +54,8 @@ class Simulation:
             check_simulation_folder(folder)
         path = write_portfolio(self.portfolio, folder, fmt=fmt)
         payload = {"params": self.params, **self.truth.to_dict()}
+        if self.survey:
+            payload["survey"] = self.survey
         atomic_write_text(path / "truth.json", json.dumps(payload, indent=2) + "\n")
         return path
 
@@ -144,7 +151,8 @@ def simulate_portfolio(
     Returns
     -------
     Simulation
-        ``.portfolio`` (validated), ``.truth`` (every estimand of QUESTIONS.md), ``.latent``.
+        ``.portfolio`` (validated, with ``survey_items``), ``.truth`` (every estimand of
+        QUESTIONS.md), ``.latent``, ``.survey`` (the items' loadings and paths).
     """
     if isinstance(effects, dict):
         effects = Effects(**{**Effects().to_dict(), **effects})
@@ -164,6 +172,8 @@ def simulate_portfolio(
         confounding=confounding,
         design=dz,
     )
+    # After every other table, from its own random stream: the world's draws are untouched.
+    tables["survey_items"] = build_survey_items(latent, tables["surveys"]["response_id"], seed)
     portfolio = Portfolio.from_tables(tables, source="simulate_portfolio")
     params = {
         "n_clients": n_clients,
@@ -174,4 +184,4 @@ def simulate_portfolio(
         "confounding": confounding,
         "design": dz.name,
     }
-    return Simulation(portfolio, compute_truth(latent), latent, params)
+    return Simulation(portfolio, compute_truth(latent), latent, params, survey_truth(latent))

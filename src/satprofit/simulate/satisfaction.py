@@ -43,6 +43,9 @@ def add_responses(w: World, client, project, rday) -> None:
         eps_nps=rng.logistic(0, 0.6, m),
         role=rng.integers(0, 5, m),
         eta=np.full(m, np.nan),
+        eta_quality=np.full(m, np.nan),
+        eta_reports=np.full(m, np.nan),
+        eta_relationship=np.full(m, np.nan),
         csat=np.zeros(m, int),
         nps=np.full(m, np.nan),
         done=np.zeros(m, bool),
@@ -58,7 +61,9 @@ def draw_satisfaction(w: World, k: int) -> None:
     Parameters
     ----------
     w : World
-        Its pending responses gain ``eta``, ``csat``, ``nps``.
+        Its pending responses gain ``eta``, ``csat``, ``nps`` and the parts of ``eta`` the
+        survey items measure: ``eta_quality`` (on-time and defects of the project),
+        ``eta_reports`` (status reports) and ``eta_relationship`` (client part and escalations).
     k : int
         Last quarter whose responses are complete.
     """
@@ -83,6 +88,20 @@ def draw_satisfaction(w: World, k: int) -> None:
         h * eff.status_report_csat * sr91 / (91 / DAYS_PER_MONTH),
     )
     eta = w.eta_client[c] + proj_term + esc
+    # The parts of eta the survey items measure (kept aside: eta itself is summed as ever).
+    reports = np.where(
+        tied,
+        h * eff.status_report_csat * (P["sr_rate"][pp] if P.n else 0),
+        h * eff.status_report_csat * sr91 / (91 / DAYS_PER_MONTH),
+    )
+    quality = np.where(
+        tied,
+        h * eff.quality_csat * 10 * (ontime - 0.75) - 0.06 * ((P["defects"][pp] if P.n else 0) - 2),
+        0.0,
+    )
+    R["eta_quality"][todo] = quality
+    R["eta_reports"][todo] = reports
+    R["eta_relationship"][todo] = w.eta_client[c] + esc
     csat = 1 + (eta[:, None] + R["eps"][todo][:, None] > CSAT_CUTPOINTS).sum(axis=1)
     R["eta"][todo] = eta
     R["csat"][todo] = csat

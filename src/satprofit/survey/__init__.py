@@ -7,7 +7,14 @@ reliability, AVE, loadings, HTMT) with warnings; :func:`fit_pls` fits the PLS pa
 bootstrap intervals. Imports only from io, features, questions and constants.
 """
 
-from satprofit.survey.data import SurveyData, SurveyDataError, check_items, read_survey
+from satprofit.survey.data import (
+    SurveyData,
+    SurveyDataError,
+    check_items,
+    read_portfolio_survey,
+    read_survey,
+    wide_items,
+)
 from satprofit.survey.measurement import MeasurementResult, measure
 from satprofit.survey.pls import PLSConvergenceError, PLSPathModel, PLSResult, fit_pls
 from satprofit.survey.spec import SHIPPED_SPECS, Construct, SpecError, SurveySpec, load_spec
@@ -27,5 +34,7 @@ __all__ = [
     "fit_pls",
     "load_spec",
     "measure",
+    "read_portfolio_survey",
     "read_survey",
+    "wide_items",
 ]

@@ -4,6 +4,10 @@
 :mod:`satprofit.io.readers` (encodings, delimiters, line numbers) and :func:`check_items` checks
 the item columns a spec names; every problem (file, column, rule, rows with examples) is listed
 in one :class:`SurveyDataError`. Columns the spec does not name (ids, gender, ...) are ignored.
+
+A portfolio's optional ``survey_items`` table (long: one row per response and item) becomes the
+same wide frame through :func:`wide_items`; :func:`read_portfolio_survey` loads a portfolio
+folder and checks its items against a spec (``satprofit paths FOLDER --spec ...``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from satprofit.io.portfolio import Portfolio
 from satprofit.io.readers import read_table_file
 from satprofit.io.validation import Origin, Problem
 from satprofit.survey.spec import SurveySpec
@@ -94,6 +99,57 @@ def read_survey(path: str | Path, spec: SurveySpec, *, encoding: str | None = No
         raise SurveyDataError(raw.problems, shown)
     items = check_items(raw.frame, spec, shown, origin=raw.origin)
     return SurveyData(items, shown, list(raw.notes))
+
+
+def wide_items(portfolio: Portfolio) -> pd.DataFrame:
+    """The portfolio's ``survey_items`` as one row per response and one column per item.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        A validated portfolio (its ``survey_items`` may be empty).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``response_id`` in ``surveys`` order (responses with at least one item),
+        one float column per item in order of first appearance; NaN where a response lacks an
+        item.
+    """
+    long = portfolio.survey_items
+    order = pd.Index(portfolio.surveys["response_id"].astype(str))
+    ids = long["response_id"].astype(str)
+    wide = long.assign(response_id=ids).pivot(index="response_id", columns="item", values="value")
+    wide = wide.reindex(index=order[order.isin(ids.unique())])
+    wide = wide[list(pd.unique(long["item"].astype(str)))].astype("float64")
+    wide.columns.name = None
+    return wide
+
+
+def read_portfolio_survey(
+    folder: str | Path, spec: SurveySpec, *, encoding: str | None = None
+) -> SurveyData:
+    """Load a portfolio folder and check its ``survey_items`` against ``spec``.
+
+    Raises
+    ------
+    DataValidationError
+        The portfolio breaks the data contract.
+    SurveyDataError
+        It has no survey items, or the spec's items are missing for some responses.
+    SpecError
+        An item of the spec is not among the portfolio's items.
+    """
+    from satprofit.io import load_portfolio
+
+    shown = f"{folder}/survey_items"
+    portfolio = load_portfolio(folder, encoding=encoding)
+    if portfolio.survey_items.empty:
+        rule = "no survey items: the portfolio has no survey_items table (or it is empty)"
+        raise SurveyDataError([Problem(_TABLE, None, rule, file=shown)], shown)
+    # Rows of the wide frame count responses in surveys order (row 1: the first with items).
+    items = check_items(wide_items(portfolio).reset_index(), spec, shown, origin=Origin(shown))
+    return SurveyData(items, shown, list(portfolio.notes))
 
 
 def check_items(

@@ -32,7 +32,7 @@ import numpy as np
 import yaml
 
 #: Specs shipped as package data (``satprofit/survey/specs/<name>.yaml``), loadable by name.
-SHIPPED_SPECS: tuple[str, ...] = ("ecsi",)
+SHIPPED_SPECS: tuple[str, ...] = ("ecsi", "satprofit_survey")
 #: Measurement modes supported (A: reflective; the items reflect the construct).
 MODES: tuple[str, ...] = ("A",)
 
