@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.simulate.designs import DESIGNS
-from satprofit.validation.causal_calibration import add_resume_flag, run_study, run_tasks
+from satprofit.validation.causal_calibration import add_resume_flag, replicate, run_study
 
 
 def one_replication(
@@ -90,14 +90,9 @@ def calibrate(
 ) -> pd.DataFrame:
     """Every replication of every design (one row per estimand and replication); with
     ``progress``, rows are appended to that CSV as replications finish."""
-    designs = designs or list(DESIGNS)
-    tasks = [
-        (design, seed0 + rep, n_clients, n_quarters, fit)
-        for design in designs
-        for rep in range(n_reps)
-    ]
-    rows = run_tasks(_run, tasks, jobs, progress, resume=resume)
-    return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
+    return replicate(
+        _run, designs, n_reps, seed0, (n_clients, n_quarters, fit), jobs, progress, resume
+    )
 
 
 def main(argv=None) -> int:

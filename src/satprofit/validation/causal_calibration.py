@@ -144,14 +144,16 @@ def calibrate(
 ) -> pd.DataFrame:
     """Every replication of every design (one row per estimand and replication); with
     ``progress``, rows are appended to that CSV as replications finish."""
-    designs = designs or list(DESIGNS)
-    tasks = [
-        (design, seed0 + rep, n_clients, n_quarters, questions, n_boot)
-        for design in designs
-        for rep in range(n_reps)
-    ]
-    rows = run_tasks(_run, tasks, jobs, progress, resume=resume)
-    return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
+    return replicate(
+        _run,
+        designs,
+        n_reps,
+        seed0,
+        (n_clients, n_quarters, questions, n_boot),
+        jobs,
+        progress,
+        resume,
+    )
 
 
 def _run(task: tuple) -> list[dict]:
@@ -279,6 +281,20 @@ def report(
         print(table)
     print(f"\n{len(rows)} rows in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return table
+
+
+def replicate(
+    run, designs, n_reps: int, seed0: int, settings: tuple, jobs: int, progress, resume: bool
+) -> pd.DataFrame:
+    """``run((design, seed, *settings))`` for ``n_reps`` seeds from ``seed0`` of every design
+    (all designs when None), through :func:`run_tasks`; rows sorted by design and seed."""
+    tasks = [
+        (design, seed0 + rep, *settings)
+        for design in (designs or list(DESIGNS))
+        for rep in range(n_reps)
+    ]
+    rows = run_tasks(run, tasks, jobs, progress, resume=resume)
+    return rows.sort_values(["design", "seed"], kind="stable", ignore_index=True)
 
 
 def run_tasks(
