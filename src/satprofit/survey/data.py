@@ -7,7 +7,8 @@ in one :class:`SurveyDataError`. Columns the spec does not name (ids, gender, ..
 
 A portfolio's optional ``survey_items`` table (long: one row per response and item) becomes the
 same wide frame through :func:`wide_items`; :func:`read_portfolio_survey` loads a portfolio
-folder and checks its items against a spec (``satprofit paths FOLDER --spec ...``).
+folder and checks its items against a spec (``satprofit paths FOLDER --spec ...``), keeping each
+response's client (:attr:`SurveyData.clients`) for the multilevel path model.
 """
 
 from __future__ import annotations
@@ -63,11 +64,16 @@ class SurveyData:
         The file as shown in messages.
     notes : list of str
         How the file was read (legacy encoding, delimiter, renamed header cells).
+    clients : Series or None
+        The client (``surveys.client_id``, str) of each row of ``items``, aligned with it, when
+        the data come from a portfolio (:func:`read_portfolio_survey`); None for a survey file
+        (no respondent -> client link: the multilevel path model then fits one level).
     """
 
     items: pd.DataFrame
     source: str
     notes: list[str] = field(default_factory=list)
+    clients: pd.Series | None = None
 
 
 def read_survey(path: str | Path, spec: SurveySpec, *, encoding: str | None = None) -> SurveyData:
@@ -131,6 +137,8 @@ def read_portfolio_survey(
 ) -> SurveyData:
     """Load a portfolio folder and check its ``survey_items`` against ``spec``.
 
+    The result's ``clients`` gives each response's ``surveys.client_id`` (row by row).
+
     Raises
     ------
     DataValidationError
@@ -148,8 +156,15 @@ def read_portfolio_survey(
         rule = "no survey items: the portfolio has no survey_items table (or it is empty)"
         raise SurveyDataError([Problem(_TABLE, None, rule, file=shown)], shown)
     # Rows of the wide frame count responses in surveys order (row 1: the first with items).
-    items = check_items(wide_items(portfolio).reset_index(), spec, shown, origin=Origin(shown))
-    return SurveyData(items, shown, list(portfolio.notes))
+    wide = wide_items(portfolio)
+    items = check_items(wide.reset_index(), spec, shown, origin=Origin(shown))
+    surveys = portfolio.surveys
+    client_of = pd.Series(
+        surveys["client_id"].astype(str).to_numpy(),
+        index=surveys["response_id"].astype(str).to_numpy(),
+    )
+    clients = pd.Series(client_of.reindex(wide.index).to_numpy(), name="client_id")
+    return SurveyData(items, shown, list(portfolio.notes), clients=clients)
 
 
 def check_items(
