@@ -73,6 +73,16 @@ show(portfolio.dashboard_blocks(report))
 show(portfolio.policy_blocks(report))
 
 # %% [markdown]
+# ## Survey measurement and path model
+#
+# Where the firm runs a multi-item satisfaction survey: how reliably its questions measure each
+# construct (delivery quality, communication, relationship, satisfaction, loyalty) and how the
+# constructs relate across respondents in a PLS path model with bootstrap intervals.
+
+# %%
+show(portfolio.survey_blocks(report))
+
+# %% [markdown]
 # ## Diagnostics
 #
 # Whether the Bayesian models converged, which models the data could not support, how

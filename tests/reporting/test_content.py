@@ -428,6 +428,7 @@ def test_portfolio_blocks_are_escaped_and_anonymous(run, portfolio_report):
         P.estimates_blocks,
         P.dashboard_blocks,
         P.policy_blocks,
+        P.survey_blocks,
         P.diagnostics_blocks,
     )
     text = block_text([b for f in funcs for b in f(portfolio_report)])

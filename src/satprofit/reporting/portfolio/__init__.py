@@ -10,7 +10,7 @@ As for the client report, each section has a ``build_*`` function returning tabl
 function returning a figure (or None) and a ``*_blocks`` function returning display blocks;
 :func:`build_portfolio_report` computes everything at once. Sections, one module each:
 ``estimates`` (with the disagreements between methods), ``dashboards``, ``policy``,
-``diagnostics``, ``overview`` (title, the portfolio at a glance, settings); shared helpers come
+``diagnostics``, ``survey`` (measurement and path model of a multi-item survey), ``overview`` (title, the portfolio at a glance, settings); shared helpers come
 from :mod:`satprofit.reporting.common`, never from the client report.
 """
 
@@ -51,6 +51,7 @@ from satprofit.reporting.portfolio.policy import (
     plot_policy,
     policy_blocks,
 )
+from satprofit.reporting.portfolio.survey import SurveySection, build_survey, survey_blocks
 
 __all__ = [
     "POLICY_QUESTION",
@@ -58,11 +59,13 @@ __all__ = [
     "Diagnostics",
     "PolicyEffects",
     "PortfolioReport",
+    "SurveySection",
     "build_dashboards",
     "build_diagnostics",
     "build_disagreements",
     "build_estimates",
     "build_policy",
+    "build_survey",
     "build_portfolio_report",
     "dashboard_blocks",
     "diagnostics_blocks",
@@ -72,6 +75,7 @@ __all__ = [
     "plot_estimates",
     "plot_policy",
     "policy_blocks",
+    "survey_blocks",
     "title_blocks",
 ]
 
@@ -92,6 +96,7 @@ class PortfolioReport:
     converged: bool
     settings: pd.DataFrame
     disagreements: pd.DataFrame | None = None
+    survey: SurveySection | None = None
 
 
 def build_portfolio_report(run) -> PortfolioReport:
@@ -108,4 +113,5 @@ def build_portfolio_report(run) -> PortfolioReport:
         converged=run.fit.converged,
         settings=settings_table(run),
         disagreements=build_disagreements(est),
+        survey=build_survey(run),
     )
