@@ -472,6 +472,48 @@ def _report_clients(args: argparse.Namespace, run) -> list[str]:
     return chosen
 
 
+def _cmd_drivers(args: argparse.Namespace) -> int:
+    import json
+
+    from satprofit.survey import load_spec
+    from satprofit.survey.drivers import survey_key_drivers
+
+    if args.boot < 0:
+        raise _UsageError(f"--boot {args.boot}: give 0 (no intervals) or more resamples")
+    drivers = [d.strip() for d in args.drivers.split(",") if d.strip()] if args.drivers else None
+    result = survey_key_drivers(
+        args.data,
+        load_spec(args.spec),
+        args.outcome,
+        drivers,
+        items=args.items,
+        cluster=args.cluster,
+        scale=tuple(args.scale) if args.scale else None,
+        n_boot=args.boot,
+        seed=args.seed,
+        method=args.importance,
+        encoding=args.encoding,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        return 0
+    r2_lo, r2_hi = result.r_squared_interval
+    who = f"{result.n_clusters} clients resampled" if result.n_clusters else "respondents resampled"
+    print(
+        f"key drivers of {result.outcome} in {result.source}: {result.n} respondents, R-squared "
+        f"{result.r_squared:.3f} [{r2_lo:.3f}, {r2_hi:.3f}]; {result.n_boot} bootstrap "
+        f"resamples ({who}), seed {result.seed}\n"
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(result.summary().to_string(float_format=lambda v: f"{v:,.2f}"))
+    print("\nimportance: share of R-squared (%); causal: a question's total effect exists")
+    for name, row in result.table.iterrows():
+        print(f"  {name}: {row['evidence']}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="satprofit",
@@ -649,6 +691,61 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_scenario)
+
+    p = sub.add_parser(
+        "drivers",
+        help="key drivers of a survey outcome: relative weights and Shapley shares of R-squared",
+        description="Split the R-squared of an outcome (a construct score, an item, or csat/nps "
+        "of a portfolio) over its drivers (constructs or items) by Johnson's relative weights and "
+        "the Shapley value, with bootstrap intervals (whole clients resampled where known), "
+        "ranks, the importance-vs-performance quadrant, and whether each driver's effect is "
+        "measured by a question (causal) or not (associational). Example: satprofit drivers "
+        "data/sample --spec satprofit_survey --outcome SAT --json",
+    )
+    p.add_argument(
+        "data",
+        help="survey file (.csv, .tsv, .parquet, .xlsx, a row per respondent) or a portfolio "
+        "folder with a survey_items table",
+    )
+    p.add_argument(
+        "--spec",
+        required=True,
+        metavar="SPEC.yaml",
+        help="construct map (YAML) or a shipped spec's name (ecsi, satprofit_survey)",
+    )
+    p.add_argument(
+        "--outcome",
+        required=True,
+        help="a construct (its 0-100 score), an item, or csat/nps of a portfolio",
+    )
+    p.add_argument(
+        "--drivers",
+        metavar="A,B,...",
+        help="constructs or items, comma-separated (default: the constructs with a path into "
+        "the outcome)",
+    )
+    p.add_argument(
+        "--items", action="store_true", help="default drivers: the items of those constructs"
+    )
+    p.add_argument("--cluster", metavar="COLUMN", help="a survey file's client column")
+    p.add_argument(
+        "--scale",
+        nargs=2,
+        type=float,
+        metavar=("MIN", "MAX"),
+        help="a survey file's answer scale (default: the items' observed range)",
+    )
+    p.add_argument(
+        "--importance",
+        choices=("rw", "shapley"),
+        default="rw",
+        help="decomposition behind the quadrant (default rw: relative weights)",
+    )
+    p.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _encoding_option(p)
+    p.set_defaults(func=_cmd_drivers)
 
     p = sub.add_parser(
         "report",

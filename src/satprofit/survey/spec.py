@@ -11,7 +11,11 @@ A spec is a small YAML file::
       IMAG: [EXPE, SAT, LOY]    # cause -> the constructs it directly affects
       ...
 
-A construct may also be given as its item list alone (``VAL: [val1, val2]``). Only mode ``A``
+A construct may also be given as its item list alone (``VAL: [val1, val2]``). A construct may
+name the question of QUESTIONS.md whose total effect is its own effect (``question:
+quality_to_csat``: key-driver analysis then calls its importance causal) and the question
+outcome it measures (``measures: csat``); both are checked against :data:`QUESTION_OUTCOMES`.
+Only mode ``A``
 (reflective measurement) is supported. The structural model must be acyclic and every construct
 must take part in at least one path (PLS estimates a construct's weights from its neighbours).
 
@@ -37,7 +41,21 @@ SHIPPED_SPECS: tuple[str, ...] = ("ecsi", "satprofit_survey")
 MODES: tuple[str, ...] = ("A",)
 
 _TOP_KEYS = ("name", "description", "constructs", "paths")
-_CONSTRUCT_KEYS = ("label", "mode", "items")
+_CONSTRUCT_KEYS = ("label", "mode", "items", "question", "measures")
+
+#: What each question id's outcome measures (QUESTIONS.md), so that a driver construct's
+#: ``question`` counts as the causal effect on an outcome construct only when that construct
+#: ``measures`` the same thing: quality_to_csat gives delivery quality's total effect on csat,
+#: not on loyalty or repeat business. Keyed by every id of :data:`satprofit.questions.QUESTIONS`.
+QUESTION_OUTCOMES: dict[str, str] = {
+    "presales_signoff": "ontime",
+    "quality_to_csat": "csat",
+    "status_reports_to_csat": "csat",
+    "sales_in_escalations": "csat",
+    "csat_to_repeat": "repeat",
+    "quality_to_repeat": "repeat",
+    "delivery_bonus_to_leads": "leads",
+}
 
 
 class SpecError(ValueError):
@@ -66,6 +84,8 @@ class Construct:
     items: tuple[str, ...]
     mode: str = "A"
     label: str = ""
+    question: str | None = None
+    measures: str | None = None
 
 
 @dataclass(frozen=True)
@@ -272,8 +292,32 @@ def _constructs(raw: object, source: str) -> list[Construct]:
                 f"mode {mode!r} is not supported: only mode A (reflective) is",
             )
         label = body.get("label")
-        out.append(Construct(name, tuple(items), mode, "" if label is None else str(label)))
+        question = _optional(body, "question", tuple(QUESTION_OUTCOMES), source, where)
+        measures = _optional(
+            body, "measures", tuple(dict.fromkeys(QUESTION_OUTCOMES.values())), source, where
+        )
+        out.append(
+            Construct(
+                name, tuple(items), mode, "" if label is None else str(label), question, measures
+            )
+        )
     return out
+
+
+def _optional(
+    body: Mapping, key: str, allowed: tuple[str, ...], source: str, where: str
+) -> str | None:
+    """An optional text value of a construct, one of ``allowed`` (None when absent)."""
+    value = body.get(key)
+    if value is None:
+        return None
+    text = _name(value, source, f"{where}.{key}", key)
+    if text not in allowed:
+        what = "question id of QUESTIONS.md" if key == "question" else "question outcome"
+        raise SpecError(
+            source, f"{where}.{key}", f"{text!r} is not a {what} (one of: {', '.join(allowed)})"
+        )
+    return text
 
 
 def _paths(raw: object, names: list[str], source: str) -> list[tuple[str, str]]:
