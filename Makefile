@@ -38,6 +38,8 @@ demo: $(STAMP) ## the main job on the embedded default: simulate, fit, render re
 	$(VENV)/bin/satprofit fit $(SAMPLE) --out $(DEMO_RUN) --reuse $(DEMO_FIT)
 	@echo
 	$(VENV)/bin/satprofit report $(SAMPLE) --run $(DEMO_RUN) --portfolio --top 3 --out reports/demo --quiet
+	@echo
+	$(VENV)/bin/satprofit survey-report --out reports/demo
 
 sample: demo ## regenerate data/sample (same as demo)
 

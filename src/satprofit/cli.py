@@ -388,6 +388,38 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return _report_code(manifest.reports)
 
 
+def _cmd_survey_report(args: argparse.Namespace) -> int:
+    from satprofit.reporting.study import ECSI_DATA, ECSI_REFERENCE, StudyConfig, render_study
+
+    data = Path(args.data) if args.data else ECSI_DATA
+    if not data.is_file():
+        raise _UsageError(f"{data}: no such survey file")
+    if args.boot < 0:
+        raise _UsageError(f"--boot {args.boot}: give 0 (no intervals) or more resamples")
+    reference = args.reference
+    if reference is None and not args.data:
+        reference = str(ECSI_REFERENCE)  # the shipped ECSI data: check against R plspm
+    if reference is not None and not Path(reference).is_dir():
+        raise _UsageError(f"--reference {reference}: no such folder")
+    config = StudyConfig(
+        str(data.resolve()),
+        args.spec,
+        n_boot=args.boot,
+        seed=args.seed,
+        reference=str(Path(reference).resolve()) if reference else None,
+        encoding=args.encoding,
+    )
+    from satprofit.reporting.errors import ReportError
+
+    try:
+        result = render_study(config, args.out, pdf=args.pdf)
+    except ReportError as err:
+        print(f"satprofit survey-report: no report written: {err}", file=sys.stderr)
+        return NOTHING_PRODUCED
+    print(result.html)
+    return 0
+
+
 def _report_code(jobs) -> int:
     """0 when at least one report of each kind asked for (client, portfolio) was written;
     :data:`NOTHING_PRODUCED` when every report of a kind failed (a systematic failure)."""
@@ -457,6 +489,92 @@ def _print_paths(result, measurement) -> None:
         print("\nwarnings:\n" + "\n".join(f"  {w}" for w in measurement.warnings))
     if measurement.notes:
         print("\nnotes:\n" + "\n".join(f"  {n}" for n in measurement.notes))
+
+
+def _cmd_nps(args: argparse.Namespace) -> int:
+    import json
+
+    from satprofit.survey import nps as N
+    from satprofit.survey.nps_data import NoNPSAnswers, nps_data
+
+    portfolio = _load(args)
+    modes = [args.period_split is not None, args.compare_periods is not None, bool(args.compare)]
+    if sum(modes) > 1:
+        raise _UsageError("give one of --period-split, --compare-periods and --compare")
+    if args.draws < 100:
+        raise _UsageError(f"--draws {args.draws}: give at least 100 posterior draws")
+    kw = {"draws": args.draws, "seed": args.seed}
+    try:
+        data = nps_data(portfolio, segment=args.segment, role_weights=args.role_weights)
+        by = {"portfolio": None, "segment": "segment", "client": "client_id"}[args.by]
+        if args.by == "client":
+            estimates = N.pooled_nps(data, **kw)
+        else:
+            estimates = N.nps_summary(data, by=by, prior=args.prior, **kw)
+        comparison = None
+        pooled = args.by == "client"
+        ckw = {"by": by, "pooled": pooled, "prior": args.prior, **kw}
+        if args.period_split is not None:
+            comparison = N.compare_periods(data, args.period_split, **ckw)
+        elif args.compare_periods is not None:
+            comparison = N.compare_last_periods(data, freq=args.compare_periods, **ckw)
+        elif args.compare:
+            a, b = args.compare
+            comparison = N.compare_groups(data, "segment", a, b, prior=args.prior, **kw)
+    except NoNPSAnswers as err:
+        print(f"satprofit nps: not estimable: {err}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"status": "not_estimable", "reason": str(err)}, indent=2))
+        return NOTHING_PRODUCED
+    except (ValueError, TypeError) as err:
+        raise _UsageError(str(err)) from err
+    if args.json:
+        record = {
+            "status": "ok",
+            "by": args.by,
+            "estimates": estimates.to_dict(),
+            "comparison": None if comparison is None else comparison.to_dict(),
+        }
+        print(json.dumps(record, indent=2, allow_nan=False))
+        return 0
+    _print_nps(args, estimates, comparison)
+    return 0
+
+
+def _print_nps(args: argparse.Namespace, estimates, comparison) -> None:
+    """NPS estimates (and a comparison) as readable tables."""
+    from satprofit.constants import INTERVAL_LABEL
+
+    fmt = {
+        "float_format": lambda v: f"{v:,.1f}",
+        "formatters": {"shrinkage": "{:.2f}".format, "p_rose": "{:.3f}".format},
+        "index": False,
+    }
+    weights = estimates.settings.get("role_weights")
+    how = (
+        f"pooled toward clients.{args.segment} (hierarchical Dirichlet-multinomial)"
+        if estimates.method == "pooled"
+        else f"Dirichlet posterior, {args.prior} prior"
+    )
+    print(f"NPS of {args.folder} by {args.by}: {how}, {INTERVAL_LABEL} intervals")
+    if weights:
+        print(f"role weights {weights}; n_eff is Kish's effective number of answers")
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(estimates.summary().to_string(**fmt))
+        if estimates.segments is not None:
+            k = estimates.kappa
+            print(
+                f"\nsegments (the typical client's NPS); concentration kappa {k['median']:.1f} "
+                f"[{k['ci_low']:.1f}, {k['ci_high']:.1f}]:"
+            )
+            print(estimates.segments.to_string(**fmt))
+        if comparison is not None:
+            s = comparison.settings
+            print(f"\nchange {s['b']} minus {s['a']} (P(rose): posterior probability NPS rose):")
+            print(comparison.summary().to_string(**fmt))
+    notes = estimates.notes + (comparison.notes if comparison is not None else [])
+    if notes:
+        print("\nnotes:\n" + "\n".join(f"  {n}" for n in dict.fromkeys(notes)))
 
 
 def _report_clients(args: argparse.Namespace, run) -> list[str]:
@@ -646,6 +764,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_paths)
 
     p = sub.add_parser(
+        "nps",
+        help="NPS with intervals: portfolio, segments or clients (pooled), compared over time",
+        description="Net Promoter Score (promoters 9-10 minus detractors 0-6, in points) with "
+        "Bayesian intervals from a Dirichlet-multinomial model; per client shrunk toward the "
+        "client's segment (partial pooling); optional respondent-role weights (Kish effective "
+        "sample size); two-period and two-segment comparisons with the probability that NPS "
+        "rose. Responses without an nps answer are left out. Example: satprofit nps data/sample "
+        "--by client --compare-periods",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("folder", help="portfolio folder (or .xlsx workbook)")
+    _encoding_option(p)
+    p.add_argument(
+        "--by",
+        choices=("portfolio", "segment", "client"),
+        default="portfolio",
+        help="one NPS for the portfolio (default), one per segment, or one per client (pooled "
+        "toward its segment)",
+    )
+    p.add_argument(
+        "--segment",
+        default="size_band",
+        metavar="COLUMN",
+        help="clients column that groups clients (default size_band; e.g. industry, region)",
+    )
+    p.add_argument("--period-split", metavar="DATE", help="compare before DATE with from DATE")
+    p.add_argument(
+        "--compare-periods",
+        nargs="?",
+        const="half-year",
+        choices=("quarter", "half-year", "year"),
+        help="compare the last calendar period with answers with the one before (default "
+        "half-year)",
+    )
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="compare two segments (values of --segment), B minus A",
+    )
+    p.add_argument(
+        "--role-weights",
+        metavar="JSON",
+        help="weight per respondent_role, e.g. '{\"executive sponsor\": 2}' (others weigh 1)",
+    )
+    p.add_argument(
+        "--prior",
+        choices=("uniform", "jeffreys"),
+        default="uniform",
+        help="Dirichlet prior of one group: uniform (1,1,1, default) or Jeffreys (1/2 each)",
+    )
+    p.add_argument("--draws", type=int, default=4000, help="posterior draws (default 4000)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_nps)
+
+    p = sub.add_parser(
         "bayes",
         help="Bayesian models (PyMC) with the convergence gate",
         epilog=EXIT_CODES,
@@ -746,6 +922,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _encoding_option(p)
     p.set_defaults(func=_cmd_drivers)
+
+    p = sub.add_parser(
+        "survey-report",
+        help="render a survey case study (measurement, PLS path model, check against plspm)",
+        description="Render the survey case study notebook (notebooks/ecsi_case_study.py) on a "
+        "survey file through the report pipeline: the data, the measurement checks, the PLS path "
+        "model with bootstrap intervals and, with --reference, the check against R plspm. "
+        "Without DATA it studies the shipped ECSI survey and checks it against plspm. Example: "
+        "satprofit survey-report --out reports/ecsi",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "data",
+        nargs="?",
+        help="survey file (a row per respondent, one column per item); default: the shipped "
+        "ECSI survey (data/external/ecsi_satisfaction.csv)",
+    )
+    p.add_argument(
+        "--spec",
+        default="ecsi",
+        metavar="SPEC.yaml",
+        help="construct map (YAML) or a shipped spec's name (default ecsi)",
+    )
+    p.add_argument("--out", required=True, help="report folder, e.g. reports/ecsi")
+    p.add_argument(
+        "--reference",
+        metavar="FOLDER",
+        help="R plspm's effects.csv and inner-summary.csv for these data (default for the "
+        "shipped ECSI survey: data/external/ecsi_plspm)",
+    )
+    p.add_argument("--boot", type=int, default=500, help="bootstrap resamples (default 500)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--pdf", action="store_true", help="also print a PDF (needs Chromium)")
+    _encoding_option(p)
+    p.set_defaults(func=_cmd_survey_report)
 
     p = sub.add_parser(
         "report",

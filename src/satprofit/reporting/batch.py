@@ -30,15 +30,20 @@ from satprofit.reporting.render import ReportError, render_notebook, safe_filena
 MANIFEST = "manifest.json"
 
 
-def template_path(kind: str) -> Path:
-    """The notebook template of a report kind (``client`` or ``portfolio``): from
-    ``$SATPROFIT_NOTEBOOKS`` when set, else the repository's ``notebooks/`` folder."""
+def notebook_path(name: str) -> Path:
+    """A notebook template by file name (``client_report.py``): from ``$SATPROFIT_NOTEBOOKS``
+    when set, else the repository's ``notebooks/`` folder."""
     base = os.environ.get("SATPROFIT_NOTEBOOKS")
     folder = Path(base) if base else Path(__file__).resolve().parents[3] / "notebooks"
-    path = folder / f"{kind}_report.py"
+    path = folder / name
     if not path.exists():
         raise FileNotFoundError(f"report template {path} not found (set SATPROFIT_NOTEBOOKS)")
     return path
+
+
+def template_path(kind: str) -> Path:
+    """The notebook template of a report kind (``client`` or ``portfolio``)."""
+    return notebook_path(f"{kind}_report.py")
 
 
 @dataclass
