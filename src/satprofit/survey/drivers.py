@@ -481,7 +481,7 @@ def key_drivers(
     r2_int = tuple(np.quantile(r2_boot, q)) if len(r2_boot) else (np.nan, np.nan)
     perf = frame[drivers] if performance is None else performance[drivers]
     table["importance"] = table[f"{method}_share"]
-    table["performance"] = _matrix(perf, drivers, source).mean(axis=0)
+    table["performance"] = _matrix(perf, drivers, source, constant=True).mean(axis=0)
     imp_cut, perf_cut = table["importance"].mean(), table["performance"].mean()
     table["quadrant"] = [
         quadrant(i, pf, imp_cut, perf_cut)
@@ -511,8 +511,11 @@ def key_drivers(
     )
 
 
-def _matrix(frame: pd.DataFrame, columns: list[str], source: str) -> np.ndarray:
-    """The columns as a float matrix; missing, non-numeric or constant columns raise."""
+def _matrix(
+    frame: pd.DataFrame, columns: list[str], source: str, *, constant: bool = False
+) -> np.ndarray:
+    """The columns as a float matrix; missing or non-numeric values (and constant columns,
+    unless ``constant``) raise."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -530,7 +533,7 @@ def _matrix(frame: pd.DataFrame, columns: list[str], source: str) -> np.ndarray:
                 f"column {c}: {len(bad)} row(s) missing or not numeric (rows {eg}): key "
                 "drivers need every value"
             )
-        elif len(values) and np.ptp(values) == 0:
+        elif not constant and len(values) and np.ptp(values) == 0:
             problems.append(f"column {c}: the same value in every row: a constant explains nothing")
         out.append(values)
     if problems:
