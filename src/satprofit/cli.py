@@ -215,8 +215,14 @@ def _fit(args: argparse.Namespace, portfolio):
         return fit_portfolio(
             portfolio,
             sampler_config=_sampler_config(args),
+            model_configs=_model_configs(args),
             progress=lambda msg: print(msg, file=sys.stderr),
         )
+
+
+def _model_configs(args: argparse.Namespace) -> dict:
+    """Model configurations the command's options switch on (``--nps``), by model key."""
+    return {"satisfaction": {"nps": True}} if getattr(args, "nps", False) else {}
 
 
 def _print_fit(fit, as_json: bool) -> int:
@@ -268,7 +274,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     portfolio = _load(args)
     settings = _sampler_config(args).settings()
-    if args.reuse and reusable_run(args.out, portfolio, settings):
+    if args.reuse and reusable_run(args.out, portfolio, settings, _model_configs(args)):
         print(f"{args.out}: a finished run of these data and settings exists; reused")
         return 0
     t0 = time.perf_counter()
@@ -831,6 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
     _encoding_option(p)
     _sampler_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    _nps_option(p)
     p.set_defaults(func=_cmd_bayes)
 
     p = sub.add_parser(
@@ -848,6 +855,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep a finished run of the same data, settings and satprofit version",
     )
     _sampler_options(p)
+    _nps_option(p)
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("scenario", help="what-if: a lever's worth in currency, from a saved run")
@@ -991,6 +999,15 @@ def _encoding_option(p: argparse.ArgumentParser) -> None:
         metavar="ENC",
         help="encoding of CSV files that are not UTF-8, e.g. cp1252 (Excel's plain CSV on "
         "Windows) or utf-16; UTF-8 files are always read as UTF-8",
+    )
+
+
+def _nps_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--nps",
+        action="store_true",
+        help="add the nps answers (0..10) to the satisfaction model as a second ordinal "
+        "likelihood sharing the latent satisfaction (recorded in the run; --reuse respects it)",
     )
 
 

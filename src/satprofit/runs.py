@@ -242,6 +242,7 @@ def _write_run(
         "satprofit_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": fit.settings,
+        "model_configs": fit.model_configs,
         "causal_seconds": round(time.perf_counter() - t0, 1),
         "models": sorted(k for k in fit.results if k not in saved["failed"]),
         "skipped": fit.skipped,
@@ -377,10 +378,17 @@ def json_safe(obj):
     return obj
 
 
-def reusable_run(folder: str | os.PathLike, portfolio: Portfolio, settings: dict) -> bool:
-    """Whether ``folder`` holds a finished, intact run of these data, sampler settings and
-    satprofit version in which nothing failed (so ``satprofit fit --reuse`` can skip fitting;
-    a run with a failed part is fitted again, since a failure may not recur)."""
+def reusable_run(
+    folder: str | os.PathLike,
+    portfolio: Portfolio,
+    settings: dict,
+    model_configs: dict | None = None,
+) -> bool:
+    """Whether ``folder`` holds a finished, intact run of these data, sampler settings, model
+    configurations (``model_configs``, as :func:`satprofit.bayes.fit_models` takes them; a run
+    fitted with ``--nps`` is not reused without it, nor the other way round) and satprofit
+    version in which nothing failed (so ``satprofit fit --reuse`` can skip fitting; a run with
+    a failed part is fitted again, since a failure may not recur)."""
     from satprofit import __version__
 
     if not (Path(folder) / "run.json").exists():
@@ -394,6 +402,7 @@ def reusable_run(folder: str | os.PathLike, portfolio: Portfolio, settings: dict
         meta.get("portfolio") == portfolio_fingerprint(portfolio)
         and meta.get("satprofit_version") == __version__
         and meta.get("settings") == settings
+        and (meta.get("model_configs") or {}) == (model_configs or {})
         and not meta.get("failed")
         and not meta.get("causal_error")
     )

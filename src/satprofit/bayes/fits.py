@@ -185,6 +185,11 @@ class PortfolioFit:
         derived ``path``; the ``signoff`` estimate, when joined), with
         ``"<Exception>: <message>"``; their estimands are ``failed``. The other parts are
         complete.
+    model_configs : dict of str to dict
+        Model key -> the model configuration given on top of the model's defaults (e.g.
+        ``{"satisfaction": {"nps": True}}``: the nps likelihood switched on); empty when every
+        model ran with its defaults. Recorded in ``fit.json`` and ``run.json`` so a reused run
+        (``satprofit fit --reuse``) has the same configuration.
     """
 
     portfolio: Portfolio
@@ -194,6 +199,7 @@ class PortfolioFit:
     settings: dict = field(default_factory=dict)
     signoff: dict | None = None
     failed: dict[str, str] = field(default_factory=dict)
+    model_configs: dict[str, dict] = field(default_factory=dict)
 
     @property
     def converged(self) -> bool:
@@ -274,6 +280,7 @@ class PortfolioFit:
             "skipped": self.skipped,
             "failed": failed,
             "settings": self.settings,
+            "model_configs": self.model_configs,
             "signoff": self.signoff,
             "portfolio": portfolio_fingerprint(self.portfolio),
         }
@@ -307,7 +314,10 @@ class PortfolioFit:
             results["path"] = derived_result(results["satisfaction"], results["repeat"], effects)
         elif "path" not in skipped and "path" not in failed:  # saved by an earlier version
             _with_path(portfolio, results, data, skipped, failed)
-        return cls(portfolio, results, data, skipped, meta["settings"], meta["signoff"], failed)
+        configs = dict(meta.get("model_configs") or {})
+        return cls(
+            portfolio, results, data, skipped, meta["settings"], meta["signoff"], failed, configs
+        )
 
 
 def _saved_model(model_cls: type[BayesModel], config: dict) -> BayesModel:
@@ -336,6 +346,7 @@ def fit_models(
     *,
     models: tuple[str, ...] = (*MODELS, "path"),
     sampler_config: SamplerConfig | None = None,
+    model_configs: dict[str, dict] | None = None,
     progress=None,
     **settings,
 ) -> PortfolioFit:
@@ -355,10 +366,15 @@ def fit_models(
         Passed to :meth:`BayesModel.fit`, with any of its fields given as keywords
         (``draws=500``) on top; each model gets its own seed derived from ``random_seed``, so
         the run is reproducible.
+    model_configs : dict of str to dict, optional
+        Model key -> configuration on top of the model's ``default_model_config``, e.g.
+        ``{"satisfaction": {"nps": True}}`` (the nps answers as a second likelihood sharing the
+        latent satisfaction; ``satprofit fit --nps``). Unknown keys are refused.
     progress : callable, optional
         Called with a message before each model and after each failure.
     """
     results, data, skipped, failed = {}, {}, {}, {}
+    configs = check_model_configs(model_configs)
     sc = (sampler_config or SamplerConfig()).replace(**settings)
     seeds = np.random.SeedSequence(sc.random_seed).generate_state(len(MODELS))
     for (key, (model_cls, builder)), seed in zip(MODELS.items(), seeds, strict=True):
@@ -375,11 +391,28 @@ def fit_models(
             _failed(failed, key, err, progress)
             continue
         try:
-            results[key] = model_cls().fit(d, sc.replace(random_seed=int(seed)))
+            model = model_cls(configs.get(key))
+            results[key] = model.fit(d, sc.replace(random_seed=int(seed)))
         except Exception as err:  # isolation: a failing model never loses the others
             _failed(failed, key, err, progress)
             continue
         data[key] = d
     if "path" in models:
         _with_path(portfolio, results, data, skipped, failed, progress)
-    return PortfolioFit(portfolio, results, data, skipped, sc.settings(), None, failed)
+    return PortfolioFit(portfolio, results, data, skipped, sc.settings(), None, failed, configs)
+
+
+def check_model_configs(model_configs: dict[str, dict] | None) -> dict[str, dict]:
+    """``model_configs`` checked against :data:`MODELS` and each model's configuration keys
+    (empty entries dropped), so a typo is an error rather than a silently default fit."""
+    out = {}
+    for key, cfg in (model_configs or {}).items():
+        if key not in MODELS:
+            raise ValueError(f"model_configs: no model {key!r} (models: {list(MODELS)})")
+        unknown = sorted(set(cfg or {}) - set(MODELS[key][0].default_model_config))
+        if unknown:
+            known = sorted(MODELS[key][0].default_model_config)
+            raise ValueError(f"model_configs[{key!r}]: unknown setting(s) {unknown} ({known})")
+        if cfg:
+            out[key] = dict(cfg)
+    return out

@@ -33,6 +33,7 @@ __all__ = [
     "day_text",
     "model_rows",
     "not_converged",
+    "nps_in_model_text",
     "period_text",
     "question_row",
     "question_rows",
@@ -341,4 +342,19 @@ def run_settings_rows(run) -> list[tuple[str, object]]:
         ("Run created", run.meta.get("created", "unknown")),
         ("Data fingerprint", run.meta.get("portfolio", "unknown")),
         *((f"Sampler: {k}", v) for k, v in settings.items()),
+        ("Likelihood to recommend (nps) in the satisfaction model", nps_in_model_text(run)),
     ]
+
+
+def nps_in_model_text(run) -> str:
+    """Whether the run's satisfaction model used the nps answers (``satprofit fit --nps``),
+    read from the fitted model's own saved configuration."""
+    res = run.fit.results.get("satisfaction")
+    if res is None:
+        return "satisfaction model not fitted in this run"
+    if res.config.get("nps"):
+        return (
+            "yes: the 0-10 answers entered as a second ordinal likelihood sharing the latent "
+            "satisfaction (satprofit fit --nps)"
+        )
+    return "no: the satisfaction model used csat only (satprofit fit --nps adds it)"

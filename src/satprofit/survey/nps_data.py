@@ -192,7 +192,9 @@ def nps_data(
         sv, clients = portfolio.surveys, portfolio.clients
     missing = [c for c in ("client_id", "date", "nps") if c not in sv.columns]
     if missing:
-        raise NPSDataError(f"surveys: column(s) {missing} missing (rule: the surveys table has them)")
+        raise NPSDataError(
+            f"surveys: column(s) {missing} missing (rule: the surveys table has them)"
+        )
     weights_given = parse_role_weights(role_weights)
     if clients is None:
         if segment not in sv.columns:

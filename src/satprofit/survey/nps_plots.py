@@ -73,9 +73,7 @@ def plot_comparison(comparison, ax=None):
         fmt="o",
         capsize=3,
     )
-    labels = [
-        f"{_label(r, comparison.keys)}: P(rose) {r['p_rose']:.2f}" for _, r in t.iterrows()
-    ]
+    labels = [f"{_label(r, comparison.keys)}: P(rose) {r['p_rose']:.2f}" for _, r in t.iterrows()]
     ax.set_yticks(y, labels)
     ax.axvline(0, color="grey", lw=0.8)
     a, b = comparison.settings.get("a"), comparison.settings.get("b")

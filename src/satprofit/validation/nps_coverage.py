@@ -144,7 +144,7 @@ def coverage_study(
         f"client (pooled), {b} respondents" for b in ("3-7", "8-13", "14-20")
     ]
     rank = table["target"].map({t: i for i, t in enumerate(order)}).fillna(len(order))
-    table = table.assign(_r=rank).sort_values(["_r", "setting"], kind="stable").drop(columns="_r")
+    table = table.assign(_r=rank).sort_values("_r", kind="stable").drop(columns="_r")
     table = table.reset_index(drop=True)
     table["mc_se"] = np.sqrt(table["coverage"] * (1 - table["coverage"]) / table["intervals"])
     return table[["target", "setting", "intervals", "coverage", "mc_se", "width"]]
@@ -161,7 +161,9 @@ def main(argv=None) -> int:
     table = coverage_study(args.replications, n_clients=args.clients, seed=args.seed)
     with pd.option_context("display.width", 200):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\n{args.replications} replications in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    print(
+        f"\n{args.replications} replications in {time.perf_counter() - t0:.0f} s", file=sys.stderr
+    )
     if args.out:
         from satprofit.files import atomic_write_text
 
