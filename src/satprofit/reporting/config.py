@@ -55,13 +55,24 @@ class ReportConfig:
 
     def write(self, path: str | os.PathLike) -> Path:
         """Write the config as JSON (atomically); returns the path."""
-        return atomic_write_text(Path(path), json.dumps(asdict(self), indent=2))
+        return write_json_config(self, path)
+
+
+def write_json_config(config, path: str | os.PathLike) -> Path:
+    """Write a config dataclass as JSON (atomically); returns the path."""
+    return atomic_write_text(Path(path), json.dumps(asdict(config), indent=2))
+
+
+def read_json_config(cls, path: str | os.PathLike, what: str = "report"):
+    """A config dataclass ``cls`` read from JSON written by :func:`write_json_config`; unknown
+    keys are refused (a config of another kind or version)."""
+    data = json.loads(Path(path).read_text())
+    unknown = set(data) - set(cls.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"{path}: unknown {what} config keys {sorted(unknown)}")
+    return cls(**data)
 
 
 def load_config(path: str | os.PathLike) -> ReportConfig:
     """Read a config written by :meth:`ReportConfig.write`."""
-    data = json.loads(Path(path).read_text())
-    unknown = set(data) - set(ReportConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"{path}: unknown report config keys {sorted(unknown)}")
-    return ReportConfig(**data)
+    return read_json_config(ReportConfig, path)

@@ -10,17 +10,16 @@ for, and available).
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from satprofit.constants import DEFAULT_SEED
-from satprofit.files import atomic_write_text
 from satprofit.reporting import blocks as B
+from satprofit.reporting.config import read_json_config, write_json_config
 from satprofit.reporting.survey_blocks import construct_label
 
 __all__ = [
@@ -74,16 +73,12 @@ class StudyConfig:
 
     def write(self, path: str | os.PathLike) -> Path:
         """Write the config as JSON (atomically); returns the path."""
-        return atomic_write_text(Path(path), json.dumps(asdict(self), indent=2))
+        return write_json_config(self, path)
 
 
 def load_study_config(path: str | os.PathLike) -> StudyConfig:
     """Read a config written by :meth:`StudyConfig.write`."""
-    data = json.loads(Path(path).read_text())
-    unknown = set(data) - set(StudyConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"{path}: unknown study config keys {sorted(unknown)}")
-    return StudyConfig(**data)
+    return read_json_config(StudyConfig, path, "study")
 
 
 @dataclass
