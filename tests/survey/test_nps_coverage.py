@@ -12,7 +12,13 @@ from satprofit.validation.nps_coverage import coverage_study, replicate
 def test_one_replication_is_fast_and_complete():
     rows = replicate(0, seed=1, n_clients=10, kappas=(10.0,), draws=300)
     targets = {r[0] for r in rows}
-    assert targets == {"portfolio", "client (pooled)", "difference", "portfolio, role-weighted"}
+    assert targets == {
+        "portfolio",
+        "client (pooled)",
+        "difference",
+        "portfolio, role-weighted",
+        "client change (pooled)",
+    }
     assert sum(r[0] == "client (pooled)" for r in rows) == 10
 
 
@@ -26,6 +32,7 @@ def test_intervals_cover_the_true_nps_90_to_99_percent():
         "client (pooled)",
         "difference",
         "portfolio, role-weighted",
+        "client change (pooled)",
     }
     for _, row in main.iterrows():
         assert 0.90 <= row["coverage"] <= 0.99, row.to_dict()

@@ -15,7 +15,13 @@ very different, ``kappa = 3``), 3-20 respondents per client and their answers. C
 * ``difference``: two independent groups (40-150 respondents each, probabilities drawn
   independently), the interval of ``NPS_b - NPS_a`` against the truth;
 * ``portfolio, role-weighted``: one group of 150 respondents with random role weights 1-3
-  independent of the answer (so the true NPS is unchanged): the Kish-weighted interval.
+  independent of the answer (so the true NPS is unchanged): the Kish-weighted interval;
+* ``client change (pooled)``: each client's change between two half-years
+  (:func:`satprofit.survey.nps.compare_last_periods` with ``pooled=True``, the report's
+  P(rose)), clients of the ``kappa = 10`` portfolio whose second-half probabilities are
+  ``Dirichlet(30 p_c)`` around their first (persistent levels, moderate changes), 2-10 answers
+  per half-year. Each client-period is shrunk toward the portfolio's same half-year, not
+  toward the client's own level: this row measures what that costs.
 
 Run ``python -m satprofit.validation.nps_coverage`` (``--replications``, ``--seed``,
 ``--out CSV``) to print the table.
@@ -31,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.constants import DEFAULT_SEED, INTERVAL_PROB
-from satprofit.survey.nps import nps_summary, pooled_nps
+from satprofit.survey.nps import compare_last_periods, nps_summary, pooled_nps
 from satprofit.survey.nps_core import nps_of
 from satprofit.survey.nps_data import NPSData
 
@@ -112,7 +118,32 @@ def replicate(rep: int, *, seed: int, n_clients: int, kappas=KAPPAS, draws: int 
         ("portfolio, role-weighted", "150 answers, weights 1-3", float(nps_of(pw)),
          rw["ci_low"], rw["ci_high"], 150)
     )  # fmt: skip
+    rows += _client_changes(rng, n_clients, draws)
     return rows
+
+
+def _client_changes(rng, n_clients: int, draws: int) -> list:
+    """Per-client change between two half-years, pooled as the client report pools it."""
+    segs = rng.integers(0, 3, n_clients)
+    m = rng.dirichlet(_SEGMENT_MEAN, 3)
+    pa = np.array([rng.dirichlet(10.0 * m[s]) for s in segs])
+    pb = np.array([rng.dirichlet(30.0 * p + 1e-3) for p in pa])
+    frames = []
+    for when, p in (("2024-03-01", pa), ("2024-09-01", pb)):
+        n = rng.integers(2, 11, n_clients)
+        codes = np.concatenate([rng.choice(3, size=k, p=pc) for k, pc in zip(n, p, strict=True)])
+        clients = np.repeat(np.arange(n_clients), n).astype(str)
+        frames.append(_data(codes, clients, segs.astype(str)).frame.assign(date=pd.Timestamp(when)))
+    base = _data(np.zeros(0, int), np.zeros(0, str), segs.astype(str))
+    data = NPSData(pd.concat(frames, ignore_index=True), base.clients, "segment", None)
+    cmp = compare_last_periods(data, by="client_id", pooled=True, draws=draws,
+                               seed=int(rng.integers(2**31)))  # fmt: skip
+    truth = nps_of(pb) - nps_of(pa)
+    return [
+        ("client change (pooled)", "2-10 answers per half-year",
+         float(truth[int(r["client_id"])]), r["ci_low"], r["ci_high"], int(r["n_a"] + r["n_b"]))
+        for _, r in cmp.table.iterrows()
+    ]  # fmt: skip
 
 
 def coverage_study(
