@@ -7,7 +7,10 @@ reliability, AVE, loadings, HTMT) with warnings; :func:`fit_pls` fits the PLS pa
 bootstrap intervals; :func:`survey_key_drivers` / :func:`key_drivers` split an outcome's
 R-squared among its drivers (relative weights, Shapley) and say which drivers' effects a question
 measures (:mod:`satprofit.survey.drivers`); :func:`portfolio_scores` gives 0-100 construct
-scores of a portfolio's respondents. Imports only from io, features, questions and constants.
+scores of a portfolio's respondents; :func:`nps_summary`, :func:`pooled_nps` and the
+``compare_*`` functions give NPS with intervals (Dirichlet-multinomial, partial pooling per
+client, role weights, P(NPS rose); :mod:`satprofit.survey.nps`). Imports only from io,
+features, questions and constants.
 """
 
 from satprofit.survey.data import (
@@ -20,6 +23,17 @@ from satprofit.survey.data import (
 )
 from satprofit.survey.drivers import KeyDrivers, causal_labels, key_drivers, survey_key_drivers
 from satprofit.survey.measurement import MeasurementResult, measure
+from satprofit.survey.nps import (
+    NPSComparison,
+    NPSResult,
+    client_trend,
+    compare_groups,
+    compare_last_periods,
+    compare_periods,
+    nps_summary,
+    pooled_nps,
+)
+from satprofit.survey.nps_data import NoNPSAnswers, NPSData, NPSDataError, nps_data
 from satprofit.survey.pls import PLSConvergenceError, PLSPathModel, PLSResult, fit_pls
 from satprofit.survey.scores import PortfolioScores, construct_scores, portfolio_scores
 from satprofit.survey.spec import (
@@ -38,6 +52,11 @@ __all__ = [
     "KeyDrivers",
     "PortfolioScores",
     "MeasurementResult",
+    "NPSComparison",
+    "NPSData",
+    "NPSDataError",
+    "NPSResult",
+    "NoNPSAnswers",
     "PLSConvergenceError",
     "PLSPathModel",
     "PLSResult",
@@ -47,11 +66,18 @@ __all__ = [
     "SurveySpec",
     "causal_labels",
     "check_items",
+    "client_trend",
+    "compare_groups",
+    "compare_last_periods",
+    "compare_periods",
     "construct_scores",
     "fit_pls",
     "key_drivers",
     "load_spec",
     "measure",
+    "nps_data",
+    "nps_summary",
+    "pooled_nps",
     "portfolio_scores",
     "read_portfolio_survey",
     "read_survey",
