@@ -73,6 +73,27 @@ show(client.delivery_blocks(report))
 show(client.satisfaction_blocks(report))
 
 # %% [markdown]
+# ## Likelihood to recommend (NPS)
+#
+# Your Net Promoter Score, with the range it most likely lies in, and how it moved from one
+# half-year to the next. With few answers the score is uncertain: it then leans on what clients
+# of your size answered, and we say so rather than show a precise-looking number.
+
+# %%
+show(client.nps_blocks(report))
+
+# %% [markdown]
+# ## Your scores on the detailed survey
+#
+# Where your respondents answered the detailed questions on delivery, communication, the
+# relationship, satisfaction and loyalty, each topic's average score from 0 (the lowest answer)
+# to 100 (the highest) over the last 12 months, with the range it most likely lies in, beside
+# the typical client's. With too few respondents we say so rather than show a score.
+
+# %%
+show(client.survey_scores_blocks(report))
+
+# %% [markdown]
 # ## What drives your satisfaction
 #
 # Our satisfaction model, fitted on every survey response across our clients, tells how much a
@@ -82,6 +103,9 @@ show(client.satisfaction_blocks(report))
 # with separate figures for those. A driver the data cannot measure says so instead of showing a
 # number. The chart sets that importance against how your account does today compared with
 # other clients: drivers in the upper left matter most and have the most room to improve.
+# Each driver says what we know of it: a measured effect (our cause-and-effect analysis
+# measures what improving it does) or only that it moves together with satisfaction, which
+# does not show that improving it would raise satisfaction.
 
 # %%
 show(client.drivers_blocks(report))

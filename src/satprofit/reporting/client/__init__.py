@@ -12,8 +12,10 @@ blocks (``*_blocks``), so a notebook cell is one line: ``show(client.metrics_blo
 
 Sections, one module each: ``profile`` (who the client is, the title, the executive summary),
 ``metrics`` (the article's metrics over time), ``delivery`` (delivery quality and escalations),
-``satisfaction`` (the trend), ``drivers`` (what drives satisfaction), ``what_if`` (scenarios in
-currency), ``methods`` (the appendix). Helpers they share are in :mod:`satprofit.reporting.common`;
+``satisfaction`` (the trend), ``nps`` (Net Promoter Score with interval and trend),
+``survey_scores`` (the detailed survey's construct scores), ``drivers`` (what drives
+satisfaction, labelled measured effect or association), ``what_if`` (scenarios in currency),
+``methods`` (the appendix). Helpers they share are in :mod:`satprofit.reporting.common`;
 this module assembles the report and keeps every public name the template and tests use.
 """
 
@@ -28,7 +30,10 @@ from satprofit.reporting.client.delivery import (
     plot_delivery,
 )
 from satprofit.reporting.client.drivers import (
+    ASSOCIATIONAL_LABEL,
+    CAUSAL_LABEL,
     DRIVERS,
+    LABELS_NOTE,
     MEDIATOR_NOTE,
     QUADRANTS,
     Driver,
@@ -44,6 +49,13 @@ from satprofit.reporting.client.metrics import (
     metrics_blocks,
     plot_metrics,
 )
+from satprofit.reporting.client.nps import (
+    MIN_NPS_ANSWERS,
+    ClientNPS,
+    build_nps,
+    nps_blocks,
+    plot_nps_trend,
+)
 from satprofit.reporting.client.profile import (
     ClientProfile,
     client_profile,
@@ -58,6 +70,13 @@ from satprofit.reporting.client.satisfaction import (
     build_satisfaction,
     plot_satisfaction,
     satisfaction_blocks,
+)
+from satprofit.reporting.client.survey_scores import (
+    MIN_SCORE_RESPONDENTS,
+    SurveyScores,
+    build_survey_scores,
+    plot_survey_scores,
+    survey_scores_blocks,
 )
 from satprofit.reporting.client.what_if import (
     SCENARIOS,
@@ -82,15 +101,21 @@ from satprofit.reporting.common import (
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
 __all__ = [
+    "ASSOCIATIONAL_LABEL",
+    "CAUSAL_LABEL",
+    "LABELS_NOTE",
     "MEDIATOR_NOTE",
+    "MIN_SCORE_RESPONDENTS",
     "CLIENT_ESTIMANDS",
     "DRIVERS",
+    "MIN_NPS_ANSWERS",
     "MIN_RESPONSES",
     "NOT_CONVERGED",
     "QUADRANTS",
     "RECENT_DAYS",
     "SCENARIOS",
     "Benchmark",
+    "ClientNPS",
     "ClientProfile",
     "ClientReport",
     "DeliveryQuality",
@@ -99,14 +124,17 @@ __all__ = [
     "Methods",
     "MetricsComparison",
     "SatisfactionTrend",
+    "SurveyScores",
     "WhatIf",
     "benchmark",
     "build_client_report",
     "build_delivery",
     "build_drivers",
     "build_methods",
+    "build_nps",
     "build_metrics",
     "build_satisfaction",
+    "build_survey_scores",
     "build_what_if",
     "client_levels",
     "client_profile",
@@ -118,16 +146,20 @@ __all__ = [
     "metrics_blocks",
     "model_rows",
     "not_converged",
+    "nps_blocks",
     "plot_delivery",
     "plot_drivers",
     "plot_metrics",
+    "plot_nps_trend",
     "plot_satisfaction",
+    "plot_survey_scores",
     "plot_what_if",
     "question_rows",
     "report_title",
     "satisfaction_blocks",
     "status_text",
     "summary_blocks",
+    "survey_scores_blocks",
     "title_blocks",
     "what_if_blocks",
 ]
@@ -143,6 +175,7 @@ class ClientReport:
     metrics: MetricsComparison
     delivery: DeliveryQuality
     satisfaction: SatisfactionTrend
+    survey_scores: SurveyScores
     drivers: Drivers
     what_if: WhatIf
     methods: Methods
@@ -150,6 +183,7 @@ class ClientReport:
     seed: int
     min_clients: int
     summary: list[str] = field(default_factory=list)
+    nps: ClientNPS | None = None
 
 
 def build_client_report(
@@ -183,6 +217,8 @@ def build_client_report(
         metrics=build_metrics(run, client_id, **kw),
         delivery=build_delivery(run, client_id, **kw),
         satisfaction=build_satisfaction(run, client_id, **kw),
+        nps=build_nps(run, client_id, seed=seed, **kw),
+        survey_scores=build_survey_scores(run, client_id, **kw),
         drivers=build_drivers(run, client_id, **kw),
         what_if=build_what_if(run, client_id, seed=seed),
         methods=build_methods(run, client_id, seed=seed, min_clients=min_clients),

@@ -1,7 +1,15 @@
 """Client report section: what drives satisfaction, against how the client does today.
 
 The gains come from the satisfaction model (:func:`satprofit.bayes.drivers.csat_gains`);
-this module places them beside the client's performance and words them.
+this module places them beside the client's performance and words them. Each is the total
+effect of a question, so each is labelled a measured effect (:data:`CAUSAL_LABEL`).
+
+When the surveys carry the detailed questions (``survey_items``), the section adds the key
+drivers of satisfaction across every client's respondents (:func:`satprofit.survey.key_drivers`:
+relative-weight shares of the satisfaction construct's variation, bootstrap by client) beside
+this client's own scores on them, and labels each driver by what is known of it: a measured
+effect when a question gives its causal effect (the spec's ``question:``), otherwise
+:data:`ASSOCIATIONAL_LABEL`.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from satprofit.constants import DEFAULT_SEED
 from satprofit.reporting import blocks as B
 from satprofit.reporting.common import (
     RECENT_DAYS,
@@ -25,7 +34,10 @@ if TYPE_CHECKING:
     from satprofit.reporting.client import ClientReport
 
 __all__ = [
+    "ASSOCIATIONAL_LABEL",
+    "CAUSAL_LABEL",
     "DRIVERS",
+    "LABELS_NOTE",
     "MEDIATOR_NOTE",
     "QUADRANTS",
     "Driver",
@@ -91,6 +103,25 @@ MEDIATOR_NOTE = (
     "through them. The delivery section shows how this client does on both."
 )
 
+#: What is known of a driver whose effect a question measures, and of one that only moves with
+#: satisfaction (plain business words).
+CAUSAL_LABEL = "Measured effect: we measure what improving it does to satisfaction"
+ASSOCIATIONAL_LABEL = "Moves together with satisfaction; not shown to cause it"
+#: Why the two labels differ (shown under the survey drivers table).
+LABELS_NOTE = (
+    "A measured effect means our analysis of cause and effect across all our clients measures "
+    "how much improving this changes satisfaction (the gains above). 'Moves together with "
+    "satisfaction' means clients "
+    "who rate it higher also tend to be more satisfied, but that can be because both depend on "
+    "something else (the size or history of the account, for instance), so improving it is not "
+    "shown to raise satisfaction."
+)
+
+#: Survey drivers: bootstrap resamples (by client) and their seed (fixed: the same run gives
+#: the same report).
+SURVEY_N_BOOT = 200
+SURVEY_SEED = DEFAULT_SEED
+
 QUADRANTS = {
     (True, False): "Priority: matters most, behind the portfolio",
     (True, True): "Strength: matters most, ahead of the portfolio",
@@ -114,15 +145,24 @@ class Drivers:
         ``improvement`` (the realistic improvement tried, in words), ``gain``, ``gain_low``,
         ``gain_high`` (total effect on expected csat, median and 80 % interval), ``level`` (the client's current value), ``level_text``,
         ``median`` (other clients'), ``percentile`` (0 worst .. 100 best among other clients),
-        ``quadrant``.
+        ``quadrant``, ``evidence`` (:data:`CAUSAL_LABEL`: each is a question's total effect).
     basis : {"client", "portfolio", "none"}
         Whose survey responses the gains are averaged over (``none``: no satisfaction model).
     notes : list of str
+    survey : DataFrame
+        Key drivers from the detailed survey (empty without survey items): one row per driver
+        construct, ``label``, ``share``, ``share_low``, ``share_high`` (share of satisfaction's
+        variation across all respondents, relative weights, 95 % interval), ``rank``,
+        ``p_first``, ``score`` (this client's 0-100 score, last 12 months), ``median`` (other
+        clients'), ``quadrant``, ``causal``, ``question``, ``evidence`` (plain label).
+    survey_notes : list of str
     """
 
     table: pd.DataFrame
     basis: str
     notes: list[str] = field(default_factory=list)
+    survey: pd.DataFrame = field(default_factory=pd.DataFrame)
+    survey_notes: list[str] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -238,7 +278,73 @@ def build_drivers(run, client_id: str, *, min_clients: int = MIN_BENCHMARK_CLIEN
             f"Fewer than {min_clients} other clients can be compared on these drivers, so "
             "current performance is not ranked against the portfolio."
         )
-    return Drivers(table, basis, notes)
+    table["evidence"] = CAUSAL_LABEL  # every driver is a question's total effect
+    survey, survey_notes = _survey_drivers(run, client_id, min_clients)
+    return Drivers(table, basis, notes, survey, survey_notes)
+
+
+def _survey_drivers(run, client_id: str, min_clients: int) -> tuple[pd.DataFrame, list[str]]:
+    """Key drivers of the satisfaction construct across all respondents, beside this client's
+    construct scores; empty (and no note) without survey items."""
+    from satprofit.reporting.client.survey_scores import (
+        build_survey_scores,
+        client_construct_scores,
+    )
+    from satprofit.survey import causal_labels, key_drivers
+
+    scores, _ = client_construct_scores(run)
+    if scores is None:
+        return pd.DataFrame(), []
+    spec = scores.spec
+    outcome = next((c.name for c in spec.constructs if c.measures == "csat"), None)
+    drivers = spec.causes(outcome) if outcome else []
+    if len(drivers) < 2:
+        return pd.DataFrame(), []
+    f = scores.frame
+    try:
+        kd = key_drivers(
+            f,
+            outcome,
+            drivers,
+            clusters=f["client_id"],
+            causal=causal_labels(spec, outcome, drivers),
+            n_boot=SURVEY_N_BOOT,
+            seed=SURVEY_SEED,
+            source="survey",
+        )
+    except ValueError:
+        return pd.DataFrame(), [
+            "The detailed survey answers do not vary enough to tell which topics go with "
+            "satisfaction."
+        ]
+    own = build_survey_scores(run, client_id, min_clients=min_clients)
+    t = kd.table
+    out = pd.DataFrame(index=t.index)
+    out["label"] = [spec.construct(d).label or d for d in t.index]
+    out["share"], out["share_low"], out["share_high"] = (
+        t["rw_share"],
+        t["rw_share_low"],
+        t["rw_share_high"],
+    )
+    out["rank"], out["p_first"] = t["rw_rank"], t["rw_p_first"]
+    own_t = own.table if own.available else pd.DataFrame(columns=["score", "median"])
+    out["score"] = own_t["score"].reindex(t.index).astype(float)
+    out["median"] = own_t["median"].reindex(t.index).astype(float)
+    cut = out["share"].mean()
+    out["quadrant"] = [
+        QUADRANTS[(sh >= cut, sc >= md)] if pd.notna(sc) and pd.notna(md) else "not placed"
+        for sh, sc, md in zip(out["share"], out["score"], out["median"], strict=True)
+    ]
+    out["causal"] = t["causal"].astype(bool)
+    out["question"] = t["question"]
+    out["evidence"] = np.where(out["causal"], CAUSAL_LABEL, ASSOCIATIONAL_LABEL)
+    notes = [LABELS_NOTE]
+    if not own.available:
+        notes.append(
+            "Your own scores on these topics are not shown: too few of your respondents "
+            "answered the detailed survey in the last 12 months."
+        )
+    return out, notes
 
 
 def plot_drivers(d: Drivers):
@@ -304,7 +410,7 @@ def drivers_blocks(r: ClientReport) -> list:
     d = r.drivers
     out: list = [B.callout(n, "info") for n in d.notes]
     if not d.available:
-        return out
+        return out + _survey_blocks(d)
     fig = plot_drivers(d)
     if fig is not None:
         out.append(
@@ -331,6 +437,7 @@ def drivers_blocks(r: ClientReport) -> list:
             "This client today": t["level_text"],
             "Better than (% of clients)": t["percentile"],
             "Where it falls": t["quadrant"],
+            "What we know": t["evidence"],
         }
     )
     out.append(
@@ -340,4 +447,39 @@ def drivers_blocks(r: ClientReport) -> list:
             formats={"Better than (% of clients)": "{:.0f}".format},
         )
     )
+    out += _survey_blocks(d)
+    return out
+
+
+def _survey_blocks(d: Drivers) -> list:
+    """The survey key-drivers table, its labels explained."""
+    s = d.survey
+    if s.empty:
+        return [B.callout(n, "info") for n in d.survey_notes]
+    shown = pd.DataFrame(
+        {
+            "Survey topic": s["label"],
+            "Share of satisfaction's ups and downs it goes with": [
+                f"{B.pct(v)} ({B.pct(lo)} to {B.pct(hi)})"
+                for v, lo, hi in zip(s["share"], s["share_low"], s["share_high"], strict=True)
+            ],
+            "Your score (0-100)": s["score"],
+            "Typical client": s["median"],
+            "Where it falls": s["quadrant"],
+            "What we know": s["evidence"],
+        }
+    )
+    out = [
+        B.paragraph(
+            "From the detailed survey, across all our clients' respondents: how much of the "
+            "differences in satisfaction each topic goes with (95% intervals), beside your own "
+            "scores over the last 12 months."
+        ),
+        B.table(
+            shown,
+            caption="Survey topics that go with satisfaction",
+            formats={"Your score (0-100)": "{:.0f}".format, "Typical client": "{:.0f}".format},
+        ),
+    ]
+    out += [B.callout(n, "info") for n in d.survey_notes]
     return out
