@@ -42,6 +42,7 @@ CLIENT_SECTIONS = (
     "Your metrics over time",
     "Delivery quality and escalations",
     "Satisfaction trend",
+    "Your scores on the detailed survey",
     "What drives your satisfaction",
     "What-if scenarios",
     "Methods appendix",
