@@ -584,7 +584,12 @@ def survey_key_drivers(
     -------
     KeyDrivers
     """
-    from satprofit.survey.scores import construct_scores, item_scales, portfolio_scores
+    from satprofit.survey.scores import (
+        construct_scores,
+        item_scales,
+        portfolio_scores,
+        rescale_items,
+    )
 
     path = Path(data)
     notes: list[str] = []
@@ -612,8 +617,6 @@ def survey_key_drivers(
         if not keep.all():
             notes.append(f"{int((~keep).sum())} responses without {outcome} left out")
             frame, clusters = frame[keep], clusters[keep]
-    from satprofit.survey.scores import rescale_items
-
     perf = {}
     for d in drivers:
         perf[d] = frame[d] if d in spec.names else rescale_items(frame[[d]], scales)[d]
