@@ -263,6 +263,7 @@ def _disagreements(t: pd.DataFrame) -> list[str]:
     """Plain words for each driver: where its correlational and causal ranks part."""
     causal = t[t["truth_step"].notna()]
     corr_rank = _ranks(causal["rw"])  # correlational rank among the causal drivers
+    n = len(causal)
     out = []
     for d, r in t.iterrows():
         if not r["question"]:
@@ -289,10 +290,14 @@ def _disagreements(t: pd.DataFrame) -> list[str]:
                 "accounts for (mediated paths credited elsewhere, measurement noise)"
             )
         if cr != step:
-            parts.append(f"per step it ranks {step} causally but {cr} by relative weight")
+            parts.append(
+                f"per step it ranks {step} of {n} causally but {cr} of {n} by relative weight"
+            )
         if cr != sd:
-            parts.append(f"per SD it ranks {sd} causally but {cr} by relative weight")
-        out.append("; ".join(parts) if parts else f"agree: rank {cr} among the causal drivers")
+            parts.append(f"per SD it ranks {sd} of {n} causally but {cr} of {n} by relative weight")
+        out.append(
+            "; ".join(parts) if parts else f"agree: rank {cr} of {n} among the causal drivers"
+        )
     return out
 
 
