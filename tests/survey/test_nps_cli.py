@@ -99,6 +99,7 @@ def test_fit_models_refuses_unknown_model_configs():
         check_model_configs({"satisfaction": {"npss": True}})
 
 
+@pytest.mark.filterwarnings("ignore::satprofit.bayes.base.ConvergenceWarning")
 def test_fit_with_nps_records_it_and_reuse_respects_it(sim_csv_dir, tmp_path):
     """The nps likelihood enters the satisfaction model (kappa_nps in the posterior), the
     configuration is in fit.json and run.json, the loaded model has it, and a run fitted
