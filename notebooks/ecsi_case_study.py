@@ -70,6 +70,16 @@ show(measurement_blocks(study.measurement))
 show(path_blocks(study.pls, outcome="LOY" if "LOY" in study.spec.names else None))
 
 # %% [markdown]
+# ## Key drivers: what moves together with satisfaction and loyalty
+#
+# The usual key-driver question, answered honestly: how much of the outcome's variation goes
+# with each driver (relative weights and Shapley shares of R-squared, with bootstrap intervals),
+# where each driver stands (performance), and whether anything shows it to be a cause.
+
+# %%
+show(S.driver_blocks(study))
+
+# %% [markdown]
 # ## Checked against R plspm
 #
 # The same model fitted by the reference implementation, R's plspm package.

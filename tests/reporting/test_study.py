@@ -37,6 +37,15 @@ def test_sections(ecsi_study):
     assert "Perceived value (VAL)" in text
 
 
+def test_key_drivers_of_the_ecsi_outcomes(ecsi_study):
+    assert list(ecsi_study.drivers) == ["SAT", "LOY"]
+    kd = ecsi_study.drivers["SAT"]
+    assert kd.ranking()[0] == "VAL"
+    assert not kd.table["causal"].any()  # a survey file alone: associational only
+    text = _text(S.driver_blocks(ecsi_study))
+    assert "Perceived value" in text and "not shown to cause it" in text
+
+
 def test_config_refuses_unknown_keys(tmp_path):
     p = tmp_path / "c.json"
     p.write_text('{"data": "x.csv", "bogus": 1}')

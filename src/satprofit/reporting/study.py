@@ -29,6 +29,7 @@ __all__ = [
     "StudyConfig",
     "SurveyStudy",
     "data_blocks",
+    "driver_blocks",
     "load_study_config",
     "open_study",
     "reference_blocks",
@@ -97,6 +98,9 @@ class SurveyStudy:
         R plspm's ``effects`` and ``inner_summary`` tables.
     reference_fit : PLSResult or None
         satprofit with the reference's settings (centroid scheme), no bootstrap.
+    drivers : dict of KeyDrivers
+        Key drivers of the outcome constructs (the final ones and those with a path into them)
+        that have at least two direct causes, keyed by construct (SAT and LOY on ECSI).
     notes : list of str
     """
 
@@ -107,6 +111,7 @@ class SurveyStudy:
     measurement: object
     reference: dict | None = None
     reference_fit: object = None
+    drivers: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -141,7 +146,39 @@ def open_study(config_path: str | os.PathLike) -> SurveyStudy:
             "inner_summary": pd.read_csv(folder / "inner-summary.csv", index_col=0),
         }
         study.reference_fit = fit_pls(data, spec, n_boot=0, scheme="centroid", scaled=False)
+    study.drivers = _key_drivers(study)
     return study
+
+
+def _key_drivers(study: SurveyStudy) -> dict:
+    """Key drivers of the outcomes: the spec's final constructs (no path out) and the
+    constructs with a direct path into them, each when it has at least two direct causes."""
+    from satprofit.survey.drivers import survey_key_drivers
+
+    c, spec = study.config, study.spec
+    final = [n for n in spec.endogenous if not any(a == n for a, _ in spec.paths)]
+    near = {a for n in final for a in spec.causes(n)}
+    out = {}
+    for name in spec.endogenous:
+        if (name in final or name in near) and len(spec.causes(name)) >= 2:
+            out[name] = survey_key_drivers(
+                c.data, study.spec, name, n_boot=c.n_boot, seed=c.seed, encoding=c.encoding
+            )
+    return out
+
+
+def driver_blocks(study: SurveyStudy) -> list:
+    """The key drivers of each outcome construct (all associational on a survey file alone)."""
+    from satprofit.reporting.survey_blocks import key_driver_blocks
+
+    if not study.drivers:
+        return [B.paragraph("No construct has two or more drivers in the spec.")]
+    out = []
+    for name, kd in study.drivers.items():
+        label = construct_label(study.spec, name)
+        out.append(B.heading(f"Drivers of {label}", 3))
+        out.extend(key_driver_blocks(kd, label))
+    return out
 
 
 def data_blocks(study: SurveyStudy) -> list:

@@ -20,6 +20,8 @@ __all__ = [
     "RELIABILITY_THRESHOLDS",
     "construct_label",
     "effects_table",
+    "key_driver_blocks",
+    "key_driver_table",
     "measurement_blocks",
     "measurement_table",
     "path_blocks",
@@ -256,4 +258,77 @@ def path_blocks(result, *, outcome: str | None = None, method: str = "PLS path m
                 },
             )
         )
+    return out
+
+
+def key_driver_table(kd) -> pd.DataFrame:
+    """One row per driver of a key-driver analysis, most important first: shares of R-squared
+    by relative weights (with interval) and Shapley, the chance of ranking first, performance,
+    quadrant, and whether a measured causal effect stands behind it.
+
+    Parameters
+    ----------
+    kd : satprofit.survey.drivers.KeyDrivers
+    """
+    t = kd.table.sort_values("rw_rank")
+    return pd.DataFrame(
+        {
+            "Driver": [str(lab or name) for name, lab in zip(t.index, t["label"], strict=True)],
+            "Share of R-squared (relative weights)": [
+                f"{100 * v:.0f}% ({100 * lo:.0f}% to {100 * hi:.0f}%)"
+                for v, lo, hi in zip(
+                    t["rw_share"], t["rw_share_low"], t["rw_share_high"], strict=True
+                )
+            ],
+            "Share (Shapley)": 100 * t["shapley_share"].to_numpy(float),
+            "Chance of ranking first": t["rw_p_first"].to_numpy(float),
+            "Performance (0-100)": t["performance"].to_numpy(float),
+            "Quadrant": t["quadrant"].to_numpy(),
+            "What we know": np.where(
+                t["causal"],
+                "Measured effect (" + t["question"].fillna("").astype(str) + ")",
+                "Moves together with it; not shown to cause it",
+            ),
+        }
+    )
+
+
+def key_driver_blocks(kd, outcome_label: str | None = None) -> list:
+    """A key-driver analysis in words, a table and the importance-vs-performance chart."""
+    label = outcome_label or kd.outcome
+    first = kd.table.sort_values("rw_rank").iloc[0]
+    lo, hi = kd.r_squared_interval
+    resampled = "whole clients" if kd.n_clusters else "respondents"
+    out = [
+        B.paragraph(
+            f"Together the drivers account for {kd.r_squared:.0%} of the variation in {label} "
+            f"({INTERVAL_LABEL} interval {lo:.0%} to {hi:.0%}, {kd.n_boot:,} bootstrap resamples "
+            f"of {resampled}). The split of that share between correlated drivers is what "
+            "relative weights and the Shapley value estimate; the largest share goes to "
+            f"{first['label'] or first.name}, first in {first['rw_p_first']:.0%} of the "
+            "resamples. A large share means the driver moves together with the outcome, not "
+            "that improving it would move the outcome: only drivers marked 'Measured effect' "
+            "have a causal estimate behind them."
+        ),
+        B.table(
+            key_driver_table(kd),
+            caption=f"Key drivers of {label}",
+            formats={
+                "Share (Shapley)": "{:.0f}%".format,
+                "Chance of ranking first": "{:.0%}".format,
+                "Performance (0-100)": "{:.0f}".format,
+            },
+        ),
+    ]
+    fig = kd.plot()
+    out.append(
+        B.figure(
+            fig,
+            alt=f"Importance (share of R-squared) against performance (0-100) of the drivers of "
+            f"{label}, with {INTERVAL_LABEL} intervals; dashed lines at the means split the "
+            "quadrants.",
+        )
+    )
+    if kd.notes:
+        out.append(B.bullets(kd.notes))
     return out
