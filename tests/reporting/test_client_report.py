@@ -42,6 +42,7 @@ CLIENT_SECTIONS = (
     "Your metrics over time",
     "Delivery quality and escalations",
     "Satisfaction trend",
+    "Likelihood to recommend (NPS)",
     "Your scores on the detailed survey",
     "What drives your satisfaction",
     "What-if scenarios",
