@@ -242,7 +242,7 @@ def test_bad_input_names_table_column_rule_and_rows():
     sv = surveys({"A": (2, 2, 2)})
     sv["nps"] = sv["nps"].astype(object)
     sv.loc[3, "nps"] = 11
-    with pytest.raises(NPSDataError, match=r"surveys\.nps: 1 value.*0\.\.10.*lines 5"):
+    with pytest.raises(NPSDataError, match=r"surveys\.nps: 1 row.*0\.\.10.*response R3: 11"):
         nps_data(sv, clients=clients_of({"A": "small"}))
     with pytest.raises(NPSDataError, match=r"clients\.tier: no such column"):
         nps_data(surveys({"A": (1, 1, 1)}), clients=clients_of({"A": "small"}), segment="tier")

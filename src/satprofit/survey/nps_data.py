@@ -146,11 +146,12 @@ def _check_scores(sv: pd.DataFrame) -> pd.Series:
     num = pd.to_numeric(raw, errors="coerce").astype(float)
     bad = (raw.notna() & num.isna()) | (num.notna() & ((num < 0) | (num > 10) | (num % 1 != 0)))
     if bad.any():
-        rows = [str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:5]]
-        eg = [repr(v) for v in raw[bad].head(5)]
+        ids = sv["response_id"] if "response_id" in sv.columns else pd.Series(sv.index)
+        pairs = zip(ids[bad.to_numpy()].head(5), raw[bad].head(5), strict=True)
+        eg = [f"{i}: {v!r}" for i, v in pairs]
         raise NPSDataError(
-            f"surveys.nps: {int(bad.sum())} value(s) not a whole number 0..10 (rule: nps is "
-            f"0..10 or empty); file lines {', '.join(rows)}, e.g. {', '.join(eg)}"
+            f"surveys.nps: {int(bad.sum())} row(s) with a value that is not a whole number "
+            f"0..10 (rule: nps is 0..10 or empty), e.g. response {'; '.join(eg)}"
         )
     return num
 
