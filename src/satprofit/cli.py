@@ -442,18 +442,20 @@ def _cmd_paths(args: argparse.Namespace) -> int:
 
     from satprofit.survey import fit_pls, load_spec, measure, read_portfolio_survey, read_survey
 
-    if args.method == "bayes":
-        raise _UsageError(
-            "--method bayes is not available yet (the Bayesian path model is a later step of "
-            "issue #13); use --method pls"
-        )
     if args.boot < 0:
         raise _UsageError(f"--boot {args.boot}: give 0 (no intervals) or more resamples")
+    for name in ("draws", "chains"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise _UsageError(f"--{name} {getattr(args, name)}: give 1 or more")
+    if args.tune is not None and args.tune < 0:
+        raise _UsageError(f"--tune {args.tune}: give 0 or more")
     spec = load_spec(args.spec)
     read = read_portfolio_survey if Path(args.data).is_dir() else read_survey
     data = read(args.data, spec, encoding=args.encoding)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
+    if args.method == "bayes":
+        return _paths_bayes(args, data, spec)
     result = fit_pls(
         data, spec, n_boot=args.boot, seed=args.seed, scheme=args.scheme, scaled=args.standardize
     )
@@ -463,6 +465,69 @@ def _cmd_paths(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=2, allow_nan=False))
         return 0
     _print_paths(result, measurement)
+    return 0
+
+
+def _paths_bayes(args: argparse.Namespace, data, spec) -> int:
+    """``satprofit paths --method bayes``: the Bayesian multilevel ordinal path model."""
+    import json
+    import warnings
+
+    from satprofit.survey.bayes_paths import BayesPathConvergenceWarning, fit_bayes_paths
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BayesPathConvergenceWarning)
+        result = fit_bayes_paths(
+            data,
+            spec,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+        )
+    if not result.converged:
+        d = result.diagnostics
+        print(
+            f"warning: the posterior failed the convergence gate (R-hat {d['rhat_max']:.3f}, "
+            f"min ESS {d['ess_min']:.0f}, {d['divergences']} divergences; failing: "
+            f"{', '.join(d['failing']) or 'divergences'}): give more --draws/--tune",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        return 0
+    s = result.settings
+    level = (
+        f"{result.n_clients} clients (client effects on every construct)"
+        if result.multilevel
+        else "single level (no client column)"
+    )
+    d = result.diagnostics
+    print(
+        f"Bayesian ordinal path model of {result.source}: {result.n} respondents, {level}; spec "
+        f"{spec.name} from {spec.source}"
+    )
+    print(
+        f"{s['chains']} chains x {s['draws']} draws ({s['tune']} tuning), seed {s['seed']}, "
+        f"{d['seconds']:.0f} s; R-hat max {d['rhat_max']:.3f}, min ESS {d['ess_min']:.0f}, "
+        f"{d['divergences']} divergences: {'converged' if result.converged else 'NOT converged'}; "
+        f"posterior means, {result.interval_prob:.0%} intervals\n"
+    )
+    fmt = {"float_format": lambda v: f"{v:,.3f}"}
+    with pd.option_context("display.width", 200):
+        print("paths (standardized coefficients):")
+        print(result.summary().drop(columns=["from", "to"]).to_string(**fmt))
+        print("\nR-squared:")
+        print(result.r_squared_table.to_string(index=False, **fmt))
+        print("\neffects (direct + indirect = total; interval of the total):")
+        print(result.effects.to_string(index=False, **fmt))
+        print("\nloadings (standardized):")
+        print(result.loadings.to_string(index=False, **fmt))
+        if result.multilevel:
+            print("\nshare of each construct's variance at the client level:")
+            print(result.client_share.to_string(index=False, **fmt))
+    if result.notes:
+        print("\nnotes:\n" + "\n".join(f"  {n}" for n in result.notes))
     return 0
 
 
@@ -733,10 +798,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "paths",
-        help="survey path model between constructs (PLS), with measurement checks",
+        help="survey path model between constructs (PLS or Bayesian), with measurement checks",
         description="Fit a path model between the constructs of a survey spec: path "
         "coefficients, R-squared and total effects with bootstrap intervals, and each "
-        "construct's reliability and validity with warnings. Example: satprofit paths "
+        "construct's reliability and validity with warnings (PLS); or, with --method bayes, "
+        "the Bayesian multilevel ordinal path model's posterior standardized paths, effects and "
+        "R-squared with convergence diagnostics. Example: satprofit paths "
         "data/external/ecsi_satisfaction.csv --spec ecsi",
     )
     p.add_argument(
@@ -751,9 +818,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC.yaml",
         help="construct map and paths (YAML), or a shipped spec's name (ecsi, satprofit_survey)",
     )
-    p.add_argument("--method", choices=("pls", "bayes"), default="pls", help="default pls")
-    p.add_argument("--boot", type=int, default=500, help="bootstrap resamples (default 500)")
+    p.add_argument(
+        "--method",
+        choices=("pls", "bayes"),
+        default="pls",
+        help="pls (default) or bayes: the Bayesian multilevel ordinal path model (PyMC; "
+        "respondents nested in clients for a portfolio folder)",
+    )
+    p.add_argument("--boot", type=int, default=500, help="PLS bootstrap resamples (default 500)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--draws", type=int, help="bayes: draws per chain (default 500)")
+    p.add_argument("--tune", type=int, help="bayes: tuning steps per chain (default 500)")
+    p.add_argument("--chains", type=int, help="bayes: chains (default 4)")
     p.add_argument(
         "--scheme",
         choices=("path", "centroid", "factorial"),

@@ -47,13 +47,6 @@ def test_the_table_shows_paths_effects_and_measurement_warnings(capsys):
     assert "\nwarnings:\n  IMAG: item imag4 loads 0.57" in out
 
 
-def test_method_bayes_is_not_available_yet(capsys):
-    assert main(["paths", *ECSI, "--method", "bayes", "--json"]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "--method bayes is not available yet" in captured.err
-
-
 def _fails(argv, capsys) -> str:
     assert main(["paths", *argv]) == 2
     captured = capsys.readouterr()
