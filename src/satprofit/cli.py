@@ -349,7 +349,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from satprofit.reporting.batch import render_reports
     from satprofit.reporting.render import safe_filename
-    from satprofit.runs import is_finished_run, load_run, save_run
+    from satprofit.runs import fitted_alike, is_finished_run, load_run, save_run
 
     if not (args.client or args.all or args.top or args.portfolio):
         raise _UsageError("say which reports: --client ID, --all, --top N and/or --portfolio")
@@ -364,7 +364,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
             )
     else:
         run_dir = Path("runs") / safe_filename(Path(args.folder).resolve().name, "run")
-        if not is_finished_run(run_dir):
+        settings = _sampler_config(args).settings()
+        if not fitted_alike(run_dir, portfolio, settings, _model_configs(args)):
+            # none yet, or one of other data or settings (sampler, --nps): fit afresh
             print(f"no run given: fitting into {run_dir}", file=sys.stderr)
             save_run(run_dir, args.folder, _fit(args, portfolio))
     run = load_run(run_dir, portfolio)  # refuses a run fitted on other data, or edited
@@ -1065,6 +1067,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", action="store_true", help="also print PDFs (Debian chromium)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _sampler_options(p)
+    _nps_option(p)  # for the run fitted when no --run is given
     p.set_defaults(func=_cmd_report)
     return parser
 

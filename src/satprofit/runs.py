@@ -378,6 +378,29 @@ def json_safe(obj):
     return obj
 
 
+def fitted_alike(
+    folder: str | os.PathLike,
+    portfolio: Portfolio,
+    settings: dict,
+    model_configs: dict | None = None,
+) -> bool:
+    """Whether ``folder`` holds a finished run of these data with these sampler settings and
+    model configurations (failed parts allowed: the report of a run that could not answer
+    everything is still that run's report)."""
+    if not is_finished_run(folder):
+        return False
+    try:
+        meta = read_run_meta(folder)
+    except (RunError, OSError) as err:
+        _log.warning("%s: not reused (%s)", folder, err)
+        return False
+    return (
+        meta.get("portfolio") == portfolio_fingerprint(portfolio)
+        and meta.get("settings") == settings
+        and (meta.get("model_configs") or {}) == (model_configs or {})
+    )
+
+
 def reusable_run(
     folder: str | os.PathLike,
     portfolio: Portfolio,

@@ -88,6 +88,9 @@ def test_fit_parser_has_nps_and_maps_it_to_the_model_config():
     assert _model_configs(args) == {"satisfaction": {"nps": True}}
     args = build_parser().parse_args(["fit", "d", "--out", "r"])
     assert _model_configs(args) == {}
+    for cmd in (["bayes", "d"], ["report", "d", "--all"]):  # report: the run it fits itself
+        args = build_parser().parse_args([*cmd, "--nps"])
+        assert _model_configs(args) == {"satisfaction": {"nps": True}}
 
 
 def test_fit_models_refuses_unknown_model_configs():
@@ -106,7 +109,7 @@ def test_fit_with_nps_records_it_and_reuse_respects_it(sim_csv_dir, tmp_path):
     with nps is reused only when nps is asked for again."""
     from satprofit.bayes import fit_models
     from satprofit.io import load_portfolio
-    from satprofit.runs import load_run, reusable_run, save_run
+    from satprofit.runs import fitted_alike, load_run, reusable_run, save_run
 
     portfolio = load_portfolio(sim_csv_dir)
     configs = {"satisfaction": {"nps": True}}
@@ -128,6 +131,10 @@ def test_fit_with_nps_records_it_and_reuse_respects_it(sim_csv_dir, tmp_path):
     assert json.loads((run / "fit" / "fit.json").read_text())["model_configs"] == configs
     assert reusable_run(run, portfolio, meta["settings"], configs)
     assert not reusable_run(run, portfolio, meta["settings"])
+    # `satprofit report` without --run fits afresh when the saved run lacks (or has) nps
+    assert fitted_alike(run, portfolio, meta["settings"], configs)
+    assert not fitted_alike(run, portfolio, meta["settings"])
+    assert not fitted_alike(tmp_path / "none", portfolio, meta["settings"], configs)
     loaded = load_run(run, portfolio)
     assert loaded.fit.model_configs == configs
     assert loaded.fit.results["satisfaction"].model.model_config["nps"] is True
