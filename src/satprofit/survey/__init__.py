@@ -4,7 +4,9 @@ A :class:`SurveySpec` (YAML, :func:`load_spec`) maps constructs to the item colu
 them and states the structural paths; :func:`read_survey` reads and checks the responses;
 :func:`measure` gives reliability and validity per construct (Cronbach's alpha, composite
 reliability, AVE, loadings, HTMT) with warnings; :func:`fit_pls` fits the PLS path model with
-bootstrap intervals; :func:`survey_key_drivers` / :func:`key_drivers` split an outcome's
+bootstrap intervals; :func:`fit_bayes_paths` the Bayesian multilevel ordinal path model (latent
+constructs, ordinal items, respondents nested in clients; :mod:`satprofit.survey.bayes_paths`);
+:func:`survey_key_drivers` / :func:`key_drivers` split an outcome's
 R-squared among its drivers (relative weights, Shapley) and say which drivers' effects a question
 measures (:mod:`satprofit.survey.drivers`); :func:`portfolio_scores` gives 0-100 construct
 scores of a portfolio's respondents; :func:`nps_summary`, :func:`pooled_nps` and the
@@ -13,6 +15,13 @@ client, role weights, P(NPS rose); :mod:`satprofit.survey.nps`). Imports only fr
 features, questions and constants.
 """
 
+from satprofit.survey.bayes_model import BayesPathDataError
+from satprofit.survey.bayes_paths import (
+    BayesPathConvergenceWarning,
+    BayesPathResult,
+    PathSampler,
+    fit_bayes_paths,
+)
 from satprofit.survey.data import (
     SurveyData,
     SurveyDataError,
@@ -46,6 +55,11 @@ from satprofit.survey.spec import (
 )
 
 __all__ = [
+    "BayesPathConvergenceWarning",
+    "BayesPathDataError",
+    "BayesPathResult",
+    "PathSampler",
+    "fit_bayes_paths",
     "QUESTION_OUTCOMES",
     "SHIPPED_SPECS",
     "Construct",

@@ -376,7 +376,6 @@ def build_model(enc: EncodedItems, spec: SurveySpec, priors: Priors | None = Non
     cell_item = np.tile(np.arange(J), N)
     top = enc.n_categories[cell_item] - 1
     has_lo, has_up = y > 0, y < top
-    middle = has_lo & has_up
     up_idx = start[cell_item] + np.minimum(y, top - 1)
     lo_idx = start[cell_item] + np.maximum(y - 1, 0)
 
@@ -433,14 +432,11 @@ def build_model(enc: EncodedItems, spec: SurveySpec, priors: Priors | None = Non
         # construct -> item loadings as a (constructs x items) matrix: one product, no gather
         lam_matrix = pt.set_subtensor(pt.zeros((K, J))[enc.item_construct, np.arange(J)], lam)
         mu = (eta @ lam_matrix).ravel()
-        up = cuts[up_idx]
-        lo = cuts[lo_idx]
-        diff = pt.switch(middle, lo - up, -1.0)
-        logp = (
-            -pt.softplus(mu - up) * has_up
-            - pt.softplus(lo - mu) * has_lo
-            + pm.math.log1mexp(diff) * middle
-        )
+        # P(answer) = P(below the upper cutpoint) - P(below the lower one): two sigmoids and
+        # one log per cell (the first and last categories have one side only)
+        below_up = pt.switch(has_up, pt.sigmoid(cuts[up_idx] - mu), 1.0)
+        below_lo = pt.switch(has_lo, pt.sigmoid(cuts[lo_idx] - mu), 0.0)
+        logp = pt.log(pt.maximum(below_up - below_lo, 1e-300))
         pm.Potential("items", logp.sum())
     return model
 

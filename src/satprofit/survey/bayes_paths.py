@@ -77,7 +77,7 @@ class PathSampler:
     tune: int = 500
     chains: int = 4
     cores: int | None = None
-    target_accept: float = 0.85
+    target_accept: float = 0.8
     seed: int = DEFAULT_SEED
 
     def replace(self, **changes) -> PathSampler:
