@@ -70,6 +70,16 @@ show(measurement_blocks(study.measurement))
 show(path_blocks(study.pls, outcome="LOY" if "LOY" in study.spec.names else None))
 
 # %% [markdown]
+# ## The Bayesian ordinal path model beside PLS
+#
+# The same paths estimated by a Bayesian model that treats every answer as an ordered category
+# and every construct as measured with error (respondents nested in clients where the data say
+# which client each respondent belongs to).
+
+# %%
+show(S.bayes_blocks(study))
+
+# %% [markdown]
 # ## Key drivers: what moves together with satisfaction and loyalty
 #
 # The usual key-driver question, answered honestly: how much of the outcome's variation goes

@@ -409,12 +409,16 @@ def _cmd_survey_report(args: argparse.Namespace) -> int:
         reference = str(ECSI_REFERENCE)  # the shipped ECSI data: check against R plspm
     if reference is not None and not Path(reference).is_dir():
         raise _UsageError(f"--reference {reference}: no such folder")
+    if args.bayes_draws < 0 or args.bayes_chains < 1:
+        raise _UsageError("--bayes-draws must be >= 0 (0: no Bayesian model), --bayes-chains >= 1")
     config = StudyConfig(
         str(data.resolve()),
         args.spec,
         n_boot=args.boot,
         seed=args.seed,
         reference=str(Path(reference).resolve()) if reference else None,
+        bayes_draws=args.bayes_draws,
+        bayes_chains=args.bayes_chains,
         encoding=args.encoding,
     )
     from satprofit.reporting.errors import ReportError
@@ -1040,6 +1044,14 @@ def build_parser() -> argparse.ArgumentParser:
         "shipped ECSI survey: data/external/ecsi_plspm)",
     )
     p.add_argument("--boot", type=int, default=500, help="bootstrap resamples (default 500)")
+    p.add_argument(
+        "--bayes-draws",
+        type=int,
+        default=500,
+        help="draws and tuning steps per chain of the Bayesian ordinal path model (default "
+        "500; 0 leaves the model out)",
+    )
+    p.add_argument("--bayes-chains", type=int, default=4, help="its chains (default 4)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--pdf", action="store_true", help="also print a PDF (needs Chromium)")
     _encoding_option(p)

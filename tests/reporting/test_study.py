@@ -14,7 +14,13 @@ from satprofit.reporting import study as S
 @pytest.fixture(scope="module")
 def ecsi_study(tmp_path_factory):
     cfg = S.StudyConfig(
-        str(S.ECSI_DATA), "ecsi", n_boot=50, seed=7, reference=str(S.ECSI_REFERENCE)
+        str(S.ECSI_DATA),
+        "ecsi",
+        n_boot=50,
+        seed=7,
+        reference=str(S.ECSI_REFERENCE),
+        bayes_draws=30,  # a smoke fit: one short chain (fails the gate, and says so)
+        bayes_chains=1,
     )
     path = cfg.write(tmp_path_factory.mktemp("study") / "study.json")
     return S.open_study(path)
@@ -46,6 +52,15 @@ def test_key_drivers_of_the_ecsi_outcomes(ecsi_study):
     assert "Perceived value" in text and "not shown to cause it" in text
 
 
+def test_bayesian_section_beside_pls(ecsi_study):
+    table, agree = S.method_agreement(ecsi_study)
+    assert len(table) == agree["paths"] == 10
+    assert set(table.columns) >= {"PLS", "Bayesian", "Same sign"}
+    text = _text(S.bayes_blocks(ecsi_study))
+    assert "did NOT pass its convergence checks" in text  # one chain of 30 draws
+    assert "Bayesian ordinal path model" in text
+
+
 def test_config_refuses_unknown_keys(tmp_path):
     p = tmp_path / "c.json"
     p.write_text('{"data": "x.csv", "bogus": 1}')
@@ -55,7 +70,8 @@ def test_config_refuses_unknown_keys(tmp_path):
 
 def test_cli_renders_the_ecsi_case_study(tmp_path, capsys):
     out = tmp_path / "reports"
-    assert main(["survey-report", "--out", str(out), "--boot", "50"]) == 0
+    args = ["survey-report", "--out", str(out), "--boot", "50", "--bayes-draws", "0"]
+    assert main(args) == 0
     html_path = Path(capsys.readouterr().out.strip())
     assert html_path.parent == out and html_path.suffix == ".html"
     html = html_path.read_text()
