@@ -403,8 +403,21 @@ def build_model(enc: EncodedItems, spec: SurveySpec, priors: Priors | None = Non
         # variance), plus the client effects; constructs solved in causal order
         z_exo = pm.Normal("z_exo", 0.0, 1.0, shape=(N, len(exo)))
         if len(exo) > 1:
-            corr = pm.LKJCorr("exo_corr", n=len(exo), eta=priors.lkj_eta, return_matrix=True)
-            exo_part = z_exo @ pt.linalg.cholesky(corr).T
+            # the Cholesky factor of an LKJ correlation, as LKJCholeskyCov's factor with unit
+            # rows (its standard deviations, exo_scale, are left unused: sampled from their
+            # prior); no Cholesky decomposition in the graph, whose gradient through the
+            # respondents' product costs more than everything else at 2,400 respondents
+            chol = pm.LKJCholeskyCov(
+                "exo_scale",
+                n=len(exo),
+                eta=priors.lkj_eta,
+                sd_dist=pm.Exponential.dist(1.0, shape=len(exo)),
+                compute_corr=False,
+            )
+            chol = pm.expand_packed_triangular(len(exo), chol, lower=True)
+            chol = chol / pt.sqrt((chol**2).sum(axis=1, keepdims=True))
+            pm.Deterministic("exo_corr", chol @ chol.T)
+            exo_part = z_exo @ chol.T
         else:
             exo_part = z_exo
         z_endo = pm.Normal("z_endo", 0.0, 1.0, shape=(N, len(endo)))
