@@ -504,7 +504,9 @@ def _paths_bayes(args: argparse.Namespace, data, spec) -> int:
         return 0
     s = result.settings
     level = (
-        f"{result.n_clients} clients (client effects on every construct)"
+        f"{result.n_clients} clients (client effects on the "
+        f"{'endogenous' if s['client_effects'] == 'endogenous' else 'every'} construct"
+        f"{'s' if s['client_effects'] == 'endogenous' else ''})"
         if result.multilevel
         else "single level (no client column)"
     )

@@ -18,10 +18,14 @@ The model, for respondent :math:`r` of client :math:`c(r)`, constructs in causal
   :math:`LL^\top \sim \text{LKJ}(2)` (with two or more of them).
 - An endogenous construct is its causes times the path coefficients :math:`B` plus a
   respondent-level residual of variance **fixed at 1** plus its client's effect.
-- Client effects (respondents nested in clients) on **every** construct, non-centred:
+- Client effects (respondents nested in clients) on the **endogenous** constructs, non-centred:
   :math:`\tau_k u_{ck}`, :math:`\tau_k \sim \text{HalfNormal}(0.5)` (in units of the
-  respondent-level residual). Without clients (a survey file such as ECSI) the term is left out:
-  the single-level model.
+  respondent-level residual); ``client_effects="all"`` puts them on every construct (an
+  exogenous construct's client-level variance is otherwise part of its respondent-level
+  variance; measured slower: on the 300-client portfolio the split of each respondent's
+  exogenous construct between its own part and its client's is a ridge the sampler crosses
+  with the longest trajectories). Without clients (a survey file such as ECSI) the term is
+  left out: the single-level model.
 - Ordinal items: cumulative logit with item-specific cutpoints :math:`\kappa_j` on the item's
   observed categories (see :func:`encode_items`; each item's middle cutpoint and log gaps
   outward from it), loadings :math:`\lambda_j > 0` (``LogNormal(log 2, 0.75)``: positive
@@ -64,6 +68,8 @@ from satprofit.survey.spec import SurveySpec
 MIN_CATEGORY_COUNT = 3
 #: Most distinct answers an item may have (a rating scale, not a continuous measure).
 MAX_CATEGORIES = 21
+#: Where client effects enter: the endogenous constructs only (default) or every construct.
+CLIENT_EFFECTS = ("endogenous", "all")
 #: Fewest respondents a model is fitted on.
 MIN_RESPONDENTS = 10
 #: pi^2 / 3: variance of the standard logistic error of the cumulative logit.
@@ -349,7 +355,12 @@ def initial_cutpoints(
     return np.array(centres), np.array(gaps)
 
 
-def build_model(enc: EncodedItems, spec: SurveySpec, priors: Priors | None = None):
+def build_model(
+    enc: EncodedItems,
+    spec: SurveySpec,
+    priors: Priors | None = None,
+    client_effects: str = "endogenous",
+):
     """The PyMC model (see the module doc).
 
     Variables: ``beta`` (raw coefficients, one per path of ``spec.paths``), ``loading``,
@@ -360,6 +371,8 @@ def build_model(enc: EncodedItems, spec: SurveySpec, priors: Priors | None = Non
     import pymc as pm
     import pytensor.tensor as pt
 
+    if client_effects not in CLIENT_EFFECTS:
+        raise ValueError(f"client_effects {client_effects!r}: one of {CLIENT_EFFECTS}")
     priors = priors or Priors()
     names = enc.constructs
     K, J, N = len(names), len(enc.items), enc.n
@@ -427,10 +440,13 @@ def build_model(enc: EncodedItems, spec: SurveySpec, priors: Priors | None = Non
         for i, k in enumerate(endo):
             columns[k] = z_endo[:, i]
         if enc.multilevel:
-            tau = pm.HalfNormal("client_sd", priors.client_sigma, dims="construct")
-            z_client = pm.Normal("z_client", 0.0, 1.0, dims=("client", "construct"))
+            on = list(range(K)) if client_effects == "all" else endo
+            dim = "construct" if client_effects == "all" else "endogenous"
+            tau = pm.HalfNormal("client_sd", priors.client_sigma, dims=dim)
+            z_client = pm.Normal("z_client", 0.0, 1.0, dims=("client", dim))
             u = (z_client * tau)[enc.client_index]
-            columns = [columns[k] + u[:, k] for k in range(K)]
+            for i, k in enumerate(on):
+                columns[k] = columns[k] + u[:, i]
         by_effect: dict[int, list[tuple[int, int]]] = {}
         for p, (a, b) in enumerate(spec.paths):
             by_effect.setdefault(names.index(b), []).append((p, names.index(a)))

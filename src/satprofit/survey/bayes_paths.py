@@ -95,6 +95,7 @@ def fit_bayes_paths(
     sampler: PathSampler | None = None,
     priors: Priors | None = None,
     min_count: int | None = None,
+    client_effects: str = "endogenous",
     **settings,
 ) -> BayesPathResult:
     """Sample the Bayesian path model of ``spec`` on ``data``.
@@ -114,6 +115,10 @@ def fit_bayes_paths(
     min_count : int, optional
         Answers given fewer times than this are merged with a neighbouring answer
         (default :data:`~satprofit.survey.bayes_model.MIN_CATEGORY_COUNT`).
+    client_effects : {"endogenous", "all"}
+        Client effects on the endogenous constructs only (default: an exogenous construct's
+        client-level variance is left in its respondent-level variance) or on every construct
+        (slower: on the 300-client portfolio its trajectories hit the tree-depth limit).
 
     Raises
     ------
@@ -147,7 +152,7 @@ def fit_bayes_paths(
     )
     priors = priors or Priors()
     started = time.perf_counter()
-    model = build_model(enc, spec, priors)
+    model = build_model(enc, spec, priors, client_effects)
     cores = sc.cores or min(sc.chains, os.cpu_count() or 1)
     with model, warnings.catch_warnings(), interruptible():
         warnings.simplefilter("ignore", FutureWarning)
@@ -166,7 +171,9 @@ def fit_bayes_paths(
             mp_ctx=worker_context(),
         )
     seconds = time.perf_counter() - started
-    result = BayesPathResult.from_idata(idata, enc, spec, source, sc, priors, seconds)
+    result = BayesPathResult.from_idata(
+        idata, enc, spec, source, sc, priors, seconds, client_effects
+    )
     if not result.converged:
         d = result.diagnostics
         warnings.warn(
@@ -289,21 +296,26 @@ class BayesPathResult:
         sc: PathSampler,
         priors: Priors,
         seconds: float,
+        client_effects: str = "endogenous",
     ) -> BayesPathResult:
         post = idata.posterior
         C, S = post.sizes["chain"], post.sizes["draw"]
         flat = {name: post[name].to_numpy().reshape(C * S, *post[name].shape[2:]) for name in post}
-        std = standardize(
-            flat["beta"],
-            spec,
-            flat.get("exo_corr"),
-            flat.get("client_sd") if enc.multilevel else None,
-        )
+        client_sd = None
+        if enc.multilevel:
+            client_sd = np.zeros((C * S, len(spec.names)))
+            on = (
+                range(len(spec.names))
+                if client_effects == "all"
+                else [spec.names.index(n) for n in spec.endogenous]
+            )
+            client_sd[:, list(on)] = flat["client_sd"]
+        std = standardize(flat["beta"], spec, flat.get("exo_corr"), client_sd)
         lam = flat["loading"]
         scaled = lam * std["sd"][:, enc.item_construct]
         std["loadings"] = scaled / np.sqrt(scaled**2 + LOGISTIC_VARIANCE)
         if enc.multilevel:
-            std["client_sd"] = flat["client_sd"]
+            std["client_sd"] = client_sd
         draws = {k: v.reshape(C, S, *v.shape[1:]) for k, v in std.items()}
         notes = list(enc.notes)
         if not enc.multilevel:
@@ -322,6 +334,7 @@ class BayesPathResult:
             "target_accept": sc.target_accept,
             "link": "logit",
             "multilevel": enc.multilevel,
+            "client_effects": client_effects if enc.multilevel else None,
             "interval_prob": INTERVAL_PROB,
             "priors": {k: float(v) for k, v in priors.__dict__.items()},
         }
