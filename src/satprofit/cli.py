@@ -837,7 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--draws", type=int, help="bayes: draws per chain (default 500)")
     p.add_argument("--tune", type=int, help="bayes: tuning steps per chain (default 500)")
-    p.add_argument("--chains", type=int, help="bayes: chains (default 4)")
+    p.add_argument("--chains", type=int, help="bayes: chains (default 2)")
     p.add_argument(
         "--scheme",
         choices=("path", "centroid", "factorial"),

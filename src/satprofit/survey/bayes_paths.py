@@ -15,9 +15,9 @@ included), total effects :math:`(I - B^*)^{-1} - I`, indirect = total - direct,
 :math:`R^2_k = 1 - \\Psi_{kk} / \\Sigma_{kk}` (the variance not explained by the construct's
 causes: its respondent-level residual plus its own client effect).
 
-Sampler defaults (:class:`PathSampler`): 4 chains of 500 draws after 500 tuning steps, as many
-processes as chains and CPUs allow (2 on a 2-core machine). Measured on ECSI (250 respondents x
-27 items) and a 300-client simulated portfolio (2,431 responses x 15 items): see the README.
+Sampler defaults (:class:`PathSampler`): 2 chains of 500 draws after 500 tuning steps, as many
+processes as chains and CPUs allow. Runtimes and diagnostics measured on ECSI (250 respondents
+x 27 items) and a 300-client simulated portfolio (2,431 responses x 15 items) are in the README.
 """
 
 from __future__ import annotations
@@ -61,10 +61,9 @@ class PathSampler:
     Attributes
     ----------
     draws, tune : int
-        Draws kept and tuning steps per chain (500 each: with 4 chains, ESS above 400 on the
-        reported quantities of ECSI and the simulated portfolio; see the README).
+        Draws kept and tuning steps per chain (500 each).
     chains : int
-        Chains (4: R-hat needs several).
+        Chains (2: one per core of a 2-core machine; R-hat needs several).
     cores : int or None
         Processes; None is ``min(chains, CPUs)``.
     target_accept : float
@@ -75,7 +74,7 @@ class PathSampler:
 
     draws: int = 500
     tune: int = 500
-    chains: int = 4
+    chains: int = 2
     cores: int | None = None
     target_accept: float = 0.8
     seed: int = DEFAULT_SEED
