@@ -19,8 +19,6 @@ def ecsi_study(tmp_path_factory):
         n_boot=50,
         seed=7,
         reference=str(S.ECSI_REFERENCE),
-        bayes_draws=30,  # a smoke fit: one short chain (fails the gate, and says so)
-        bayes_chains=1,
     )
     path = cfg.write(tmp_path_factory.mktemp("study") / "study.json")
     return S.open_study(path)
@@ -52,11 +50,25 @@ def test_key_drivers_of_the_ecsi_outcomes(ecsi_study):
     assert "Perceived value" in text and "not shown to cause it" in text
 
 
-def test_bayesian_section_beside_pls(ecsi_study):
-    table, agree = S.method_agreement(ecsi_study)
+def test_without_bayesian_draws_the_section_says_how_to_get_it(ecsi_study):
+    assert ecsi_study.bayes is None
+    assert "--bayes-draws" in _text(S.bayes_blocks(ecsi_study))
+
+
+@pytest.mark.slow
+def test_bayesian_section_beside_pls(tmp_path):
+    cfg = S.StudyConfig(
+        str(S.ECSI_DATA),
+        "ecsi",
+        n_boot=0,
+        bayes_draws=30,  # a smoke fit: one short chain (fails the gate, and says so)
+        bayes_chains=1,
+    )
+    study = S.open_study(cfg.write(tmp_path / "study.json"))
+    table, agree = S.method_agreement(study)
     assert len(table) == agree["paths"] == 10
     assert set(table.columns) >= {"PLS", "Bayesian", "Same sign"}
-    text = _text(S.bayes_blocks(ecsi_study))
+    text = _text(S.bayes_blocks(study))
     assert "did NOT pass its convergence checks" in text  # one chain of 30 draws
     assert "Bayesian ordinal path model" in text
 
