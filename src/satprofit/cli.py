@@ -1049,9 +1049,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bayes-draws",
         type=int,
-        default=500,
-        help="draws and tuning steps per chain of the Bayesian ordinal path model (default "
-        "500; 0 leaves the model out)",
+        default=0,
+        help="draws and tuning steps per chain of the Bayesian ordinal path model, e.g. 500 "
+        "(minutes on ECSI; default 0 leaves the model out)",
     )
     p.add_argument("--bayes-chains", type=int, default=4, help="its chains (default 4)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")

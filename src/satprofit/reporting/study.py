@@ -402,7 +402,7 @@ def bayes_blocks(study: SurveyStudy) -> list:
         return [
             B.paragraph(
                 "The Bayesian path model was not fitted for this rendering (its draws were set "
-                "to 0); `satprofit survey-report --bayes-draws 500` includes it."
+                "to 0); `satprofit survey-report --bayes-draws 500` includes it (a few minutes)."
             )
         ]
     b = study.bayes
