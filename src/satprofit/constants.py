@@ -55,3 +55,10 @@ POLICIES: tuple[str, ...] = ("delivery_lead_bonus", "shared_bonus_pool", "presal
 #: Dimension names used in data frames and ArviZ objects.
 PERIOD_DIM: str = "period"
 CLIENT_DIM: str = "client"
+
+#: The convergence gate of every Bayesian fit (the structural models of satprofit.bayes and the
+#: survey path model): R-hat at most RHAT_MAX, bulk and tail ESS at least ESS_MIN, at most
+#: DIVERGENCES_MAX divergent transitions.
+RHAT_MAX: float = 1.01
+ESS_MIN: int = 400
+DIVERGENCES_MAX: int = 0

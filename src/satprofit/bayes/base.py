@@ -18,12 +18,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import DEFAULT_SEED, INTERVAL_LABEL
-
-#: The convergence gate (issue #5): every fit must meet all three.
-RHAT_MAX = 1.01
-ESS_MIN = 400
-DIVERGENCES_MAX = 0
+from satprofit.constants import (
+    DEFAULT_SEED,
+    DIVERGENCES_MAX,
+    ESS_MIN,
+    INTERVAL_LABEL,
+    RHAT_MAX,
+)
 
 #: Prior-to-posterior contraction of an estimand's coefficient, ``1 - var_post / var_prior``,
 #: below which the estimand is "not estimable: the data barely inform it". At 0.1 the posterior

@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from satprofit.constants import DEFAULT_SEED, INTERVAL_PROB, INTERVAL_QUANTILES
+from satprofit.constants import (
+    DEFAULT_SEED,
+    DIVERGENCES_MAX,
+    ESS_MIN,
+    INTERVAL_PROB,
+    INTERVAL_QUANTILES,
+    RHAT_MAX,
+)
 from satprofit.survey.bayes_model import (
     LOGISTIC_VARIANCE,
     BayesPathDataError,
@@ -42,12 +49,6 @@ from satprofit.survey.bayes_model import (
 )
 from satprofit.survey.data import SurveyData, check_items
 from satprofit.survey.spec import SurveySpec
-
-#: The convergence gate (as satprofit.bayes): R-hat at most 1.01, bulk and tail ESS at least
-#: 400, no divergent transitions, on every reported quantity.
-RHAT_MAX = 1.01
-ESS_MIN = 400
-DIVERGENCES_MAX = 0
 
 
 class BayesPathConvergenceWarning(UserWarning):
