@@ -102,11 +102,29 @@ def _hidden(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+def _default_signals() -> None:
+    """In the child before exec: the signal state a shell gives a foreground command.
+
+    A child inherits ignored signals and the blocked-signal mask from its parent; a long test
+    session (kernels, samplers, thread pools) may leave SIGINT ignored in the pytest process,
+    and Python keeps an inherited SIG_IGN (no KeyboardInterrupt), as it should for a shell's
+    background job. These tests are about a command the user interrupts, so they start it as
+    a foreground command: SIGINT and SIGTERM at their defaults, nothing blocked.
+    """
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _satprofit(*args: str, env: dict | None = None, log: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "satprofit.cli", *args]
     with open(log, "w") as fh:
         return subprocess.Popen(
-            cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            cmd,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            preexec_fn=_default_signals,
         )
 
 
@@ -193,7 +211,8 @@ def test_an_interrupted_report_leaves_no_staging_kernel_or_connection_file(
         code = proc.wait(timeout=60)
     finally:
         _stop(proc)
-    assert code == EXIT[sig], (tmp_path / "log").read_text()
+    parent = (signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    assert code == EXIT[sig], f"{(tmp_path / 'log').read_text()}\npytest's SIGINT state {parent}"
     assert _wait_for(lambda: _dead(kernel), 20)
     assert _hidden(out) == []  # the staging folder with the connection file, the config folder
     assert not list(out.glob("*.html"))

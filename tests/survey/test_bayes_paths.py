@@ -142,6 +142,7 @@ def test_the_table_names_the_model_and_the_gate(ecsi_small, capsys):
     assert "convergence gate" in captured.err
 
 
+@pytest.mark.slow  # ~27 s: a multilevel fit; the fast suite fits the single-level model (CLI test)
 def test_a_portfolio_fits_respondents_nested_in_clients(small_sim, tmp_path):
     folder = small_sim.write(tmp_path / "sim")
     spec = load_spec("satprofit_survey")
