@@ -387,18 +387,25 @@ def fitted_alike(
     """Whether ``folder`` holds a finished run of these data with these sampler settings and
     model configurations (failed parts allowed: the report of a run that could not answer
     everything is still that run's report)."""
+    return _alike_meta(folder, portfolio, settings, model_configs) is not None
+
+
+def _alike_meta(folder, portfolio: Portfolio, settings: dict, model_configs: dict | None):
+    """``run.json`` of a finished, intact run of these data, sampler settings and model
+    configurations in ``folder``, else None."""
     if not is_finished_run(folder):
-        return False
+        return None
     try:
         meta = read_run_meta(folder)
     except (RunError, OSError) as err:
         _log.warning("%s: not reused (%s)", folder, err)
-        return False
-    return (
+        return None
+    same = (
         meta.get("portfolio") == portfolio_fingerprint(portfolio)
         and meta.get("settings") == settings
         and (meta.get("model_configs") or {}) == (model_configs or {})
     )
+    return meta if same else None
 
 
 def reusable_run(
@@ -414,22 +421,13 @@ def reusable_run(
     a failed part is fitted again, since a failure may not recur)."""
     from satprofit import __version__
 
-    if not (Path(folder) / "run.json").exists():
-        return False
-    try:
-        meta = read_run_meta(folder)
-    except (RunError, OSError) as err:
-        _log.warning("%s: not reused (%s)", folder, err)
-        return False
-    same = (
-        meta.get("portfolio") == portfolio_fingerprint(portfolio)
-        and meta.get("satprofit_version") == __version__
-        and meta.get("settings") == settings
-        and (meta.get("model_configs") or {}) == (model_configs or {})
-        and not meta.get("failed")
-        and not meta.get("causal_error")
-    )
-    if not same:
+    meta = _alike_meta(folder, portfolio, settings, model_configs)
+    if (
+        meta is None
+        or meta.get("satprofit_version") != __version__
+        or meta.get("failed")
+        or meta.get("causal_error")
+    ):
         return False
     try:  # the saved models must still load (same model layout as this version builds)
         PortfolioFit.load(Path(folder) / "fit", portfolio)

@@ -381,21 +381,6 @@ class BayesPathResult:
             }
         )
 
-    def _reachable(self, min_steps: int = 1) -> list[tuple[str, str]]:
-        names = self.spec.names
-        step = self.spec.path_matrix
-        reach = np.linalg.matrix_power(step, min_steps)
-        power = reach
-        for _ in names:
-            power = power @ step
-            reach = reach + power
-        return [
-            (names[a], names[b])
-            for a in range(len(names))
-            for b in range(len(names))
-            if reach[b, a]
-        ]
-
     @property
     def paths(self) -> pd.DataFrame:
         """Standardized path coefficients: from, to, estimate (posterior mean), sd, ci_low,
@@ -405,13 +390,13 @@ class BayesPathResult:
     @property
     def total_effects(self) -> pd.DataFrame:
         """Standardized total effects of every construct on every construct it reaches."""
-        return self._pair_table(self._reachable(), self._flat("total"))
+        return self._pair_table(self.spec.reachable(), self._flat("total"))
 
     @property
     def indirect_effects(self) -> pd.DataFrame:
         """Standardized indirect effects (total minus direct) through other constructs."""
         ind = self._flat("total") - self._flat("direct")
-        return self._pair_table(self._reachable(min_steps=2), ind)
+        return self._pair_table(self.spec.reachable(min_steps=2), ind)
 
     @property
     def effects(self) -> pd.DataFrame:

@@ -274,7 +274,7 @@ class PLSResult:
         """Direct, indirect and total effect of every construct on every construct it reaches
         (in causal order), with the bootstrap interval of the total effect."""
         total = total_effects(self.fits.paths)
-        pairs = self._reachable()
+        pairs = self.spec.reachable()
         table = self._pair_table(
             pairs, total, None if self.boot is None else total_effects(self.boot.paths)
         ).rename(columns={"estimate": "total"})
@@ -287,7 +287,7 @@ class PLSResult:
     def total_effects(self) -> pd.DataFrame:
         """Total effects: from, to, estimate, se, ci_low, ci_high."""
         total = total_effects(self.fits.paths)
-        pairs = self._reachable()
+        pairs = self.spec.reachable()
         boot = None if self.boot is None else total_effects(self.boot.paths)
         return self._pair_table(pairs, total, boot)
 
@@ -296,7 +296,7 @@ class PLSResult:
         """Indirect effects (total minus direct) where a construct acts through others: from,
         to, estimate, se, ci_low, ci_high."""
         ind = total_effects(self.fits.paths) - self.fits.paths
-        pairs = self._reachable(min_steps=2)
+        pairs = self.spec.reachable(min_steps=2)
         boot = None if self.boot is None else total_effects(self.boot.paths) - self.boot.paths
         return self._pair_table(pairs, ind, boot)
 
@@ -332,23 +332,6 @@ class PLSResult:
     def _per_item(self, values: np.ndarray, name: str) -> pd.DataFrame:
         constructs = [c.name for c in self.spec.constructs for _ in c.items]
         return pd.DataFrame({"construct": constructs, "item": self.spec.items, name: values})
-
-    def _reachable(self, min_steps: int = 1) -> list[tuple[str, str]]:
-        """(cause, effect) pairs joined by a chain of at least ``min_steps`` paths, in causal
-        order (by cause, then effect)."""
-        names = self.spec.names
-        step = self.spec.path_matrix
-        reach = np.linalg.matrix_power(step, min_steps)
-        power = reach
-        for _ in names:
-            power = power @ step
-            reach = reach + power
-        return [
-            (names[a], names[b])
-            for a in range(len(names))
-            for b in range(len(names))
-            if reach[b, a]
-        ]
 
     def _values(self, pairs, matrix: np.ndarray) -> np.ndarray:
         idx = {n: i for i, n in enumerate(self.spec.names)}

@@ -146,6 +146,24 @@ class SurveySpec:
             m[index[b], index[a]] = 1
         return m
 
+    def reachable(self, min_steps: int = 1) -> list[tuple[str, str]]:
+        """(cause, effect) pairs joined by a chain of at least ``min_steps`` paths, in causal
+        order (by cause, then effect): the pairs with a total (``min_steps=1``) or an indirect
+        (``min_steps=2``) effect."""
+        names = self.names
+        step = self.path_matrix
+        reach = np.linalg.matrix_power(step, min_steps)
+        power = reach
+        for _ in names:
+            power = power @ step
+            reach = reach + power
+        return [
+            (names[a], names[b])
+            for a in range(len(names))
+            for b in range(len(names))
+            if reach[b, a]
+        ]
+
     def check_columns(self, columns: Iterable[str], data_file: str) -> None:
         """Raise :class:`SpecError` naming the first construct whose item columns are missing.
 
