@@ -165,7 +165,6 @@ def open_study(config_path: str | os.PathLike) -> SurveyStudy:
             data,
             spec,
             draws=config.bayes_draws,
-            tune=config.bayes_draws,
             chains=config.bayes_chains,
             seed=config.seed,
         )

@@ -416,19 +416,7 @@ def build_model(
         # variance), plus the client effects; constructs solved in causal order
         z_exo = pm.Normal("z_exo", 0.0, 1.0, shape=(N, len(exo)))
         if len(exo) > 1:
-            # the Cholesky factor of an LKJ correlation, as LKJCholeskyCov's factor with unit
-            # rows (its standard deviations, exo_scale, are left unused: sampled from their
-            # prior); no Cholesky decomposition in the graph, whose gradient through the
-            # respondents' product costs more than everything else at 2,400 respondents
-            chol = pm.LKJCholeskyCov(
-                "exo_scale",
-                n=len(exo),
-                eta=priors.lkj_eta,
-                sd_dist=pm.Exponential.dist(1.0, shape=len(exo)),
-                compute_corr=False,
-            )
-            chol = pm.expand_packed_triangular(len(exo), chol, lower=True)
-            chol = chol / pt.sqrt((chol**2).sum(axis=1, keepdims=True))
+            chol = lkj_cholesky("exo_cpc", len(exo), priors.lkj_eta)
             pm.Deterministic("exo_corr", chol @ chol.T)
             exo_part = z_exo @ chol.T
         else:
@@ -461,13 +449,63 @@ def build_model(
         # construct -> item loadings as a (constructs x items) matrix: one product, no gather
         lam_matrix = pt.set_subtensor(pt.zeros((K, J))[enc.item_construct, np.arange(J)], lam)
         mu = (eta @ lam_matrix).ravel()
-        # P(answer) = P(below the upper cutpoint) - P(below the lower one): two sigmoids and
-        # one log per cell (the first and last categories have one side only)
-        below_up = pt.switch(has_up, pt.sigmoid(cuts[up_idx] - mu), 1.0)
-        below_lo = pt.switch(has_lo, pt.sigmoid(cuts[lo_idx] - mu), 0.0)
-        logp = pt.log(pt.maximum(below_up - below_lo, 1e-300))
+        logp = ordinal_logit_logp(cuts[up_idx] - mu, cuts[lo_idx] - mu, has_up, has_lo)
         pm.Potential("items", logp.sum())
     return model
+
+
+
+def ordinal_logit_logp(upper, lower, has_up, has_lo):
+    r"""Log probability of each cell's category under the cumulative logit, without
+    cancellation.
+
+    :math:`P = \sigma(a) - \sigma(b)` with :math:`a` (``upper``) and :math:`b` (``lower``) the
+    distances of the category's upper and lower cutpoints from the linear predictor, computed
+    as :math:`\log\sigma(a) + \log\sigma(-b) + \log(1 - e^{b - a})` (the identity
+    :math:`\sigma(a) - \sigma(b) = \sigma(a)\,\sigma(-b)\,(1 - e^{b-a})`): exact where both
+    sigmoids are near 1 or the category is narrow, where the plain difference loses every
+    digit. The first category has no lower cutpoint (``has_lo`` False: :math:`\log\sigma(a)`),
+    the last no upper one (:math:`\log\sigma(-b)`).
+    """
+    import pytensor.tensor as pt
+
+    below_up = pt.switch(has_up, pt.sigmoid(upper), 1.0)
+    above_lo = pt.switch(has_lo, pt.sigmoid(-lower), 1.0)
+    inside = pt.switch(has_up & has_lo, -pt.expm1(lower - upper), 1.0)
+    return pt.log(below_up * above_lo * inside)
+
+def lkj_cholesky(name: str, n: int, eta: float):
+    r"""Cholesky factor of an :math:`n \times n` correlation matrix with an LKJ(``eta``) prior,
+    from its canonical partial correlations (the C-vine of Lewandowski, Kurowicka and Joe,
+    2009).
+
+    The partial correlation of constructs :math:`i > j` given constructs :math:`0..j-1` is
+    :math:`2u - 1`, :math:`u \sim \text{Beta}(\beta_j, \beta_j)`,
+    :math:`\beta_j = \eta + (n - 2 - j) / 2`: independent Betas whose correlation matrix is
+    LKJ(:math:`\eta`) distributed. Row :math:`i` of the factor is
+    :math:`L_{i0} = z_{i0}`, :math:`L_{ij} = z_{ij}\sqrt{1 - \sum_{m<j} L_{im}^2}`,
+    :math:`L_{ii} = \sqrt{1 - \sum_{m<i} L_{im}^2}`. Every parameter is identified (PyMC's
+    ``LKJCholeskyCov`` would bring standard deviations the model does not use, sampled from
+    their prior, whose small values make a funnel with the correlations: the divergences of
+    the 300-client portfolio).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    pairs = [(i, j) for i in range(1, n) for j in range(i)]
+    alpha = np.array([eta + (n - 2 - j) / 2 for _, j in pairs])
+    u = pm.Beta(name, alpha, alpha, shape=len(pairs))
+    z = 2.0 * u - 1.0
+    rows = [[pt.as_tensor(1.0)] + [pt.as_tensor(0.0)] * (n - 1)]
+    for i in range(1, n):
+        row, used = [], pt.as_tensor(0.0)
+        for j in range(i):
+            value = z[pairs.index((i, j))] * (pt.sqrt(1.0 - used) if j else 1.0)
+            used = used + value**2
+            row.append(value)
+        row.append(pt.sqrt(1.0 - used))
+        rows.append(row + [pt.as_tensor(0.0)] * (n - 1 - i))
+    return pt.stack([pt.stack(r) for r in rows])
 
 
 def sampled_variables(enc: EncodedItems, spec: SurveySpec) -> list[str]:

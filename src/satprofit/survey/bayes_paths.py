@@ -51,6 +51,10 @@ from satprofit.survey.data import SurveyData, check_items
 from satprofit.survey.spec import SurveySpec
 
 
+#: Samplers of the path model: nutpie (default) and PyMC's own NUTS.
+SAMPLER_BACKENDS = ("nutpie", "pymc")
+
+
 class BayesPathConvergenceWarning(UserWarning):
     """The posterior failed the convergence gate; the result carries ``converged=False``."""
 
@@ -62,23 +66,29 @@ class PathSampler:
     Attributes
     ----------
     draws, tune : int
-        Draws kept and tuning steps per chain (500 each).
+        Draws kept and tuning steps per chain (2,500 and 1,000).
     chains : int
-        Chains (2: one per core of a 2-core machine; R-hat needs several).
+        Chains (4: R-hat compares them; nutpie runs them on ``cores`` threads).
     cores : int or None
-        Processes; None is ``min(chains, CPUs)``.
+        Chains sampled at once; None is ``min(chains, CPUs)``.
     target_accept : float
         NUTS target acceptance.
     seed : int
-        ``random_seed`` of ``pm.sample``: the same seed gives the same draws.
+        The sampler's seed: the same seed gives the same draws.
+    backend : {"nutpie", "pymc"}
+        ``nutpie`` (default): nutpie's NUTS on the model compiled by numba, with its low-rank
+        modified mass matrix (learns the correlated directions of the paths and loadings);
+        ``pymc``: ``pm.sample`` with a diagonal mass matrix. Measured side by side in
+        ``benchmarks/bench_path_sampler.py``.
     """
 
-    draws: int = 500
-    tune: int = 500
-    chains: int = 2
+    draws: int = 2500
+    tune: int = 1000
+    chains: int = 4
     cores: int | None = None
     target_accept: float = 0.8
     seed: int = DEFAULT_SEED
+    backend: str = "nutpie"
 
     def replace(self, **changes) -> PathSampler:
         """A copy with ``changes`` (None values are ignored: "not given")."""
@@ -128,12 +138,12 @@ def fit_bayes_paths(
         Too few respondents, an item with one answer or too many distinct answers, clients not
         aligned.
     """
-    import pymc as pm
-
-    from satprofit.processes import interruptible, worker_context
+    from satprofit.processes import interruptible
     from satprofit.survey.bayes_model import MIN_CATEGORY_COUNT
 
     sc = (sampler or PathSampler()).replace(**settings)
+    if sc.backend not in SAMPLER_BACKENDS:
+        raise ValueError(f"sampler backend {sc.backend!r}: one of {', '.join(SAMPLER_BACKENDS)}")
     for name in ("draws", "tune", "chains"):
         if getattr(sc, name) < (1 if name != "tune" else 0):
             raise ValueError(f"--{name} {getattr(sc, name)}: must be positive")
@@ -153,23 +163,10 @@ def fit_bayes_paths(
     priors = priors or Priors()
     started = time.perf_counter()
     model = build_model(enc, spec, priors, client_effects)
-    cores = sc.cores or min(sc.chains, os.cpu_count() or 1)
-    with model, warnings.catch_warnings(), interruptible():
+    with warnings.catch_warnings(), interruptible():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", UserWarning)
-        idata = pm.sample(
-            draws=sc.draws,
-            tune=sc.tune,
-            chains=sc.chains,
-            cores=cores,
-            random_seed=sc.seed,
-            target_accept=sc.target_accept,
-            init="adapt_diag",
-            progressbar=False,
-            compute_convergence_checks=False,
-            var_names=sampled_variables(enc, spec),
-            mp_ctx=worker_context(),
-        )
+        idata = _sample(model, sampled_variables(enc, spec), sc)
     seconds = time.perf_counter() - started
     result = BayesPathResult.from_idata(
         idata, enc, spec, source, sc, priors, seconds, client_effects
@@ -189,6 +186,45 @@ def fit_bayes_paths(
 
 
 # -- standardized quantities from the draws ----------------------------------------------------
+
+def _sample(model, var_names: list[str], sc: PathSampler):
+    """Posterior draws of ``var_names`` (InferenceData) with the backend of ``sc``."""
+    cores = sc.cores or min(sc.chains, os.cpu_count() or 1)
+    if sc.backend == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model, backend="numba", var_names=var_names)
+        return nutpie.sample(
+            compiled,
+            draws=sc.draws,
+            tune=sc.tune,
+            chains=sc.chains,
+            cores=cores,
+            seed=sc.seed,
+            target_accept=sc.target_accept,
+            low_rank_modified_mass_matrix=True,
+            progress_bar=False,
+        )
+    import pymc as pm
+
+    from satprofit.processes import worker_context
+
+    with model:
+        return pm.sample(
+            draws=sc.draws,
+            tune=sc.tune,
+            chains=sc.chains,
+            cores=cores,
+            random_seed=sc.seed,
+            target_accept=sc.target_accept,
+            init="adapt_diag",
+            progressbar=False,
+            compute_convergence_checks=False,
+            var_names=var_names,
+            mp_ctx=worker_context(),
+        )
+
+
 def standardize(
     beta: np.ndarray,
     spec: SurveySpec,
@@ -332,6 +368,7 @@ class BayesPathResult:
             "chains": sc.chains,
             "seed": sc.seed,
             "target_accept": sc.target_accept,
+            "backend": sc.backend,
             "link": "logit",
             "multilevel": enc.multilevel,
             "client_effects": client_effects if enc.multilevel else None,
