@@ -454,7 +454,6 @@ def build_model(
     return model
 
 
-
 def ordinal_logit_logp(upper, lower, has_up, has_lo):
     r"""Log probability of each cell's category under the cumulative logit, without
     cancellation.
@@ -473,6 +472,7 @@ def ordinal_logit_logp(upper, lower, has_up, has_lo):
     above_lo = pt.switch(has_lo, pt.sigmoid(-lower), 1.0)
     inside = pt.switch(has_up & has_lo, -pt.expm1(lower - upper), 1.0)
     return pt.log(below_up * above_lo * inside)
+
 
 def lkj_cholesky(name: str, n: int, eta: float):
     r"""Cholesky factor of an :math:`n \times n` correlation matrix with an LKJ(``eta``) prior,

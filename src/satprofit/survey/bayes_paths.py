@@ -50,7 +50,6 @@ from satprofit.survey.bayes_model import (
 from satprofit.survey.data import SurveyData, check_items
 from satprofit.survey.spec import SurveySpec
 
-
 #: Samplers of the path model: nutpie (default) and PyMC's own NUTS.
 SAMPLER_BACKENDS = ("nutpie", "pymc")
 
@@ -186,6 +185,7 @@ def fit_bayes_paths(
 
 
 # -- standardized quantities from the draws ----------------------------------------------------
+
 
 def _sample(model, var_names: list[str], sc: PathSampler):
     """Posterior draws of ``var_names`` (InferenceData) with the backend of ``sc``."""
