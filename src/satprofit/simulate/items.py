@@ -179,3 +179,55 @@ def survey_truth(latent: Latent) -> dict:
             "latent constructs of this world's responses (no measurement error)"
         ),
     }
+
+
+def multilevel_path_truth(latent: Latent) -> pd.DataFrame:
+    """The latent paths a model with client random intercepts estimates, fitted on the truth.
+
+    ``truth.json``'s ``standardized`` paths are pooled OLS coefficients: between- and
+    within-client variation together. A path model with a client effect on each endogenous
+    construct (:func:`satprofit.survey.fit_bayes_paths` on a portfolio) estimates the slope of
+    a random-intercept regression instead, which leans on within-client variation. In this
+    simulator the two agree for the drivers of SAT (SAT is their sum plus noise, the same slope
+    within and between clients) and differ for SAT -> LOY: SAT and LOY share the latent
+    :math:`\\eta`, whose client part moves them together between clients one for one, while
+    within a client SAT's own noise attenuates the slope.
+
+    Returns
+    -------
+    DataFrame
+        One row per path of :data:`PATHS` (columns ``from``, ``to``): ``pooled`` (as in
+        ``truth.json``), ``random_intercept`` (statsmodels MixedLM by REML of the standardized
+        latent effect on its standardized latent causes, one intercept per client) and
+        ``within`` (client fixed effects), all on the scale of the constructs' total standard
+        deviations (the path models' standardized scale).
+    """
+    import warnings
+
+    import statsmodels.api as sm
+
+    lat = construct_latents(latent)
+    z = lat.apply(lambda s: pd.Series(_standardize(s.to_numpy()), index=s.index))
+    clients = latent.responses["client"].to_numpy()
+    rows = []
+    for target in sorted({t for ts in PATHS.values() for t in ts}, key=list(CONSTRUCTS).index):
+        causes = [c for c, ts in PATHS.items() if target in ts]
+        X, y = z[causes].to_numpy(), z[target].to_numpy()
+        pooled = np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0][1:]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # boundary warnings when a client variance is ~0
+            mixed = sm.MixedLM(y, sm.add_constant(X), groups=clients).fit(reml=True)
+        demean = pd.DataFrame(np.column_stack([y, X])).groupby(clients).transform("mean")
+        Xw, yw = X - demean.to_numpy()[:, 1:], y - demean.to_numpy()[:, 0]
+        within = np.linalg.lstsq(Xw, yw, rcond=None)[0]
+        for i, cause in enumerate(causes):
+            rows.append(
+                {
+                    "from": cause,
+                    "to": target,
+                    "pooled": float(pooled[i]),
+                    "random_intercept": float(np.asarray(mixed.fe_params)[i + 1]),
+                    "within": float(within[i]),
+                }
+            )
+    return pd.DataFrame(rows)
