@@ -15,6 +15,7 @@ from satprofit.causal.regression import MODERATORS
 from satprofit.features.questions import BUILDERS
 from satprofit.questions import ESTIMAND_IDS, QUESTION_IDS, QUESTIONS
 from satprofit.reporting import blocks as B
+from satprofit.survey.spec import QUESTION_OUTCOMES
 
 
 def _mismatch(name: str, keys, expected) -> str | None:
@@ -41,6 +42,7 @@ def test_every_registry_covers_exactly_the_question_specs(small_sim):
         "causal.assumptions.ASSUMPTIONS": (ASSUMPTIONS, ESTIMAND_IDS),
         "simulate truth (Truth.values)": (small_sim.truth.values, ESTIMAND_IDS),
         "reporting.blocks.ESTIMAND_TITLES": (B.ESTIMAND_TITLES, ESTIMAND_IDS),
+        "survey.spec.QUESTION_OUTCOMES": (QUESTION_OUTCOMES, QUESTION_IDS),
     }
     problems = [_mismatch(name, keys, ids) for name, (keys, ids) in registries.items()]
     assert not [p for p in problems if p], "\n".join(p for p in problems if p)

@@ -500,8 +500,12 @@ def _paths_bayes(args: argparse.Namespace, data, spec) -> int:
             f"{', '.join(d['failing']) or 'divergences'}): give more --draws/--tune",
             file=sys.stderr,
         )
+    from satprofit.survey import measure
+
+    measurement = measure(data, spec)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        record = result.to_dict() | {"measurement": measurement.to_dict()}
+        print(json.dumps(record, indent=2, allow_nan=False))
         return 0
     s = result.settings
     level = (
@@ -517,7 +521,8 @@ def _paths_bayes(args: argparse.Namespace, data, spec) -> int:
         f"{spec.name} from {spec.source}"
     )
     print(
-        f"{s['chains']} chains x {s['draws']} draws ({s['tune']} tuning), seed {s['seed']}, "
+        f"{s['chains']} chains x {s['draws']} draws ({s['tune']} tuning, {s['backend']} "
+        f"sampler), seed {s['seed']}, "
         f"{d['seconds']:.0f} s; R-hat max {d['rhat_max']:.3f}, min ESS {d['ess_min']:.0f}, "
         f"{d['divergences']} divergences: {'converged' if result.converged else 'NOT converged'}; "
         f"posterior means, {result.interval_prob:.0%} intervals\n"
@@ -536,7 +541,8 @@ def _paths_bayes(args: argparse.Namespace, data, spec) -> int:
             print("\nshare of each construct's variance at the client level:")
             print(result.client_share.to_string(index=False, **fmt))
     if result.notes:
-        print("\nnotes:\n" + "\n".join(f"  {n}" for n in result.notes))
+        print("\nnotes (Bayesian model):\n" + "\n".join(f"  {n}" for n in result.notes))
+    _print_measurement(measurement)
     return 0
 
 
@@ -563,8 +569,14 @@ def _print_paths(result, measurement) -> None:
         print(result.r_squared_table.to_string(index=False, **fmt))
         print("\neffects (direct + indirect = total; interval of the total):")
         print(result.effects.to_string(index=False, **fmt))
-        print("\nmeasurement:")
-        print(measurement.summary().to_string(**fmt))
+    _print_measurement(measurement)
+
+
+def _print_measurement(measurement) -> None:
+    """The measurement checks (reliability, validity) with their warnings and notes."""
+    with pd.option_context("display.width", 200):
+        print("\nmeasurement (items, from PLS composites):")
+        print(measurement.summary().to_string(float_format=lambda v: f"{v:,.3f}"))
     if measurement.warnings:
         print("\nwarnings:\n" + "\n".join(f"  {w}" for w in measurement.warnings))
     if measurement.notes:
