@@ -86,6 +86,16 @@ def _standardize(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
+def _structural_regressions(latent: Latent):
+    """Per effect construct of :data:`PATHS` (in :data:`CONSTRUCTS` order): its name, its causes,
+    and the standardized latent causes (X) and effect (y) of every response."""
+    lat = construct_latents(latent)
+    z = lat.apply(lambda s: pd.Series(_standardize(s.to_numpy()), index=s.index))
+    for target in sorted({t for ts in PATHS.values() for t in ts}, key=list(CONSTRUCTS).index):
+        causes = [c for c, ts in PATHS.items() if target in ts]
+        yield target, causes, z[causes].to_numpy(), z[target].to_numpy()
+
+
 def build_survey_items(latent: Latent, response_ids, seed: int) -> pd.DataFrame:
     """The ``survey_items`` table: every item of :data:`CONSTRUCTS` for every response.
 
@@ -145,12 +155,8 @@ def survey_truth(latent: Latent) -> dict:
         whose latent is their sum plus the csat noise, and ``null`` for SAT -> LOY, which share
         eta but are not generated one from the other) and ``r_squared`` of those regressions.
     """
-    lat = construct_latents(latent)
-    z = lat.apply(lambda s: pd.Series(_standardize(s.to_numpy()), index=s.index))
     paths, r2 = [], {}
-    for target in sorted({t for ts in PATHS.values() for t in ts}, key=list(CONSTRUCTS).index):
-        causes = [c for c, ts in PATHS.items() if target in ts]
-        X, y = z[causes].to_numpy(), z[target].to_numpy()
+    for target, causes, X, y in _structural_regressions(latent):
         coef = np.linalg.lstsq(X, y, rcond=None)[0] if len(y) else np.full(len(causes), np.nan)
         resid = y - X @ coef
         r2[target] = float(1 - resid.var() / y.var()) if len(y) and y.var() > 0 else float("nan")
@@ -206,13 +212,9 @@ def multilevel_path_truth(latent: Latent) -> pd.DataFrame:
 
     import statsmodels.api as sm
 
-    lat = construct_latents(latent)
-    z = lat.apply(lambda s: pd.Series(_standardize(s.to_numpy()), index=s.index))
     clients = latent.responses["client"].to_numpy()
     rows = []
-    for target in sorted({t for ts in PATHS.values() for t in ts}, key=list(CONSTRUCTS).index):
-        causes = [c for c, ts in PATHS.items() if target in ts]
-        X, y = z[causes].to_numpy(), z[target].to_numpy()
+    for target, causes, X, y in _structural_regressions(latent):
         pooled = np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0][1:]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # boundary warnings when a client variance is ~0

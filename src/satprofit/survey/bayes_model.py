@@ -371,8 +371,8 @@ def build_model(
     """The PyMC model (see the module doc).
 
     Variables: ``beta`` (raw coefficients, one per path of ``spec.paths``), ``loading``,
-    ``cut_centre`` and ``cut_log_gap`` (cutpoints), ``exo_corr`` (two exogenous constructs or
-    more), ``client_sd`` and ``z_client`` (multilevel only), and the standard normals ``z_exo``
+    ``cut_centre`` and ``cut_log_gap`` (cutpoints), ``exo_cpc`` and ``exo_corr`` (two exogenous
+    constructs or more: :func:`lkj_cholesky`), ``client_sd`` and ``z_client`` (multilevel only), and the standard normals ``z_exo``
     and ``z_endo`` (respondents x constructs, non-centred).
     """
     import pymc as pm
@@ -499,15 +499,17 @@ def lkj_cholesky(name: str, n: int, eta: float):
     import pymc as pm
     import pytensor.tensor as pt
 
-    pairs = [(i, j) for i in range(1, n) for j in range(i)]
-    alpha = np.array([eta + (n - 2 - j) / 2 for _, j in pairs])
-    u = pm.Beta(name, alpha, alpha, shape=len(pairs))
+    # one partial correlation per pair (i, j), j < i, row after row
+    alpha = np.array([eta + (n - 2 - j) / 2 for i in range(1, n) for j in range(i)])
+    u = pm.Beta(name, alpha, alpha, shape=len(alpha))
     z = 2.0 * u - 1.0
     rows = [[pt.as_tensor(1.0)] + [pt.as_tensor(0.0)] * (n - 1)]
+    k = 0
     for i in range(1, n):
         row, used = [], pt.as_tensor(0.0)
         for j in range(i):
-            value = z[pairs.index((i, j))] * (pt.sqrt(1.0 - used) if j else 1.0)
+            value = z[k] * (pt.sqrt(1.0 - used) if j else 1.0)
+            k += 1
             used = used + value**2
             row.append(value)
         row.append(pt.sqrt(1.0 - used))
