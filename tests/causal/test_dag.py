@@ -51,3 +51,15 @@ def test_draw_dag_returns_figure():
     fig = draw_dag(highlight="csat_to_repeat")
     assert isinstance(fig, matplotlib.figure.Figure)
     matplotlib.pyplot.close(fig)
+
+
+def test_the_identification_table_has_one_row_per_question_as_identify_says():
+    from satprofit.causal import identification_table
+
+    table = identification_table()
+    assert list(table.index) == list(DESIGNS)
+    row = table.loc["presales_signoff"]
+    ident = identify("presales_signoff")
+    assert row["adjustment"] == ", ".join(ident.nodes)
+    assert row["columns"] == ", ".join(ident.columns) and bool(row["identified"])
+    assert table.loc["quality_to_repeat", "mediator"] == "csat"

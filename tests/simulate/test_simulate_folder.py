@@ -62,3 +62,11 @@ def test_the_library_refuses_too(small_sim, tmp_path):
         small_sim.write(export)
     small_sim.write(export, force=True)
     assert (export / "truth.json").exists()
+
+
+def test_read_truth_gives_the_written_truth_and_nothing_for_a_real_export(small_sim, tmp_path):
+    from satprofit.simulate import read_truth
+
+    folder = small_sim.write(tmp_path / "sim")
+    assert read_truth(folder) == pytest.approx(small_sim.truth.values)
+    assert read_truth(write_portfolio(small_sim.portfolio, tmp_path / "export")) == {}

@@ -6,7 +6,7 @@ from satprofit.bayes.fits import MODELS, PortfolioFit, fit_models
 from satprofit.bayes.path import path_draws, path_effects
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
 from satprofit.bayes.satisfaction import SatisfactionModel, satisfaction_data
-from satprofit.bayes.scenario import LEVERS, ScenarioResult, scenario
+from satprofit.bayes.scenario import LEVERS, ScenarioResult, forecastable_clients, scenario
 
 __all__ = [
     "LEVERS",
@@ -20,6 +20,7 @@ __all__ = [
     "ScenarioResult",
     "convergence",
     "fit_models",
+    "forecastable_clients",
     "path_draws",
     "path_effects",
     "repeat_data",

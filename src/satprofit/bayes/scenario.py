@@ -124,6 +124,44 @@ def _check_changes(changes: dict) -> dict:
     return out
 
 
+def forecastable_clients(fit: PortfolioFit) -> pd.DataFrame:
+    """The clients :func:`scenario` can forecast, those with most data first.
+
+    A client can be forecast when the repeat-business model has its current quarter (a
+    trailing satisfaction level). Ranked by survey responses, then finished projects, then
+    deals (ties by id): the first row is the client whose what-ifs rest on most of its own data.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``client_id``: ``responses``, ``projects``, ``deals`` (rows in the data),
+        ``csat_trailing`` and ``ontime_rate_trailing`` (the levels the status quo holds).
+
+    Raises
+    ------
+    ValueError
+        When the fit has no repeat-business model (as :func:`scenario` does).
+    """
+    if "repeat" not in fit.results:
+        why = getattr(fit, "failed", {}).get("repeat") or fit.skipped.get("repeat", "not fitted")
+        raise ValueError(f"the repeat-business model is needed for what-ifs ({why})")
+    cur = fit.data["repeat"].current.set_index("client_id")
+    p = fit.portfolio
+    table = pd.DataFrame(
+        {
+            name: frame["client_id"].value_counts().reindex(cur.index, fill_value=0)
+            for name, frame in (
+                ("responses", p.surveys),
+                ("projects", p.projects),
+                ("deals", p.deals),
+            )
+        }
+    ).assign(csat_trailing=cur["csat_trailing"], ontime_rate_trailing=cur["ontime_rate_trailing"])
+    return table.rename_axis("client_id").sort_values(
+        ["responses", "projects", "deals", "client_id"], ascending=[False, False, False, True]
+    )
+
+
 def scenario(
     fit: PortfolioFit,
     client_id: str | None = None,

@@ -17,7 +17,7 @@ from satprofit.causal.api import (
     estimate,
     estimate_all,
 )
-from satprofit.causal.dag import DESIGNS, domain_dag, draw_dag, identify
+from satprofit.causal.dag import DESIGNS, domain_dag, draw_dag, identification_table, identify
 from satprofit.causal.did import plot_event_study, staggered_did
 from satprofit.causal.estimators import ESTIMATORS, Estimator
 from satprofit.causal.mediation import mediation
@@ -46,6 +46,7 @@ __all__ = [
     "e_value",
     "estimate",
     "estimate_all",
+    "identification_table",
     "identify",
     "mediation",
     "naive",

@@ -13,9 +13,11 @@ are included when the set stays valid.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+import pandas as pd
 
 #: node -> plain-language label
 NODES: dict[str, str] = {
@@ -298,6 +300,36 @@ def identify(
     )
     min_cols = tuple(c for n in sorted(minimal) for c in d.columns[n])
     return Identification(question, nodes, cols, identified, note, min_cols)
+
+
+def identification_table(questions: Iterable[str] | None = None) -> pd.DataFrame:
+    """Back-door identification of each question, one row per question id.
+
+    Columns: ``treatment``, ``outcome``, ``mediator`` (graph nodes), ``client_fe`` (the design
+    uses client fixed effects where the data allow), ``identified``, ``adjustment`` (the nodes
+    of the adjustment set :func:`identify` derives), ``columns`` (the table columns measuring
+    them), ``confounders`` (the columns of the confounders alone, without precision covariates)
+    and ``note``. This is what the graph says; an estimate's ``adjustment_set`` is what was
+    used on the data (fixed effects are dropped where the data cannot carry them).
+    """
+    rows = []
+    for q in DESIGNS if questions is None else questions:
+        d, ident = DESIGNS[q], identify(q)
+        rows.append(
+            {
+                "question": q,
+                "treatment": d.treatment,
+                "outcome": d.outcome,
+                "mediator": d.mediator or "",
+                "client_fe": d.client_fe,
+                "identified": ident.identified,
+                "adjustment": ", ".join(ident.nodes),
+                "columns": ", ".join(ident.columns),
+                "confounders": ", ".join(ident.minimal_columns),
+                "note": ident.note,
+            }
+        )
+    return pd.DataFrame(rows).set_index("question")
 
 
 def draw_dag(*, highlight: str | None = None, ax=None):

@@ -95,6 +95,36 @@ def read_metadata(path: Path) -> tuple[str | None, list[Problem]]:
         return problem(str(exc))
 
 
+def find_folder(folder: str | os.PathLike, start: str | os.PathLike | None = None) -> Path:
+    """The folder (or workbook) ``folder`` names, as an absolute path.
+
+    An absolute path is returned as it is. A relative one is looked for in ``start`` (default:
+    the working folder), then in each of its parents, so ``"data/sample"`` names the
+    repository's sample from any folder inside the repository: a notebook opened in JupyterLab
+    runs in its own folder (``notebooks/research/``), a headless one wherever it was started.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no folder on the way up holds it; the message names where it was looked for.
+
+    Examples
+    --------
+    >>> find_folder("data/sample", start="notebooks/research")  # doctest: +SKIP
+    PosixPath('/home/me/satprofit/data/sample')
+    """
+    path = Path(folder).expanduser()
+    if path.is_absolute():
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist")
+        return path
+    here = Path(start or os.getcwd()).resolve()
+    for base in (here, *here.parents):
+        if (base / path).exists():
+            return base / path
+    raise FileNotFoundError(f"no {path} in {here} or any folder above it")
+
+
 def load_portfolio(folder: str | os.PathLike, *, encoding: str | None = None) -> Portfolio:
     """Read and validate a portfolio.
 

@@ -69,6 +69,25 @@ def _is_simulation_truth(path: Path) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("params"), dict) and "seed" in doc["params"]
 
 
+def read_truth(folder: str | os.PathLike) -> dict[str, float]:
+    """The true value of every estimand stored with a simulated portfolio, by estimand id.
+
+    Reads the ``truth.json`` that :meth:`Simulation.write` (``satprofit simulate``) puts
+    beside the tables; a folder without one (a firm's own export) gives an empty dict, so
+    callers can mark the truth where it is known and carry on where it is not.
+
+    Examples
+    --------
+    >>> read_truth("data/sample")["quality_to_csat"]  # doctest: +SKIP
+    0.139...
+    """
+    path = Path(folder) / "truth.json"
+    if not _is_simulation_truth(path):
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {k: float(v["truth"]) for k, v in (doc.get("estimands") or {}).items()}
+
+
 def check_simulation_folder(folder: str | os.PathLike) -> None:
     """Refuse to simulate into a folder that holds anything but an earlier simulation.
 
