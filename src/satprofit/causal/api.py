@@ -78,12 +78,20 @@ class Estimates:
         return [r.to_dict() for r in self.results]
 
     def plot(self, *, truth: dict[str, float] | None = None):
-        """Forest plot: one panel per estimand (units differ), truth marked when given."""
+        """Forest plot: one panel per result (units differ), truth marked when given; panels
+        share their axis when every result has the same unit (methods of one question side
+        by side, as :func:`compare_methods` returns them)."""
         import matplotlib.pyplot as plt
 
         n = len(self.results)
+        same_unit = len({r.unit for r in self.results}) == 1
         fig, axes = plt.subplots(
-            n, 1, figsize=(7, 1.3 * n + 0.5), squeeze=False, constrained_layout=True
+            n,
+            1,
+            figsize=(7, 1.3 * n + 0.5),
+            squeeze=False,
+            sharex=same_unit,
+            constrained_layout=True,
         )
         for ax, r in zip(axes[:, 0], self.results, strict=True):
             r.plot(truth=None if truth is None else truth.get(r.estimand), ax=ax)
