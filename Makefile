@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name satprofit --display-name "Python (satprofit)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help venv demo sample test test-all bench lint format clean
+.PHONY: help venv demo sample test test-all wheel-smoke bench lint format clean
 help: ## show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
 
@@ -48,6 +48,9 @@ test: $(STAMP) ## fast test suite (CI runs it and lint)
 
 test-all: $(STAMP) ## every test, slow ones included
 	$(PY) -m pytest -q -m "slow or not slow"
+
+wheel-smoke: ## build the wheel, pip install it into a clean venv, simulate/fit/report outside the repo (CI)
+	PYTHON=$(PYTHON) .ci/wheel_smoke
 
 # Benchmarks run in their own venv: the bench extra pins packages (matplotlib<3.11 for Bambi)
 # that must not change the .venv the tests use.

@@ -349,10 +349,17 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from satprofit.reporting.batch import render_reports
     from satprofit.reporting.render import safe_filename
+    from satprofit.reporting.runners import choose_scheduler
     from satprofit.runs import fitted_alike, is_finished_run, load_run, save_run
 
     if not (args.client or args.all or args.top or args.portfolio):
         raise _UsageError("say which reports: --client ID, --all, --top N and/or --portfolio")
+    if args.jobs is not None and args.jobs < 1:
+        raise _UsageError(f"--jobs {args.jobs}: give 1 or more")
+    try:
+        choose_scheduler(args.scheduler, 2)
+    except ValueError as err:
+        raise _UsageError(f"--scheduler: {err}") from None
     portfolio = _load(args)
     if args.run:
         run_dir = Path(args.run)
@@ -378,8 +385,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         clients,
         portfolio=args.portfolio,
         jobs=args.jobs,
+        scheduler=args.scheduler,
         seed=args.seed,
         pdf=args.pdf,
+        force=args.force,
         progress=not args.quiet,
     )
     for job in manifest.reports:
@@ -388,8 +397,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         else:
             print(f"FAILED {job.kind} {job.client_id or ''}: {job.error}", file=sys.stderr)
     written = len(manifest.reports) - len(manifest.failed)
+    skipped = len(manifest.skipped)
+    fresh = f" ({skipped} up to date, not rendered again; --force renders them)" if skipped else ""
     print(
-        f"{written} of {len(manifest.reports)} reports written; "
+        f"{written} of {len(manifest.reports)} reports written{fresh}; "
         f"manifest: {Path(args.out) / 'manifest.json'}",
         file=sys.stderr,
     )
@@ -1037,7 +1048,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "survey-report",
         help="render a survey case study (measurement, PLS path model, check against plspm)",
-        description="Render the survey case study notebook (notebooks/ecsi_case_study.py) on a "
+        description="Render the survey case study notebook (src/satprofit/reporting/templates/notebooks/ecsi_case_study.py) on a "
         "survey file through the report pipeline: the data, the measurement checks, the PLS path "
         "model with bootstrap intervals and, with --reference, the check against R plspm. "
         "Without DATA it studies the shipped ECSI survey and checks it against plspm. Example: "
@@ -1097,7 +1108,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every client")
     p.add_argument("--top", type=int, default=0, help="the N clients with most responses")
     p.add_argument("--portfolio", action="store_true", help="also the internal portfolio report")
-    p.add_argument("--jobs", type=int, default=1, help="reports rendered in parallel")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="reports rendered at once: workers of the local Dask cluster (default: one per "
+        "core this process may use)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="where reports run: 'local' (a Dask LocalCluster, the default for more than one "
+        "report), 'threads' (this process), or a Dask scheduler address tcp://HOST:PORT whose "
+        "workers see the run, data and report folders at the same paths (default: "
+        "$SATPROFIT_SCHEDULER)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="render reports again even when up to date"
+    )
     p.add_argument("--pdf", action="store_true", help="also print PDFs (Debian chromium)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _sampler_options(p)

@@ -7,6 +7,7 @@ from the real report content; the real templates are rendered in test_client_rep
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,98 @@ def test_the_runs_encoding_reaches_every_report_config(run, ids, tmp_path, monke
     legacy = dataclasses.replace(run, encoding="utf-16")
     m = render_reports(legacy, tmp_path / "out", ids[:1], portfolio=True, progress=False)
     assert [j.status for j in m.reports] == ["ok", "ok"], [j.error for j in m.reports]
+
+
+# --------------------------------------------------------------------------- Dask, reruns
+
+KILLER = """
+import os, signal
+if cfg.client_id == {victim!r}:
+    os.kill(os.getppid(), signal.SIGKILL)  # the kernel's parent: the worker rendering it
+"""
+
+
+def _killer_templates(folder, victim: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    text = TEMPLATE.replace('"{fail}"', "'nobody'") + KILLER.format(victim=victim)
+    for kind in ("client", "portfolio"):
+        (folder / f"{kind}_report.py").write_text(text)
+    return folder
+
+
+def _leftovers(out):
+    """Anything in the report folder that is not a finished report, the manifest or audit/."""
+    return [
+        p.name
+        for p in out.iterdir()
+        if not (p.suffix == ".html" or p.name in ("manifest.json", "audit"))
+    ]
+
+
+def test_a_local_cluster_renders_reports_and_a_killed_worker_loses_only_its_report(
+    run, ids, tmp_path, monkeypatch
+):
+    """Three client reports on a Dask LocalCluster of 2 worker processes, reached by its address
+    (``--scheduler tcp://...``); one report kills its worker mid-run: it is retried once (on a fresh worker), then recorded as failed with the
+    reason; the other two are complete and nothing partial is left."""
+    victim = ids[1]
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_killer_templates(tmp_path / "tpl", victim)))
+    out = tmp_path / "reports"
+    import dask
+    from distributed import LocalCluster
+
+    # a cluster started apart from the batch, reached by its address as on a real cluster
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    with cluster:
+        m = render_reports(run, out, ids[:3], scheduler=cluster.scheduler_address, progress=False)
+    by_id = {j.client_id: j for j in m.reports}
+    assert [by_id[c].status for c in (ids[0], ids[2])] == ["ok", "ok"], m.reports
+    dead = by_id[victim]
+    assert dead.status == "failed" and dead.stage == "worker" and dead.attempts == 2
+    assert "worker died" in dead.error and "failed 2 times" in dead.error
+    assert sorted(p.name for p in out.glob("*.html")) == sorted(
+        p.split("/")[-1] for p in (by_id[ids[0]].html, by_id[ids[2]].html)
+    )
+    for c in (ids[0], ids[2]):  # complete: the same bytes the manifest recorded
+        from satprofit.files import sha256_file
+
+        assert sha256_file(by_id[c].html) == by_id[c].sha256
+    assert not _leftovers(out)
+    entries = {
+        e["client_id"]: e for e in json.loads((out / "manifest.json").read_text())["reports"]
+    }
+    assert entries[victim]["status"] == "failed" and entries[victim]["attempts"] == 2
+
+
+def test_a_rerun_skips_reports_that_are_up_to_date(run, ids, tmp_path, monkeypatch):
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(_templates(tmp_path / "tpl", "nobody")))
+    out = tmp_path / "reports"
+    first = render_reports(run, out, ids[:2], scheduler="threads", progress=False)
+    assert [j.status for j in first.reports] == ["ok", "ok"] and not first.skipped
+    again = render_reports(run, out, ids[:2], scheduler="threads", progress=False)
+    assert [j.skipped for j in again.reports] == [True, True]
+    assert [j.sha256 for j in again.reports] == [j.sha256 for j in first.reports]
+    # an edited file, other parameters, or force: rendered again
+    Path(first.reports[1].html).write_text("edited")
+    edited = render_reports(run, out, ids[:2], scheduler="threads", progress=False)
+    assert [j.skipped for j in edited.reports] == [True, False]
+    assert edited.reports[1].status == "ok" and Path(edited.reports[1].html).read_text() != "edited"
+    seeded = render_reports(run, out, ids[:1], seed=7, scheduler="threads", progress=False)
+    assert not seeded.skipped and seeded.reports[0].key != first.reports[0].key
+    forced = render_reports(
+        run, out, ids[:1], seed=7, scheduler="threads", force=True, progress=False
+    )
+    assert not forced.skipped and forced.reports[0].status == "ok"
+
+
+def test_an_unknown_scheduler_is_refused(monkeypatch):
+    from satprofit.reporting.runners import SCHEDULER_ENV, choose_scheduler
+
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    with pytest.raises(ValueError, match="tcp://"):
+        choose_scheduler("somewhere", 3)
+    assert choose_scheduler(None, 1) == "threads"
+    assert choose_scheduler("tcp://127.0.0.1:8786", 3) == "tcp://127.0.0.1:8786"

@@ -60,3 +60,27 @@ def test_open_report_refuses_the_other_kind(run, tmp_path):
     cfg = ReportConfig(str(run.folder), "portfolio", data=str(run.data)).write(tmp_path / "c.json")
     with pytest.raises(ValueError, match="renders client reports"):
         open_report(cfg, "client")
+
+
+def test_a_template_opened_by_hand_finds_the_demo_run(run, tmp_path, monkeypatch):
+    """Empty config_path (JupyterLab): the demo run and data found from the working folder
+    upwards, the first client; without one, a message saying how to make it."""
+    from satprofit.reporting.setup import hand_config
+
+    monkeypatch.delenv("SATPROFIT_RUN", raising=False)
+    monkeypatch.delenv("SATPROFIT_DATA", raising=False)
+    repo = tmp_path / "repo"
+    (repo / "runs").mkdir(parents=True)
+    (repo / "data").mkdir()
+    shutil.copytree(run.folder, repo / "runs" / "demo")
+    shutil.copytree(run.data, repo / "data" / "sample")
+    deep = repo / "src" / "satprofit" / "reporting" / "templates" / "notebooks"
+    deep.mkdir(parents=True)
+    cfg = hand_config("client", start=deep)
+    assert cfg.run == str(repo / "runs" / "demo") and cfg.data == str(repo / "data" / "sample")
+    assert cfg.client_id == str(run.portfolio.clients["client_id"].iloc[0])
+    monkeypatch.chdir(deep)
+    _, loaded = open_report("", "portfolio")
+    assert loaded.folder.resolve() == (repo / "runs" / "demo").resolve()
+    with pytest.raises(FileNotFoundError, match="make demo"):
+        hand_config("client", start=tmp_path / "elsewhere")

@@ -8,33 +8,50 @@ HTML named by :func:`safe_filename`. One report's failure never stops the others
 leaves a partial file; hidden staging folders and temporary files that killed earlier renders
 left behind are removed first. ``manifest.json`` in the report folder lists every report's
 status, paths and error, merged under a lock so that concurrent batches keep every entry.
+
+Reports run on a :mod:`~satprofit.reporting.runners` runner: a Dask LocalCluster by default,
+an existing Dask scheduler, or threads. The run is fitted once and read by every worker from
+its folder, never refitted. A report whose kernel or worker died, or that timed out, is retried
+once, then recorded as failed. Each entry records a key of what it was rendered from (the run's
+hash, the data's fingerprint, the template, kind, client, seed, PDF, satprofit's version) and
+the HTML's SHA-256: a rerun skips a report whose key and file are unchanged (``force`` renders
+it again).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from satprofit.constants import DEFAULT_SEED
-from satprofit.files import clean_stale, locked, make_dir
+from satprofit.files import clean_stale, locked, make_dir, sha256_file
 from satprofit.io.loader import atomic_write_text
-from satprofit.reporting.config import ReportConfig
-from satprofit.reporting.render import ReportError, render_notebook, safe_filename
+from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS, ReportConfig
+from satprofit.reporting.render import (
+    DEFAULT_TIMEOUT,
+    ReportError,
+    render_notebook,
+    safe_filename,
+)
+from satprofit.reporting.runners import WorkerLost, choose_scheduler, open_runner
 
 MANIFEST = "manifest.json"
+#: The report templates shipped in the package (jupytext percent notebooks).
+TEMPLATE_NOTEBOOKS = Path(__file__).resolve().parent / "templates" / "notebooks"
 
 
 def notebook_path(name: str) -> Path:
     """A notebook template by file name (``client_report.py``): from ``$SATPROFIT_NOTEBOOKS``
-    when set, else the repository's ``notebooks/`` folder."""
+    when set, else the templates shipped inside the package
+    (``satprofit/reporting/templates/notebooks/``, part of the wheel)."""
     base = os.environ.get("SATPROFIT_NOTEBOOKS")
-    folder = Path(base) if base else Path(__file__).resolve().parents[3] / "notebooks"
+    folder = Path(base) if base else TEMPLATE_NOTEBOOKS
     path = folder / name
     if not path.exists():
         raise FileNotFoundError(f"report template {path} not found (set SATPROFIT_NOTEBOOKS)")
@@ -59,6 +76,19 @@ class ReportJob:
     notebook: str | None = None
     pdf: str | None = None
     error: str | None = None
+    stage: str | None = None  # of a failure: setup, execute, timeout, convert, pdf, write, worker
+    attempts: int = 0
+    key: str | None = None  # what the report was rendered from (see render_reports)
+    sha256: str | None = None  # of the HTML written
+    skipped: bool = False  # up to date from an earlier batch: not rendered again
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the failure may pass on a second try: a timeout, a dead kernel or worker
+        (an error in a cell, or bad data, would fail the same way again)."""
+        return self.status == "failed" and (
+            self.stage in ("timeout", "worker") or "DeadKernelError" in (self.error or "")
+        )
 
 
 @dataclass
@@ -71,6 +101,11 @@ class Manifest:
     @property
     def failed(self) -> list[ReportJob]:
         return [r for r in self.reports if r.status != "ok"]
+
+    @property
+    def skipped(self) -> list[ReportJob]:
+        """Reports up to date from an earlier batch, not rendered again."""
+        return [r for r in self.reports if r.skipped]
 
     def write(self, folder: Path) -> Path:
         """Merge into ``folder/manifest.json`` (entries of other reports kept) atomically,
@@ -138,16 +173,27 @@ class _Batch:
     seed: int
     pdf: bool
     today: str
+    templates: Path  # the batch's copies of the templates (the ones its keys hash)
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
-    """Render one report; any failure (config, papermill, nbconvert, PDF) is recorded in the
-    job as ``failed`` with its error, never raised."""
+    """Render one report (in a thread or on a Dask worker); any failure (config, papermill,
+    nbconvert, PDF) is recorded in the job as ``failed`` with its error and stage, never
+    raised."""
     t0 = time.perf_counter()
     html = Path(job.html)
     stem = html.stem
     seed = batch.seed
+    job = replace(job, attempts=job.attempts + 1, status="pending", error=None, stage=None)
     try:
+        for what, path in (("run", batch.run), ("data", batch.data), ("report", html.parent)):
+            if not path.exists():
+                raise ReportError(
+                    f"the {what} folder {path} is not visible where this report runs (Dask "
+                    "workers need the run, the data and the report folder at the same paths)",
+                    stage="setup",
+                )
         config = ReportConfig(
             str(batch.run),
             job.kind,
@@ -158,48 +204,88 @@ def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
         )
         cfg_path = config.write(batch.scratch / f"{stem}.json")
         res = render_notebook(
-            template_path(job.kind),
+            batch.templates / f"{job.kind}_report.py",
             html,
             title=_title(job.kind, job.client_name, batch.today),
             audit_dir=batch.audit,
             params={"config_path": str(cfg_path.resolve()), "seed": int(seed)},
             pdf=batch.pdf,
+            timeout=batch.timeout,
         )
         job.status, job.notebook = "ok", str(res.notebook)
         job.pdf = str(res.pdf) if res.pdf else None
+        job.sha256 = sha256_file(html)
     except ReportError as err:
-        job.status, job.error = "failed", str(err)
+        job.status, job.error, job.stage = "failed", str(err), err.stage
+        if getattr(err, "ename", None) == "DeadKernelError":
+            job.error = f"DeadKernelError: {err}"
         job.notebook = str(err.notebook) if getattr(err, "notebook", None) else None
     except Exception as err:  # one report's failure must not stop the others
-        job.status, job.error = "failed", f"{type(err).__name__}: {err}"
+        job.status, job.error, job.stage = "failed", f"{type(err).__name__}: {err}", "setup"
     job.seconds = round(time.perf_counter() - t0, 1)
     return job
 
 
-def _outcome(fut, job: ReportJob) -> ReportJob:
-    """The finished job, or the job marked failed when its worker itself raised."""
+def report_key(run, kind: str, client_id: str | None, seed: int, pdf: bool, template: Path) -> str:
+    """What a report is rendered from, hashed: the run's hash and data fingerprint, the
+    template's content, kind, client, seed, PDF and satprofit's version. Equal keys and an
+    unchanged file mean the report is up to date."""
+    from satprofit import __version__
+
+    parts = {
+        "run": run.meta.get("hash"),
+        "data": run.meta.get("portfolio"),
+        "template": sha256_file(template),
+        "kind": kind,
+        "client_id": client_id,
+        "seed": int(seed),
+        "pdf": bool(pdf),
+        "min_benchmark_clients": MIN_BENCHMARK_CLIENTS,
+        "satprofit": __version__,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _previous_entries(out_dir: Path) -> dict[str, dict]:
+    path = out_dir / MANIFEST
     try:
-        return fut.result()
-    except Exception as err:  # never lose the manifest to one report
-        job.status, job.error = "failed", f"{type(err).__name__}: {err}"
-        return job
+        return {e["html"]: e for e in json.loads(path.read_text()).get("reports", [])}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return {}
 
 
-def _stop(pool: ThreadPoolExecutor, futures: dict, patience: float = 60.0) -> None:
-    """Cancel the reports not started, kill the kernels of the running ones (again as new
-    ones start) and wait for their threads, which remove their staging folders."""
-    from concurrent.futures import wait
+def _up_to_date(job: ReportJob, previous: dict | None) -> bool:
+    """The manifest's entry for this report is ok, of the same key, and its files unchanged."""
+    if not previous or previous.get("status") != "ok" or previous.get("key") != job.key:
+        return False
+    html = Path(job.html)
+    if not html.is_file() or previous.get("sha256") != sha256_file(html):
+        return False
+    return not previous.get("pdf") or Path(previous["pdf"]).is_file()
 
-    from satprofit.reporting.execution import stop_kernels
 
-    pool.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + patience
-    while time.monotonic() < deadline:
-        stop_kernels()
-        _, running = wait(futures, timeout=0.5)
-        if not running:
-            break
-    pool.shutdown(wait=False)
+def _dispatch(runner, todo: list[ReportJob], batch: _Batch, bar, retries: int = 1):
+    """Run every job on ``runner``; a retryable failure (timeout, dead kernel or worker) is
+    tried ``retries`` more times. Yields each job's final outcome."""
+    futures = {runner.submit(_render_one, job, batch): job for job in todo}
+    while runner.pending():
+        fut = runner.next_done()
+        job = futures.pop(fut)
+        try:
+            outcome = runner.result(fut)
+        except WorkerLost as err:
+            outcome = replace(job, attempts=job.attempts + 1, status="failed", stage="worker")
+            outcome.error = f"WorkerLost: {err}"
+        except Exception as err:  # never lose the manifest to one report
+            outcome = replace(job, attempts=job.attempts + 1, status="failed", stage="setup")
+            outcome.error = f"{type(err).__name__}: {err}"
+        if outcome.retryable and outcome.attempts <= retries:
+            futures[runner.submit(_render_one, outcome, batch)] = outcome
+            continue
+        if outcome.status != "ok" and outcome.attempts > 1:
+            outcome.error = f"{outcome.error} (failed {outcome.attempts} times)"
+        bar.update(1)
+        yield outcome
 
 
 def render_reports(
@@ -210,16 +296,20 @@ def render_reports(
     data: str | os.PathLike | None = None,
     encoding: str | None = None,
     portfolio: bool = False,
-    jobs: int = 1,
+    jobs: int | None = None,
+    scheduler: str | None = None,
     seed: int = DEFAULT_SEED,
     pdf: bool = False,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
     progress: bool = True,
 ) -> Manifest:
     """Render the portfolio report (``portfolio=True``) and one report per client id from a
-    saved run, ``jobs`` at a time; returns (and writes) the manifest.
+    saved run; returns (and writes) the manifest.
 
     Client ids are checked against the run's portfolio first; an unknown id is a failed entry
-    in the manifest, not an exception.
+    in the manifest, not an exception. Reports that are up to date (same key, file unchanged)
+    are skipped unless ``force``.
 
     Parameters
     ----------
@@ -234,9 +324,21 @@ def render_reports(
         run otherwise.
     encoding : str, optional
         Encoding of the data folder's CSV files when not UTF-8 (taken from a loaded run).
-    portfolio, jobs, seed, pdf, progress
-        The portfolio report too; reports rendered in parallel; seed of the what-if draws;
-        also print PDFs; show a progress bar.
+    portfolio : bool
+        The portfolio report too.
+    jobs : int, optional
+        Reports rendered at once: the local cluster's workers or the thread pool's threads
+        (default: the cores this process may use). Ignored by an existing Dask scheduler.
+    scheduler : str, optional
+        ``"local"`` (a Dask LocalCluster), ``"threads"``, or a Dask scheduler address
+        (``tcp://HOST:PORT``); default ``$SATPROFIT_SCHEDULER``, else ``local`` for more than
+        one report (see :mod:`satprofit.reporting.runners`).
+    seed, pdf, progress
+        Seed of the what-if draws; also print PDFs; show a progress bar.
+    force : bool
+        Render reports again even when up to date.
+    timeout : float
+        Seconds a cell may run; a report that times out is retried once.
     """
     from tqdm.auto import tqdm
 
@@ -257,40 +359,55 @@ def render_reports(
     for folder in (out_dir, audit):  # left by reports killed earlier
         clean_stale(folder)
     planned = plan_reports(run_dir, out_dir, client_ids, clients, portfolio=portfolio)
+    previous = {} if force else _previous_entries(out_dir)
     done: list[ReportJob] = []
     todo = []
+    templates = {kind: template_path(kind) for kind in {j.kind for j in planned}}
     for job in planned:
         if job.kind == "client" and job.client_id not in clients:
             job.status, job.error = "failed", "no such client in the run's portfolio"
             done.append(job)
+            continue
+        job.key = report_key(run, job.kind, job.client_id, seed, pdf, templates[job.kind])
+        before = previous.get(job.html)
+        if _up_to_date(job, before):
+            kept = {k: before.get(k) for k in ("seconds", "notebook", "pdf", "sha256")}
+            done.append(replace(job, status="ok", skipped=True, attempts=0, **kept))
         else:
             todo.append(job)
     scratch = make_dir(prefix=".satprofit-report.", dir=out_dir)
+    runner = None
     try:
+        for kind, path in templates.items():  # the templates the keys hash, for every worker
+            shutil.copy2(path, scratch / f"{kind}_report.py")
         batch = _Batch(
             run_dir.resolve(),
             Path(data).resolve(),
             getattr(run, "encoding", None),
-            scratch,
-            audit,
+            scratch.resolve(),
+            audit.resolve(),
             seed,
             pdf,
             dt.date.today().isoformat(),
+            scratch.resolve(),
+            timeout,
         )
         bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress)
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        futures = {pool.submit(_render_one, j, batch): j for j in todo}
-        try:
-            for fut in as_completed(futures):
-                done.append(_outcome(fut, futures[fut]))
-                bar.update(1)
-        except BaseException:  # interrupted: stop every kernel, let each render clean up
-            _stop(pool, futures)
-            raise
-        pool.shutdown()
+        if todo:
+            runner = open_runner(choose_scheduler(scheduler, len(todo)), jobs)
+            try:
+                done.extend(_dispatch(runner, todo, batch, bar))
+            except BaseException:  # interrupted: stop every kernel, let each render clean up
+                runner.stop()
+                runner = None
+                raise
         bar.close()
     finally:
+        if runner is not None:
+            runner.close()
         shutil.rmtree(scratch, ignore_errors=True)
+        for folder in (out_dir, audit):  # temporary files of renders stopped by an interrupt
+            clean_stale(folder)
     order = {j.html: i for i, j in enumerate(planned)}
     manifest = Manifest(str(run_dir.resolve()), sorted(done, key=lambda j: order[j.html]))
     manifest.write(out_dir)

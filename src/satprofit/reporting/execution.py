@@ -57,16 +57,22 @@ def find_kernel(preferred: str = DEFAULT_KERNEL) -> str:
 
     manager = KernelSpecManager()
     specs = manager.find_kernel_specs()
+
+    def runs_here(name: str) -> bool:
+        argv0 = manager.get_kernel_spec(name).argv[0]
+        # jupyter_client starts "python"/"python3" kernels with the current interpreter; a venv's
+        # python is a symlink to the base one, so paths are compared unresolved
+        return argv0 in {"python", "python3", "{python}"} or (
+            Path(argv0).absolute() == Path(sys.executable).absolute()
+        )
+
+    # a kernel of this environment first: an installed satprofit (pip install, no `make venv`)
+    # has no satprofit kernel, and a user-level one may run another environment's Python
+    for name in (preferred, "python3"):
+        if name in specs and runs_here(name):
+            return name
     if preferred in specs:
         return preferred
-    if "python3" in specs:
-        argv0 = manager.get_kernel_spec("python3").argv[0]
-        # jupyter_client starts "python"/"python3" kernels with the current interpreter.
-        if (
-            argv0 in {"python", "python3"}
-            or Path(argv0).resolve() == Path(sys.executable).resolve()
-        ):
-            return "python3"
     raise ReportError(
         f"no Jupyter kernel {preferred!r} in this environment; run `make venv` (it installs "
         "the kernel into .venv)",

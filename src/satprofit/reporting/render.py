@@ -365,6 +365,7 @@ def render_notebook(
         raise TypeError(f"title must be str, not {type(title).__name__}")
     if audit_dir.resolve() == out_html.parent.resolve():
         raise ValueError("audit_dir must not be the report folder: notebooks are never shipped")
+    kernel_name = find_kernel(kernel_name)
     nb = load_template(template, kernel_name=kernel_name)
     _check_declared(nb, checked, template)
     stem = _audit_stem(out_html)

@@ -1,7 +1,7 @@
 """A survey case study: a multi-item survey file (the ECSI data by default) measured, modelled
 and checked, rendered by the report pipeline (``satprofit survey-report``).
 
-The notebook ``notebooks/ecsi_case_study.py`` receives the path of a JSON :class:`StudyConfig`
+The notebook ``src/satprofit/reporting/templates/notebooks/ecsi_case_study.py`` receives the path of a JSON :class:`StudyConfig`
 (code-written, like the reports' configs) and calls :func:`open_study` once; each later cell shows
 one section: the data, the measurement checks, the PLS path model, the check against R plspm's
 published estimates (when reference files are given) and the Bayesian path model (when asked
