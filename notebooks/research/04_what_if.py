@@ -30,7 +30,7 @@
 
 # %% tags=["parameters"]
 data = "data/sample"  # portfolio folder; a relative path is looked for from here upwards
-run = ""  # run folder fitted on these data; "": fit the models here (saved in a temp folder)
+run = ""  # run folder fitted on these data; "": fit the models here (kept until the kernel stops)
 client_id = ""  # the client; "": the client with most data that the models can forecast
 seed = 20240601  # seed of the what-if draws (and of the sampler when fitting here)
 draws = 1000  # posterior draws per chain, when fitting here
@@ -83,7 +83,8 @@ else:
     fitted = fit_portfolio(
         portfolio, draws=draws, tune=tune, chains=chains, cores=cores or None, random_seed=seed
     )
-    run_folder = save_run(Path(tempfile.mkdtemp()) / "run", data_folder, fitted, causal=[])
+    scratch = tempfile.TemporaryDirectory()  # removed when the kernel stops
+    run_folder = save_run(Path(scratch.name) / "run", data_folder, fitted, causal=[])
 saved = load_run(run_folder, portfolio)
 fit = saved.fit
 print(f"run {run_folder}: settings {fit.settings}")
