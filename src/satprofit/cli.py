@@ -1123,9 +1123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "workers see the run, data and report folders at the same paths (default: "
         "$SATPROFIT_SCHEDULER)",
     )
-    p.add_argument(
-        "--force", action="store_true", help="render reports again even when up to date"
-    )
+    p.add_argument("--force", action="store_true", help="render reports again even when up to date")
     p.add_argument("--pdf", action="store_true", help="also print PDFs (Debian chromium)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _sampler_options(p)

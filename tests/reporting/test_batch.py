@@ -223,3 +223,45 @@ def test_an_unknown_scheduler_is_refused(monkeypatch):
         choose_scheduler("somewhere", 3)
     assert choose_scheduler(None, 1) == "threads"
     assert choose_scheduler("tcp://127.0.0.1:8786", 3) == "tcp://127.0.0.1:8786"
+
+
+WARM_CHECK = """
+import os
+assert "earlier_client" not in globals(), "a name of the previous report survived"
+earlier_client = cfg.client_id
+print("kernel pid", os.getpid(), "cwd", os.getcwd())
+"""
+
+
+def test_a_warm_kernel_serves_report_after_report_without_their_names(
+    run, ids, tmp_path, monkeypatch
+):
+    """One worker thread, three reports: the same kernel process renders all three (start-up,
+    imports and the loaded run paid once), each in its own folder, and nothing the previous
+    report defined is left in its namespace."""
+    import nbformat
+
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    text = TEMPLATE.replace('"{fail}"', "'nobody'") + WARM_CHECK
+    (tpl / "client_report.py").write_text(text)
+    monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(tpl))
+    out = tmp_path / "reports"
+    m = render_reports(run, out, ids[:3], scheduler="threads", jobs=1, progress=False)
+    assert [j.status for j in m.reports] == ["ok"] * 3, [j.error for j in m.reports]
+    pids, cwds = set(), set()
+    for job in m.reports:
+        nb = nbformat.read(job.notebook, as_version=4)
+        text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        line = next(ln for ln in text.splitlines() if ln.startswith("kernel pid"))
+        pids.add(line.split()[2])
+        cwds.add(line.split()[4])
+        first = nb.cells[0]
+        assert "satprofit-warm-kernel-reset" in first.metadata["tags"]
+        assert nb.cells[1].execution_count == 1  # the report's own cells count from In [1]
+    assert len(pids) == 1 and len(cwds) == 3
+    html = Path(m.reports[0].html).read_text()
+    assert "_satprofit_next_report" not in html  # the reset cell is not in the report
+    from satprofit.reporting.execution import _WARM
+
+    assert not _WARM  # stopped at the end of the batch

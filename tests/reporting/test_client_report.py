@@ -35,7 +35,7 @@ from tests.reporting.test_content import (
     shared_run,
 )
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "src/satprofit/reporting/templates/notebooks"
 
 CLIENT_SECTIONS = (
     "Executive summary",

@@ -221,6 +221,14 @@ def test_pooled_per_client_comparison_and_trend():
     assert tr.periods["n"].sum() == 40
     assert tr.change is not None and 0 <= tr.change["p_rose"] <= 1
     json.dumps(tr.to_dict(), allow_nan=False)
+    # one fit for every client (a batch of reports): the same trend as a fit per client
+    from satprofit.survey.nps import trend_fit
+
+    fit = trend_fit(data, seed=1)
+    for cid in cl["client_id"]:
+        alone, shared = client_trend(data, cid, seed=1), client_trend(data, cid, seed=1, fit=fit)
+        pd.testing.assert_frame_equal(alone.periods, shared.periods)
+        assert alone.change == shared.change
 
 
 def test_responses_without_nps_are_left_out_with_a_note():

@@ -175,6 +175,7 @@ class _Batch:
     today: str
     templates: Path  # the batch's copies of the templates (the ones its keys hash)
     timeout: float = DEFAULT_TIMEOUT
+    warm: bool = True  # one warm kernel per worker thread, reused report after report
 
 
 def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
@@ -211,6 +212,7 @@ def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
             params={"config_path": str(cfg_path.resolve()), "seed": int(seed)},
             pdf=batch.pdf,
             timeout=batch.timeout,
+            warm=batch.warm,
         )
         job.status, job.notebook = "ok", str(res.notebook)
         job.pdf = str(res.pdf) if res.pdf else None
@@ -302,6 +304,7 @@ def render_reports(
     pdf: bool = False,
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    warm: bool = True,
     progress: bool = True,
 ) -> Manifest:
     """Render the portfolio report (``portfolio=True``) and one report per client id from a
@@ -339,6 +342,9 @@ def render_reports(
         Render reports again even when up to date.
     timeout : float
         Seconds a cell may run; a report that times out is retried once.
+    warm : bool
+        Reuse one kernel per worker from report to report (imports and the loaded run kept;
+        each report's names wiped before it runs); False starts a kernel per report.
     """
     from tqdm.auto import tqdm
 
@@ -391,6 +397,7 @@ def render_reports(
             dt.date.today().isoformat(),
             scratch.resolve(),
             timeout,
+            warm,
         )
         bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress)
         if todo:

@@ -7,6 +7,8 @@ Both reports import from here; no section imports another report's module.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,8 @@ from satprofit.questions import ESTIMAND_IDS
 from satprofit.reporting import blocks as B
 
 __all__ = [
+    "per_portfolio",
+    "portfolio_projects",
     "CLIENT_ESTIMANDS",
     "NOT_CONVERGED",
     "RECENT_DAYS",
@@ -95,6 +99,31 @@ def benchmark(values: pd.Series, client_id: str, min_clients: int) -> Benchmark:
     return Benchmark(own, float(med), float(q25), float(q75), len(others))
 
 
+#: Portfolio-wide figures every client report of a run needs, computed once per portfolio
+#: (a warm kernel renders report after report of one run). Keyed by the Portfolio object,
+#: whose frames are read-only by contract; dropped with it.
+_PER_PORTFOLIO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def portfolio_projects(portfolio) -> pd.DataFrame:
+    """:func:`~satprofit.features.projects.project_table` of the portfolio, once (shared:
+    never modified)."""
+    return per_portfolio(portfolio, ("project_table",), lambda: project_table(portfolio))
+
+
+def per_portfolio(portfolio, key: tuple, compute: Callable[[], object]):
+    """``compute()`` once per ``portfolio`` and ``key``: figures that do not depend on the
+    client (portfolio tables, pooled fits under the report's seed). The result is shared by
+    every report of the portfolio: callers never modify it."""
+    try:
+        store = _PER_PORTFOLIO.setdefault(portfolio, {})
+    except TypeError:  # not a Portfolio (a stand-in without weak references): no cache
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 def client_levels(portfolio, since: pd.Timestamp | None = None) -> pd.DataFrame:
     """Per client: delivery quality, engagement and satisfaction levels, since a date.
 
@@ -115,10 +144,17 @@ def client_levels(portfolio, since: pd.Timestamp | None = None) -> pd.DataFrame:
         reports per month of the client's activity in the window), ``responses``,
         ``csat_mean``, ``nps_mean``. NaN where the denominator is 0.
     """
-    start, end = data_range(portfolio)
+    start, _ = data_range(portfolio)
     since = start if since is None else max(pd.Timestamp(since), start)
+    return per_portfolio(
+        portfolio, ("client_levels", since), lambda: _client_levels(portfolio, since)
+    ).copy()
+
+
+def _client_levels(portfolio, since: pd.Timestamp) -> pd.DataFrame:
+    _, end = data_range(portfolio)
     ids = pd.Index(portfolio.clients["client_id"], name="client_id")
-    pt = project_table(portfolio)
+    pt = portfolio_projects(portfolio)
     fin = pt[pt["finished"] & (pt["actual_end_date"] >= since)]
     g = fin.groupby("client_id")
     out = pd.DataFrame(index=ids)

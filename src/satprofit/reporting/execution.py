@@ -17,6 +17,7 @@ from satprofit.reporting.errors import ReportError
 __all__ = [
     "DEFAULT_KERNEL",
     "KERNEL_START_TIMEOUT",
+    "close_warm_kernels",
     "find_kernel",
     "load_template",
     "stop_kernels",
@@ -141,6 +142,21 @@ _RUNNING: set = set()
 _RUNNING_LOCK = threading.Lock()
 
 
+def _kill(km) -> bool:
+    """SIGKILL a kernel manager's kernel and its process group; whether one was signalled."""
+    pid = getattr(getattr(getattr(km, "provisioner", None), "process", None), "pid", None)
+    if not pid:
+        return False
+    try:  # jupyter_client starts each kernel in its own session: pid is its group
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            return False
+    return True
+
+
 def stop_kernels() -> int:
     """Kill the kernel (and its process group) of every notebook this process executes now.
 
@@ -150,23 +166,97 @@ def stop_kernels() -> int:
     """
     with _RUNNING_LOCK:
         clients = list(_RUNNING)
-    killed = 0
-    for client in clients:
-        process = getattr(
-            getattr(getattr(client, "km", None), "provisioner", None), "process", None
-        )
-        pid = getattr(process, "pid", None)
-        if not pid:
-            continue
-        try:  # jupyter_client starts each kernel in its own session: pid is its group
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                continue
-        killed += 1
-    return killed
+    return sum(_kill(getattr(client, "km", None)) for client in clients)
+
+
+# --------------------------------------------------------------------------- warm kernels
+#
+# A batch renders many reports of one run. A warm kernel is started once per thread (one per
+# Dask worker) and kept for the next report: the kernel start-up, satprofit's imports and the
+# loaded run (satprofit.reporting.setup caches it) are paid once per worker, not per report.
+# Before each report a first cell, removed from the HTML, wipes the previous report's names
+# (``%reset -f``), closes its figures and moves to the report's own staging folder, so no
+# client's state reaches another report. A kernel that failed, timed out or died is dropped.
+
+#: Warm kernel managers by (thread, kernel name); all of them, for close_warm_kernels.
+_WARM: dict[tuple[int, str], object] = {}
+
+#: The first cell of a report on a warm kernel (``{cwd}``: the report's staging folder).
+WARM_PRELUDE = """\
+def _satprofit_next_report(cwd):
+    import os
+
+    import matplotlib.pyplot as plt
+
+    os.chdir(cwd)  # first: the previous report's folder is gone
+    # the previous report's names and outputs go (what %reset does, without its slow gc pass)
+    ip = get_ipython()
+    for name in [n for n in ip.user_ns if n not in ip.user_ns_hidden]:
+        del ip.user_ns[name]
+    ip.user_ns["Out"].clear()
+    ip.user_ns.update({{"_": "", "__": "", "___": ""}})
+    ip.execution_count = 1  # the report's cells count from In [1]
+    plt.close("all")
+
+
+_satprofit_next_report({cwd!r})
+"""
+
+
+def _warm_key(kernel_name: str) -> tuple[int, str]:
+    return (threading.get_ident(), kernel_name)
+
+
+def _drop_warm(kernel_name: str) -> None:
+    with _RUNNING_LOCK:
+        km = _WARM.pop(_warm_key(kernel_name), None)
+    if km is not None:
+        _kill(km)
+        _cleanup(km)
+
+
+def _cleanup(km) -> None:
+    """Remove a killed kernel's connection file and sockets (async on AsyncKernelManager)."""
+    import inspect
+
+    try:
+        res = km.cleanup_resources()
+        if inspect.isawaitable(res):
+            from jupyter_core.utils import run_sync
+
+            async def _wait():
+                await res
+
+            run_sync(_wait)()
+    except Exception:  # the kernel is gone either way
+        pass
+
+
+def close_warm_kernels() -> int:
+    """Stop every warm kernel of this process (end of a batch, a worker's teardown); returns
+    how many were stopped."""
+    with _RUNNING_LOCK:
+        kms = list(_WARM.values())
+        _WARM.clear()
+    for km in kms:
+        _kill(km)
+        _cleanup(km)
+    return len(kms)
+
+
+def _prelude_cell(cwd: str) -> nbformat.NotebookNode:
+    from satprofit.reporting.html_export import REMOVE_CELL_TAG
+
+    cell = nbformat.v4.new_code_cell(WARM_PRELUDE.format(cwd=cwd))
+    cell.metadata["tags"] = [REMOVE_CELL_TAG, "satprofit-warm-kernel-reset"]
+    cell.metadata["papermill"] = {  # as papermill's notebook_start gives every cell
+        "exception": None,
+        "start_time": None,
+        "end_time": None,
+        "duration": None,
+        "status": "pending",
+    }
+    return cell
 
 
 @functools.cache
@@ -192,15 +282,24 @@ def _register_engine() -> None:
             execution_timeout=None,
             kernel_env=None,
             kernel_cwd=None,
+            warm=False,
             **kwargs,
         ):
             from traitlets.config import Config
 
             config = Config()
-            if kernel_cwd:  # the connection file goes with the staging folder, even on a kill
+            km = _WARM.get(_warm_key(kernel_name)) if warm else None
+            if km is not None and not km.has_kernel:
+                _drop_warm(kernel_name)
+                km = None
+            if kernel_cwd:  # the connection file goes with the staging folder (a warm kernel
+                # needs it only to start: its later clients take the manager's connection info)
                 config.KernelManager.connection_file = os.path.join(kernel_cwd, "kernel.json")
+            if warm:
+                nb_man.nb.cells.insert(0, _prelude_cell(kernel_cwd or os.getcwd()))
             client = PapermillNotebookClient(
                 nb_man,
+                km=km,
                 kernel_name=kernel_name,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
@@ -211,14 +310,32 @@ def _register_engine() -> None:
             )
             with _RUNNING_LOCK:
                 _RUNNING.add(client)
+            ok = False
             try:
                 # CurveZMQ keys for the kernel's local sockets where supported (no warning).
-                return client.execute(env=kernel_env, cwd=kernel_cwd, transport_encryption="auto")
+                nb = client.execute(
+                    env=kernel_env,
+                    cwd=kernel_cwd,
+                    transport_encryption="auto",
+                    cleanup_kc=not warm,
+                )
+                ok = True
+                return nb
             except Exception as exc:
                 raise EngineFailure(nb_man.nb, exc) from exc
             finally:
                 with _RUNNING_LOCK:
                     _RUNNING.discard(client)
+                if warm:
+                    if client.kc is not None:
+                        client.kc.stop_channels()
+                    if ok and client.km is not None and client.km.has_kernel:
+                        with _RUNNING_LOCK:
+                            _WARM[_warm_key(kernel_name)] = client.km
+                    else:  # a failed, timed-out or dead kernel is never reused
+                        with _RUNNING_LOCK:
+                            _WARM.setdefault(_warm_key(kernel_name), client.km)
+                        _drop_warm(kernel_name)
 
     papermill_engines.register(ENGINE, StagedEngine)
 
@@ -229,7 +346,13 @@ def _literal_path(path: Path) -> str:
 
 
 def execute(
-    nb_in: Path, nb_out: Path, *, params: dict, kernel_name: str, timeout: float
+    nb_in: Path,
+    nb_out: Path,
+    *,
+    params: dict,
+    kernel_name: str,
+    timeout: float,
+    warm: bool = False,
 ) -> nbformat.NotebookNode:
     import papermill
 
@@ -247,6 +370,7 @@ def execute(
         execution_timeout=timeout,
         kernel_env=kernel_env(),
         kernel_cwd=str(nb_in.parent),
+        warm=warm,
     )
 
 

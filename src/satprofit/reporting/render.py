@@ -244,7 +244,13 @@ def _keep_failed(nb: nbformat.NotebookNode | None, audit_dir: Path, stem: str) -
 
 
 def _run(
-    staged_in: Path, params: dict, kernel_name: str, timeout: float, audit_dir: Path, stem: str
+    staged_in: Path,
+    params: dict,
+    kernel_name: str,
+    timeout: float,
+    audit_dir: Path,
+    stem: str,
+    warm: bool = False,
 ) -> nbformat.NotebookNode:
     """Execute the staged notebook; on failure keep it in the audit folder and raise."""
     from papermill.exceptions import PapermillExecutionError
@@ -252,7 +258,12 @@ def _run(
     staged_out = staged_in.with_name("executed.ipynb")
     try:
         return execute(
-            staged_in, staged_out, params=params, kernel_name=kernel_name, timeout=timeout
+            staged_in,
+            staged_out,
+            params=params,
+            kernel_name=kernel_name,
+            timeout=timeout,
+            warm=warm,
         )
     except PapermillExecutionError as exc:
         failed = nbformat.read(staged_out, as_version=4) if staged_out.exists() else None
@@ -313,6 +324,7 @@ def render_notebook(
     kernel_name: str = DEFAULT_KERNEL,
     timeout: float = DEFAULT_TIMEOUT,
     pdf: bool = False,
+    warm: bool = False,
 ) -> RenderResult:
     """Execute a report template with papermill and write one self-contained HTML file.
 
@@ -340,6 +352,11 @@ def render_notebook(
         Seconds any one cell may run.
     pdf : bool
         Also print the report to ``out_html.with_suffix(".pdf")`` with headless Chromium.
+    warm : bool
+        Run on this thread's warm kernel (started by the first such render, kept for the
+        next; its names wiped and its folder changed before each report; see
+        :mod:`satprofit.reporting.execution`): batches pay kernel start-up, imports and run
+        loading once per worker. Stop them with ``close_warm_kernels()``.
 
     Returns
     -------
@@ -378,7 +395,7 @@ def render_notebook(
         staged_in = staging / "template.ipynb"
         nbformat.write(nb, staged_in)
         t0 = time.perf_counter()
-        executed = _run(staged_in, checked, kernel_name, timeout, audit_dir, stem)
+        executed = _run(staged_in, checked, kernel_name, timeout, audit_dir, stem, warm)
         t1 = time.perf_counter()
         pdf_path, times = _finish(executed, title, out_html, audit_dir, stem, pdf=pdf)
     return RenderResult(

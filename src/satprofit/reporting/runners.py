@@ -115,7 +115,7 @@ class ThreadRunner:
     def stop(self, patience: float = 60.0) -> None:
         """Cancel the tasks not started, kill the kernels of the running ones (again as new
         ones start) and wait for their threads, which remove their staging folders."""
-        from satprofit.reporting.execution import stop_kernels
+        from satprofit.reporting.execution import close_warm_kernels, stop_kernels
 
         self._pool.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + patience
@@ -125,9 +125,13 @@ class ThreadRunner:
             if not running:
                 break
         self._pool.shutdown(wait=False)
+        close_warm_kernels()
 
     def close(self) -> None:
+        from satprofit.reporting.execution import close_warm_kernels
+
         self._pool.shutdown()
+        close_warm_kernels()
 
 
 def _stop_worker_kernels() -> int:
@@ -211,6 +215,12 @@ class DaskRunner:
         self.close()
 
     def close(self) -> None:
+        from satprofit.reporting.execution import close_warm_kernels
+
+        try:
+            self.client.run(close_warm_kernels)  # workers of a cluster outlive the batch
+        except Exception:
+            pass
         try:
             self.client.close()
         finally:

@@ -36,18 +36,41 @@ def open_report(config_path: str | os.PathLike, kind: str):
     -------
     (ReportConfig, satprofit.runs.Run)
     """
-    from satprofit.runs import load_run
-
     warnings.filterwarnings("ignore")
     for name in ("pymc", "pytensor", "arviz"):
         logging.getLogger(name).setLevel(logging.ERROR)
     config: ReportConfig = load_config(config_path) if config_path else hand_config(kind)
     if config.kind != kind:
         raise ValueError(f"this template renders {kind} reports, not {config.kind!r} reports")
-    run = load_run(config.run, data=config.data, encoding=config.encoding)
+    run = _cached_run(config)
     B.theme()
     B.set_currency(run.portfolio.currency)
     return config, run
+
+
+#: The last run loaded in this process: a warm kernel renders report after report of one run.
+_RUN_CACHE: dict[tuple, object] = {}
+
+
+def _cached_run(config: ReportConfig):
+    """``load_run`` of the config's run, reused while its ``run.json`` (which holds the hash of
+    every file) and the data folder are the same; one run is kept."""
+    import json
+
+    from satprofit.runs import load_run
+
+    try:
+        run_hash = json.loads((Path(config.run) / "run.json").read_text()).get("hash")
+    except (OSError, ValueError):
+        run_hash = None  # load_run says what is wrong
+    key = (str(Path(config.run).resolve()), run_hash, config.data, config.encoding)
+    if run_hash is None or key not in _RUN_CACHE:
+        run = load_run(config.run, data=config.data, encoding=config.encoding)
+        _RUN_CACHE.clear()
+        if run_hash is not None:
+            _RUN_CACHE[key] = run
+        return run
+    return _RUN_CACHE[key]
 
 
 def hand_config(kind: str, start: str | os.PathLike | None = None) -> ReportConfig:

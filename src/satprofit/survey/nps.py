@@ -35,6 +35,7 @@ from satprofit.survey.nps_compare import (
     compare_groups,
     compare_last_periods,
     compare_periods,
+    trend_fit,
 )
 from satprofit.survey.nps_groups import DEFAULT_DRAWS, nps_summary, pooled_nps
 from satprofit.survey.nps_results import NPSComparison, NPSResult, NPSTrend
@@ -45,6 +46,7 @@ __all__ = [
     "NPSResult",
     "NPSTrend",
     "client_trend",
+    "trend_fit",
     "compare_groups",
     "compare_last_periods",
     "compare_periods",

@@ -3,6 +3,8 @@ groups, and one client's pooled trend. The overview is :mod:`satprofit.survey.np
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -225,27 +227,27 @@ def compare_last_periods(
 # --------------------------------------------------------------------------- one client's trend
 
 
-def client_trend(
+class TrendFit(NamedTuple):
+    """The hierarchical fit behind :func:`client_trend`, for every client at once (it does
+    not depend on the client: one fit serves every client's trend under the same seed)."""
+
+    table: pd.DataFrame
+    draws: np.ndarray
+    segments: pd.DataFrame
+    kappa: object
+    period: np.ndarray
+
+
+def trend_fit(
     data,
-    client_id: str,
     *,
     freq: str = "half-year",
     role_weights=None,
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
-) -> NPSTrend:
-    """``client_id``'s NPS per period, pooled with every client's answers of the same period.
-
-    Every client-period is a unit of the hierarchical model and each period a segment, so a
-    client's half-year with two answers is shrunk toward the portfolio's NPS that half-year
-    (the size-band segments are too thin per period). The change is the last calendar period
-    with answers in the portfolio against the one before, for this client.
-
-    The shrinkage is toward the portfolio, not toward the client's own level, so a client's
-    change is pulled toward the portfolio's: intervals of the change are wide and P(rose)
-    conservative (coverage 0.989 of the 95 % interval in
-    :mod:`satprofit.validation.nps_coverage`, against 0.93-0.96 for the levels).
-    """
+) -> TrendFit:
+    """Every client-period of ``data`` as a unit of the hierarchical model, each period a
+    segment (see :func:`client_trend`, which takes it as ``fit``)."""
     data = _as_data(data, role_weights)
     period = period_labels(data.frame["date"], freq).to_numpy()
     frame = data.frame.assign(period=period)
@@ -254,6 +256,36 @@ def client_trend(
     table, d, segments, kappa = _pooled(
         sub, units, ["client_id", "period"], "period", draws, np.random.default_rng(seed)
     )
+    return TrendFit(table, d, segments, kappa, period)
+
+
+def client_trend(
+    data,
+    client_id: str,
+    *,
+    freq: str = "half-year",
+    role_weights=None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    fit: TrendFit | None = None,
+) -> NPSTrend:
+    """``client_id``'s NPS per period, pooled with every client's answers of the same period.
+
+    Every client-period is a unit of the hierarchical model and each period a segment, so a
+    client's half-year with two answers is shrunk toward the portfolio's NPS that half-year
+    (the size-band segments are too thin per period). The change is the last calendar period
+    with answers in the portfolio against the one before, for this client. ``fit``: a
+    :func:`trend_fit` of the same data, freq, weights, draws and seed, computed once for many
+    clients (the result is the same).
+
+    The shrinkage is toward the portfolio, not toward the client's own level, so a client's
+    change is pulled toward the portfolio's: intervals of the change are wide and P(rose)
+    conservative (coverage 0.989 of the 95 % interval in
+    :mod:`satprofit.validation.nps_coverage`, against 0.93-0.96 for the levels).
+    """
+    if fit is None:
+        fit = trend_fit(data, freq=freq, role_weights=role_weights, draws=draws, seed=seed)
+    table, d, segments, kappa, period = fit
     portfolio = segments.set_index("segment")["estimate"]
     mine = (table["client_id"] == client_id).to_numpy()
     periods = table[mine][["period", "n", "raw_nps", "estimate", "ci_low", "ci_high"]]

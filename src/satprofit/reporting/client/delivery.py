@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from satprofit.features.projects import project_table
 from satprofit.reporting import blocks as B
 from satprofit.reporting.common import (
     benchmark,
     check_client,
     client_levels,
     data_range,
+    portfolio_projects,
 )
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
@@ -92,7 +92,7 @@ def build_delivery(
             }
         )
     summary = pd.DataFrame(rows)
-    pt = project_table(p)
+    pt = portfolio_projects(p)
     mine = pt[pt["client_id"] == client_id].sort_values("start_date", ascending=False)
     projects = pd.DataFrame(
         {

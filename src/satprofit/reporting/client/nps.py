@@ -18,7 +18,7 @@ import pandas as pd
 
 from satprofit.constants import INTERVAL_LABEL, INTERVAL_PERCENT
 from satprofit.reporting import blocks as B
-from satprofit.reporting.common import check_client
+from satprofit.reporting.common import check_client, per_portfolio
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
 if TYPE_CHECKING:
@@ -97,18 +97,21 @@ def build_nps(
 ) -> ClientNPS:
     """The NPS section of ``client_id`` from the run's portfolio (nothing is refitted from the
     run's models: the NPS posteriors are conjugate and take a second)."""
-    from satprofit.survey.nps import client_trend, nps_summary, pooled_nps
+    from satprofit.survey.nps import client_trend, nps_summary, pooled_nps, trend_fit
     from satprofit.survey.nps_data import NoNPSAnswers, nps_data
 
     p = run.portfolio
     row = check_client(p, client_id)
     segment = str(row["size_band"])
     try:
-        data = nps_data(p)
+        data = per_portfolio(p, ("nps_data",), lambda: nps_data(p))
     except NoNPSAnswers:
         return _unavailable(segment, "No client answered the likelihood-to-recommend question.")
-    seeds = np.random.SeedSequence(seed).generate_state(3)
-    pooled = pooled_nps(data, draws=DRAWS, seed=int(seeds[0]))
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(3)]
+    # the pooled fits do not depend on the client: once per portfolio and seed
+    pooled = per_portfolio(
+        p, ("pooled_nps", seeds[0]), lambda: pooled_nps(data, draws=DRAWS, seed=seeds[0])
+    )
     mine = pooled.row(client_id=client_id)
     answered = data.frame.groupby("client_id").size()
     others = answered[answered.index != client_id]
@@ -120,7 +123,9 @@ def build_nps(
         if len(band_others) >= min_clients
         else None
     )
-    port = nps_summary(data, draws=DRAWS, seed=int(seeds[1])).table.iloc[0]
+    port = per_portfolio(
+        p, ("nps_summary", seeds[1]), lambda: nps_summary(data, draws=DRAWS, seed=seeds[1])
+    ).table.iloc[0]
     portfolio_nps = (
         (port["estimate"], port["ci_low"], port["ci_high"]) if len(others) >= min_clients else None
     )
@@ -128,7 +133,10 @@ def build_nps(
     notes = []
     trend, change = pd.DataFrame(), None
     if n:
-        tr = client_trend(data, client_id, draws=DRAWS, seed=int(seeds[2]))
+        fit = per_portfolio(
+            p, ("trend_fit", seeds[2]), lambda: trend_fit(data, draws=DRAWS, seed=seeds[2])
+        )
+        tr = client_trend(data, client_id, draws=DRAWS, seed=seeds[2], fit=fit)
         per = data.frame.assign(period=_half_years(data.frame["date"]))
         counts = per[per["client_id"] != client_id].groupby("period")["client_id"].nunique()
         trend = tr.periods.drop(columns=["raw_nps"])

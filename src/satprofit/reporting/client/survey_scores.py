@@ -18,7 +18,13 @@ import pandas as pd
 
 from satprofit.constants import INTERVAL_LABEL, INTERVAL_PROB
 from satprofit.reporting import blocks as B
-from satprofit.reporting.common import RECENT_DAYS, benchmark, check_client, data_range
+from satprofit.reporting.common import (
+    RECENT_DAYS,
+    benchmark,
+    check_client,
+    data_range,
+    per_portfolio,
+)
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
 if TYPE_CHECKING:
@@ -85,7 +91,8 @@ def client_construct_scores(run, spec: str = SURVEY_SPEC):
             "the relationship, so no scores on them are shown."
         )
     try:
-        return portfolio_scores(p, load_spec(spec)), ""
+        scores = per_portfolio(p, ("scores", spec), lambda: portfolio_scores(p, load_spec(spec)))
+        return scores, ""
     except (SpecError, SurveyDataError):
         return None, (
             "The detailed survey questions do not follow the expected questionnaire, so no "
