@@ -90,6 +90,12 @@ def test_scenario_is_reproducible_and_per_client(pfit):
     b = scenario(pfit, client, {"status_reports_per_month": 2, "signoff_all": True}, seed=3)
     assert a.table.equals(b.table)
     assert a.n_clients == 1
+    # one status quo whatever the levers (they draw from their own stream)
+    other = scenario(pfit, client, {"ontime_pp": 10}, seed=3)
+    for measure in ("value", "margin"):
+        assert np.array_equal(
+            a.draws[f"{measure}_status_quo"], other.draws[f"{measure}_status_quo"], equal_nan=True
+        )
     port = scenario(pfit, None, {"status_reports_per_month": 2}, seed=3)
     assert (
         port.table.loc[("value", "status_quo"), "median"]

@@ -225,8 +225,10 @@ def scenario(
     lin_any, lin_val = rep.model.linear_predictors(
         post, x_now, *codes, None, rd.band_predictors, list(rd.predictors)
     )
-    rng = np.random.default_rng(seed)
-    delta = _driver_changes(fit, cur, changes, n_draws, rng, notes)
+    # separate streams: the status quo's predictive draws never depend on which levers move
+    lever_seed, outcome_seed = np.random.SeedSequence(seed).spawn(2)
+    rng = np.random.default_rng(outcome_seed)
+    delta = _driver_changes(fit, cur, changes, n_draws, np.random.default_rng(lever_seed), notes)
     # driver change -> the repeat model's predictor that carries it
     predictors = {"csat": "csat_within", "ontime10": "ontime", "sr_z": "status_reports"}
 
