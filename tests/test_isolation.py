@@ -27,6 +27,16 @@ from satprofit.cli import NOTHING_PRODUCED, main
 from satprofit.constants import ESTIMAND_IDS, ESTIMAND_UNITS
 from satprofit.io import load_portfolio
 
+
+@pytest.fixture(autouse=True)
+def _reports_in_this_process(monkeypatch):
+    """Reports render on threads of this process, where the injected failures live (a Dask
+    worker process would import the unpatched satprofit)."""
+    from satprofit.reporting.runners import SCHEDULER_ENV
+
+    monkeypatch.setenv(SCHEDULER_ENV, "threads")
+
+
 #: Sampler settings: enough for a result to exist, not to converge (2 chains: R-hat defined).
 TINY = {"draws": 50, "tune": 50, "chains": 2, "cores": 1}
 CLI_TINY = ["--draws", "50", "--tune", "50", "--chains", "2", "--cores", "1"]
@@ -410,7 +420,7 @@ def _fake_render(fail_for: str):
     """A stand-in for papermill: writes the HTML, raises for one client's report."""
     from satprofit.reporting.render import RenderResult
 
-    def render(template, html, *, title, audit_dir, params, pdf):
+    def render(template, html, *, title, audit_dir, params, pdf, **engine):
         config = json.loads(open(params["config_path"]).read())
         if config["client_id"] == fail_for:
             raise KeyError("csat_to_repeat.value")

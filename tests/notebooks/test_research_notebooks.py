@@ -39,18 +39,16 @@ TOLERANCE_SE = 3.0
 
 
 def _execute(name: str, params: dict, out: Path, kernel: str) -> nbformat.NotebookNode:
-    import papermill
+    """Headless through papermill with satprofit's engine: inline figures whatever
+    ``MPLBACKEND`` this process has (``make test`` exports Agg, which would leave a plain
+    papermill kernel without images)."""
+    from satprofit.reporting.execution import execute
 
-    return papermill.execute_notebook(
-        load_template(NOTEBOOKS / f"{name}.py", kernel_name=kernel),
-        str(out / f"{name}.ipynb"),
-        parameters=params,
-        kernel_name=kernel,
-        progress_bar=False,
-        request_save_on_cell_execute=False,
-        start_timeout=120,
-        execution_timeout=300,
-    )
+    work = out / f"{name}.work"  # its own folder: kernel cwd and connection file
+    work.mkdir(exist_ok=True)
+    staged = work / "notebook.ipynb"
+    nbformat.write(load_template(NOTEBOOKS / f"{name}.py", kernel_name=kernel), staged)
+    return execute(staged, out / f"{name}.ipynb", params=params, kernel_name=kernel, timeout=300)
 
 
 def _in_order(names, params, out, kernel) -> dict:

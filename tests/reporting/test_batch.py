@@ -246,8 +246,8 @@ def test_a_warm_kernel_serves_report_after_report_without_their_names(
     text = TEMPLATE.replace('"{fail}"', "'nobody'") + WARM_CHECK
     (tpl / "client_report.py").write_text(text)
     monkeypatch.setenv("SATPROFIT_NOTEBOOKS", str(tpl))
-    out = tmp_path / "reports"
-    m = render_reports(run, out, ids[:3], scheduler="threads", jobs=1, progress=False)
+    monkeypatch.chdir(tmp_path)  # a relative report folder, as `--out reports` gives
+    m = render_reports(run, "reports", ids[:3], scheduler="threads", jobs=1, progress=False)
     assert [j.status for j in m.reports] == ["ok"] * 3, [j.error for j in m.reports]
     pids, cwds = set(), set()
     for job in m.reports:

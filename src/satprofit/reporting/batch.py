@@ -358,7 +358,8 @@ def render_reports(
         run = load_run(run_dir, data=data, encoding=encoding)
     if data is None:
         raise RunError(f"{run.folder}: give the data folder the run was fitted on")
-    run_dir, out_dir = Path(run.folder), Path(out_dir)
+    # absolute: workers (other processes, other machines) and warm kernels change folders
+    run_dir, out_dir = Path(run.folder), Path(out_dir).resolve()
     clients = run.portfolio.clients.set_index("client_id")["client_name"].to_dict()
     out_dir.mkdir(parents=True, exist_ok=True)
     audit = out_dir / "audit"

@@ -296,7 +296,7 @@ def _register_engine() -> None:
                 # needs it only to start: its later clients take the manager's connection info)
                 config.KernelManager.connection_file = os.path.join(kernel_cwd, "kernel.json")
             if warm:
-                nb_man.nb.cells.insert(0, _prelude_cell(kernel_cwd or os.getcwd()))
+                nb_man.nb.cells.insert(0, _prelude_cell(os.path.abspath(kernel_cwd or ".")))
             client = PapermillNotebookClient(
                 nb_man,
                 km=km,
