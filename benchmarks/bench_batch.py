@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_report_floor import empty_notebook  # noqa: E402
+from bench_report_floor import empty_notebook, render_steps  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / ".cache" / "batch-run"
 
@@ -55,26 +55,14 @@ def load_or_fit(run: str | None, data: Path):
 
 
 def floor_seconds(repeat: int) -> float:
-    from satprofit.reporting import find_kernel, render_notebook
+    """Median wall time of the whole ``render_notebook`` call on the empty notebook."""
+    from satprofit.reporting import find_kernel
 
     kernel = find_kernel()
     with tempfile.TemporaryDirectory(prefix="bench-batch-floor-") as tmp:
         work = Path(tmp)
         template = empty_notebook(work / "empty.ipynb", kernel)
-        times = []
-        for i in range(repeat + 1):
-            t0 = time.perf_counter()
-            render_notebook(
-                template,
-                work / "out" / "floor.html",
-                title="floor",
-                audit_dir=work / "audit",
-                params={"seed": i},
-                kernel_name=kernel,
-            )
-            if i:  # the first is a warm-up
-                times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        return statistics.median(render_steps(template, work, kernel, repeat)["render: total"])
 
 
 def batch_seconds(run, ids: list[str], workers: int, *, warm: bool = True) -> tuple[float, int]:
