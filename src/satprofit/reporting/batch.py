@@ -173,7 +173,6 @@ class _Batch:
     seed: int
     pdf: bool
     today: str
-    templates: Path  # the batch's copies of the templates (the ones its keys hash)
     timeout: float = DEFAULT_TIMEOUT
     warm: bool = True  # one warm kernel per worker thread, reused report after report
 
@@ -205,7 +204,7 @@ def _render_one(job: ReportJob, batch: _Batch) -> ReportJob:
         )
         cfg_path = config.write(batch.scratch / f"{stem}.json")
         res = render_notebook(
-            batch.templates / f"{job.kind}_report.py",
+            batch.scratch / f"{job.kind}_report.py",  # the batch's copy: the one keys hash
             html,
             title=_title(job.kind, job.client_name, batch.today),
             audit_dir=batch.audit,
@@ -396,7 +395,6 @@ def render_reports(
             seed,
             pdf,
             dt.date.today().isoformat(),
-            scratch.resolve(),
             timeout,
             warm,
         )

@@ -211,8 +211,13 @@ def _drop_warm(kernel_name: str) -> None:
     with _RUNNING_LOCK:
         km = _WARM.pop(_warm_key(kernel_name), None)
     if km is not None:
-        _kill(km)
-        _cleanup(km)
+        _stop(km)
+
+
+def _stop(km) -> None:
+    """Kill a kernel and remove its connection file and sockets."""
+    _kill(km)
+    _cleanup(km)
 
 
 def _cleanup(km) -> None:
@@ -239,8 +244,7 @@ def close_warm_kernels() -> int:
         kms = list(_WARM.values())
         _WARM.clear()
     for km in kms:
-        _kill(km)
-        _cleanup(km)
+        _stop(km)
     return len(kms)
 
 
@@ -333,9 +337,9 @@ def _register_engine() -> None:
                         with _RUNNING_LOCK:
                             _WARM[_warm_key(kernel_name)] = client.km
                     else:  # a failed, timed-out or dead kernel is never reused
-                        with _RUNNING_LOCK:
-                            _WARM.setdefault(_warm_key(kernel_name), client.km)
                         _drop_warm(kernel_name)
+                        if client.km is not None:
+                            _stop(client.km)
 
     papermill_engines.register(ENGINE, StagedEngine)
 
