@@ -237,6 +237,39 @@ def test_failure_leaves_existing_report_untouched(tmp_path, kernel, mode):
         assert failed.cells[-1].outputs[-1].output_type == "error"
 
 
+def test_a_kernel_that_fails_to_start_is_a_retryable_kernel_failure(tmp_path, monkeypatch):
+    """A kernel that dies before its first cell (two kernels started at once drew the same
+    port, in a CI run) fails with stage ``kernel``, which a batch retries once; the existing
+    report is untouched."""
+    import json
+    import sys
+
+    from satprofit.reporting.batch import ReportJob
+
+    spec = tmp_path / "jupyter" / "kernels" / "dies-at-start"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-c", "import sys; sys.exit(3)", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "dies"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    template = _notebook(tmp_path / "t.ipynb", [("code", "x = 1", ["parameters"])])
+    out = tmp_path / "reports" / "client.html"
+    out.parent.mkdir()
+    out.write_text("last good report")
+
+    with pytest.raises(ReportError) as info:
+        render_notebook(
+            template, out, title="t", audit_dir=tmp_path / "audit", kernel_name="dies-at-start"
+        )
+
+    err = info.value
+    assert err.stage == "kernel" and "the kernel failed to start" in err.evalue, err
+    assert out.read_text() == "last good report"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["client.html"]
+    job = ReportJob("client", "c1", "c1", str(out), status="failed", stage=err.stage)
+    assert job.retryable
+    assert not ReportJob("client", "c1", "c1", str(out), status="failed", stage="execute").retryable
+
+
 # --------------------------------------------------------------------------- no kernel needed
 
 

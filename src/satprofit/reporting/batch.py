@@ -76,7 +76,8 @@ class ReportJob:
     notebook: str | None = None
     pdf: str | None = None
     error: str | None = None
-    stage: str | None = None  # of a failure: setup, execute, timeout, convert, pdf, write, worker
+    stage: str | None = None  # of a failure: setup, kernel, execute, timeout, convert, pdf,
+    # write, worker
     attempts: int = 0
     key: str | None = None  # what the report was rendered from (see render_reports)
     sha256: str | None = None  # of the HTML written
@@ -84,10 +85,11 @@ class ReportJob:
 
     @property
     def retryable(self) -> bool:
-        """Whether the failure may pass on a second try: a timeout, a dead kernel or worker
-        (an error in a cell, or bad data, would fail the same way again)."""
+        """Whether the failure may pass on a second try: a timeout, a kernel that failed to
+        start, a dead kernel or worker (an error in a cell, or bad data, would fail the same
+        way again)."""
         return self.status == "failed" and (
-            self.stage in ("timeout", "worker") or "DeadKernelError" in (self.error or "")
+            self.stage in ("timeout", "kernel", "worker") or "DeadKernelError" in (self.error or "")
         )
 
 

@@ -397,6 +397,11 @@ def describe_engine_failure(
     count = cell.get("execution_count") if cell is not None else None
     if isinstance(cause, TimeoutError):
         stage, ename, evalue = "timeout", "CellTimeoutError", f"a cell ran longer than {timeout} s"
+    elif cell is None and type(cause).__name__ != "NoSuchKernel":
+        # the kernel never ran a cell: it failed to start (e.g. two kernels started at once on
+        # one machine drew the same free port), which a second try normally passes
+        stage, ename = "kernel", type(cause).__name__
+        evalue = "the kernel failed to start: " + first_line(str(cause))
     else:
         stage, ename = "execute", type(cause).__name__
         evalue = first_line(str(cause))
