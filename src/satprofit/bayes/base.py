@@ -448,6 +448,7 @@ class BayesModel:
         ``converged`` is False.
         """
         import pymc as pm
+        from threadpoolctl import threadpool_limits
 
         from satprofit.processes import interruptible, worker_context
 
@@ -457,7 +458,10 @@ class BayesModel:
         model = self.build_model(data)
         cores = sc.cores or min(chains, os.cpu_count() or 1)
         # workers die with this process; SIGINT/SIGTERM stop the fit (never a partial trace)
-        with model, warnings.catch_warnings(), interruptible():
+        # one BLAS thread per sampling process: the chains already use the cores, and numpy's
+        # OpenBLAS threads (PyTensor's matrix products go through numpy here) fought them
+        # (load 3.7 on 2 cores, every step slower); forked workers inherit the limit
+        with model, warnings.catch_warnings(), interruptible(), threadpool_limits(1, "blas"):
             warnings.simplefilter("ignore", FutureWarning)
             if sampler == "nutpie":
                 try:
