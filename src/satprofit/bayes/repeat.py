@@ -77,6 +77,7 @@ import pandas as pd
 from scipy.special import expit
 
 from satprofit.bayes.base import BayesModel, contraction_status
+from satprofit.bayes.marginal import GroupedNormal
 from satprofit.constants import ESTIMAND_UNITS, INTERVAL_QUANTILES
 from satprofit.features.questions import question_table
 from satprofit.features.repeat_panel import (
@@ -346,6 +347,7 @@ class RepeatBusinessModel(BayesModel):
         "margin_beta_sd": 0.1,
         "margin_group_sd": 0.1,
         "margin_sigma_sd": 0.3,
+        "marginal_clients": True,
     }
     summary_vars = [
         "beta_any",
@@ -364,7 +366,7 @@ class RepeatBusinessModel(BayesModel):
         margin = self.margin_vars if len(data.margin_rows) >= 10 else []
         return self.summary_vars + bands + margin
 
-    def build_model(self, data: RepeatData):
+    def build_model(self, data: RepeatData, marginal: bool | None = None):
         """The hurdle (and margin) model as a PyMC model.
 
         Each part's linear predictor is one dense matrix product, ``(X - x̄) θ``, plus the
@@ -378,10 +380,17 @@ class RepeatBusinessModel(BayesModel):
         (or mean log value) at the data's mean covariates, and ``alpha_any``, ``mu_value`` and
         ``mu_margin`` are recorded as deterministics at zero covariates, as the effect code
         reads them.
+
+        ``marginal`` (default: the ``marginal_clients`` setting, on): the client intercepts of
+        the two Normal parts (log value, margin) are integrated out of the likelihood
+        (:mod:`satprofit.bayes.marginal`) and drawn back exactly after sampling
+        (:meth:`complete_posterior`); ``False`` builds the model with them as parameters (for
+        prior and posterior predictive draws, which need the observed variables).
         """
         import pymc as pm
 
         cfg = self.model_config
+        marginal = bool(cfg["marginal_clients"]) if marginal is None else marginal
         pos = data.value > 0
         rate = float(np.clip(pos.mean(), 0.01, 0.99))
         coords = {
@@ -392,51 +401,95 @@ class RepeatBusinessModel(BayesModel):
             "quarter": data.periods,
             "band_predictor": data.band_predictors,
         }
-        bands = self._band_slopes_on(data)
-        quarters = self._quarters_on(data)
-        design = self._dense_design(data)
+        grouped = self._grouped(data)
         with pm.Model(coords=coords) as model:
             pm.Data("x", data.x)
-            parts = {}
-            for part, rows in (("any", slice(None)), ("value", pos)):
-                theta = [pm.Normal(f"beta_{part}", 0.0, cfg["beta_sd"], dims="predictor")]
-                for group in ("size", "industry"):
-                    if cfg["band_effects"] == "fixed":
-                        # a few levels: effects summing to zero (the intercept stays the
-                        # grand mean, so the two do not trade off), no scale to learn
-                        u = pm.ZeroSumNormal(f"u_{group}_{part}", cfg["band_sd"], dims=group)
-                    else:
-                        sd = pm.HalfNormal(f"sigma_{group}_{part}", cfg["group_sd"])
-                        z = pm.Normal(f"z_{group}_{part}", 0.0, 1.0, dims=group)
-                        u = pm.Deterministic(f"u_{group}_{part}", sd * z, dims=group)
-                    theta.append(u)
-                if quarters:  # quarter effects (the causal model's quarter fixed effects)
-                    theta.append(
-                        pm.ZeroSumNormal(f"u_quarter_{part}", cfg["band_sd"], dims="quarter")
-                    )
-                if bands:  # slopes varying by size band around the mean slope ``beta``
-                    dev = pm.ZeroSumNormal(
-                        f"dbeta_{part}", cfg["slope_band_sd"], dims=("band_predictor", "size")
-                    )
-                    theta.append(dev.flatten())
+            thetas, u_client = {}, {}
+            for part in ("any", "value"):
+                thetas[part] = pm.math.concatenate(self._coefficients(data, part))
                 sd = pm.HalfNormal(f"sigma_client_{part}", cfg["group_sd"])
-                z = pm.Normal(f"z_client_{part}", 0.0, 1.0, dims="client")
-                u_client = pm.Deterministic(f"u_client_{part}", sd * z, dims="client")
-                parts[part] = self._centred(design[rows], pm.math.concatenate(theta))
-                parts[part] = (*parts[part], u_client[data.client[rows]])
-            lin, shift, u = parts["any"]
+                if marginal and part == "value":
+                    u_client[part] = sd  # integrated out: its scale enters the likelihood
+                else:
+                    z = pm.Normal(f"z_client_{part}", 0.0, 1.0, dims="client")
+                    u_client[part] = pm.Deterministic(f"u_client_{part}", sd * z, dims="client")
+            g = grouped["any"]
             alpha = pm.Normal("alpha_centred_any", np.log(rate / (1 - rate)), 2.5)
-            pm.Deterministic("alpha_any", alpha - shift)
-            pm.Bernoulli("any", logit_p=alpha + lin + u, observed=pos.astype(int))
-            lin, shift, u = parts["value"]
-            mu0 = float(np.log(data.value[pos]).mean()) if pos.any() else 0.0
-            mu = pm.Normal("mu_centred_value", mu0, 2.5)
-            pm.Deterministic("mu_value", mu - shift)
+            pm.Deterministic("alpha_any", alpha - pm.math.dot(g.xbar, thetas["any"]))
+            lin = alpha + pm.math.dot(g.x, thetas["any"]) + u_client["any"][g.group]
+            pm.Bernoulli("any", logit_p=lin, observed=pos.astype(int))
+            g = grouped["value"]
+            mu = pm.Normal("mu_centred_value", float(g.y.mean()) if pos.any() else 0.0, 2.5)
+            pm.Deterministic("mu_value", mu - pm.math.dot(g.xbar, thetas["value"]))
             sigma = pm.HalfNormal("sigma", cfg["sigma_sd"])
-            pm.Normal("log_value", mu + lin + u, sigma, observed=np.log(data.value[pos]))
-            if len(data.margin_rows) >= 10:
-                self._margin_part(data)
+            if marginal:
+                logp = g.logp(mu, thetas["value"], sigma, u_client["value"])
+                pm.Potential("log_value_marginal", logp)
+            else:
+                lin = mu + pm.math.dot(g.x, thetas["value"]) + u_client["value"][g.group]
+                pm.Normal("log_value", lin, sigma, observed=g.y)
+            if "margin" in grouped:
+                self._margin_part(data, grouped["margin"], marginal)
         return model
+
+    def _coefficients(self, data: RepeatData, part: str) -> list:
+        """The random variables of θ for hurdle part ``part``, in :meth:`_dense_design`'s
+        column order (inside a model context)."""
+        import pymc as pm
+
+        cfg = self.model_config
+        theta = [pm.Normal(f"beta_{part}", 0.0, cfg["beta_sd"], dims="predictor")]
+        for group in ("size", "industry"):
+            if cfg["band_effects"] == "fixed":
+                # a few levels: effects summing to zero (the intercept stays the grand mean, so
+                # the two do not trade off), no scale to learn
+                u = pm.ZeroSumNormal(f"u_{group}_{part}", cfg["band_sd"], dims=group)
+            else:
+                sd = pm.HalfNormal(f"sigma_{group}_{part}", cfg["group_sd"])
+                z = pm.Normal(f"z_{group}_{part}", 0.0, 1.0, dims=group)
+                u = pm.Deterministic(f"u_{group}_{part}", sd * z, dims=group)
+            theta.append(u)
+        if self._quarters_on(data):  # quarter effects (the causal model's quarter fixed effects)
+            theta.append(pm.ZeroSumNormal(f"u_quarter_{part}", cfg["band_sd"], dims="quarter"))
+        if self._band_slopes_on(data):  # slopes varying by size band around the mean ``beta``
+            dev = pm.ZeroSumNormal(
+                f"dbeta_{part}", cfg["slope_band_sd"], dims=("band_predictor", "size")
+            )
+            theta.append(dev.flatten())
+        return theta
+
+    def _theta_names(self, data: RepeatData, part: str) -> list[str]:
+        """The posterior variables that make up θ of ``part`` (:meth:`_coefficients`)."""
+        names = [f"beta_{part}", f"u_size_{part}", f"u_industry_{part}"]
+        if self._quarters_on(data):
+            names.append(f"u_quarter_{part}")
+        if self._band_slopes_on(data):
+            names.append(f"dbeta_{part}")
+        return names
+
+    def _grouped(self, data: RepeatData) -> dict[str, GroupedNormal]:
+        """Each part's centred design with its client codes and outcome (``"any"``: every
+        row, outcome unused; ``"value"``: the rows with repeat business; ``"margin"``: the
+        margin rows, weighted by their projects, when there are 10)."""
+        pos = data.value > 0
+        design = self._dense_design(data)
+        n = len(data.clients)
+        out = {
+            "any": GroupedNormal(pos.astype(float), design, data.client, n, centre=True),
+            "value": GroupedNormal(
+                np.log(data.value[pos]), design[pos], data.client[pos], n, centre=True
+            ),
+        }
+        if len(data.margin_rows) >= 10:
+            out["margin"] = GroupedNormal(
+                data.margin_rows["rmargin"].to_numpy(float),
+                data.x_margin,
+                data.margin_client,
+                n,
+                weights=data.margin_rows["projects"].to_numpy(float),
+                centre=True,
+            )
+        return out
 
     def _dense_design(self, data: RepeatData) -> np.ndarray:
         """[row, column]: the predictors, one-hot size band, industry (and quarter) columns,
@@ -457,13 +510,42 @@ class RepeatBusinessModel(BayesModel):
                 cols.append(data.x[:, [data.predictors.index(name)]] * size)
         return np.concatenate(cols, axis=1)
 
-    @staticmethod
-    def _centred(x: np.ndarray, theta) -> tuple:
-        """``(x - x̄) θ`` and ``x̄ θ`` (what the intercept at zero covariates loses)."""
-        import pytensor.tensor as pt
+    def predictive_model(self, data: RepeatData):
+        """The model with the client intercepts as parameters (its observed variables)."""
+        return self.build_model(data, marginal=False)
 
-        xbar = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
-        return pt.dot(pt.as_tensor_variable(x - xbar), theta), pt.dot(xbar, theta)
+    def complete_posterior(self, idata, data: RepeatData, random_seed=None):
+        """Draw the integrated-out client intercepts of the log value and margin parts back
+        into the posterior (``u_client_*`` and ``z_client_*``: exact conditional draws given
+        each posterior draw; see :mod:`satprofit.bayes.marginal`)."""
+        if not self.model_config["marginal_clients"]:
+            return idata
+        import xarray as xr
+
+        post = idata.posterior
+        n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+        seed = [int(random_seed), 7] if isinstance(random_seed, int | np.integer) else None
+        rng = np.random.default_rng(seed)
+        grouped = self._grouped(data)
+
+        def flat(name: str) -> np.ndarray:
+            return post[name].values.reshape(n_chain * n_draw, -1)
+
+        parts = {"value": ("mu_centred_value", "sigma", self._theta_names(data, "value"))}
+        if "margin" in grouped and "mu_centred_margin" in post:
+            parts["margin"] = ("mu_centred_margin", "sigma_margin", ["beta_margin"])
+        new = {}
+        for part, (mu, s, names) in parts.items():
+            theta = np.concatenate([flat(n) for n in names], axis=1)
+            tau = flat(f"sigma_client_{part}")[:, 0]
+            u = grouped[part].draw_group_effects(flat(mu)[:, 0], theta, flat(s)[:, 0], tau, rng)
+            shape, dims = (n_chain, n_draw, len(data.clients)), ("chain", "draw", "client")
+            new[f"u_client_{part}"] = (dims, u.reshape(shape))
+            new[f"z_client_{part}"] = (dims, (u / tau[:, None]).reshape(shape))
+        coords = {"chain": post["chain"].values, "draw": post["draw"].values}
+        coords["client"] = list(data.clients)
+        idata.posterior = post.assign(xr.Dataset(new, coords=coords))
+        return idata
 
     def _band_slopes_on(self, data: RepeatData) -> bool:
         """Size-band slopes are modelled (configured, several bands, a band predictor)."""
@@ -476,21 +558,22 @@ class RepeatBusinessModel(BayesModel):
     def _quarters_on(self, data: RepeatData) -> bool:
         return bool(self.model_config["quarter_effects"]) and len(data.periods) > 1
 
-    def _margin_part(self, data: RepeatData) -> None:
+    def _margin_part(self, data: RepeatData, g: GroupedNormal, marginal: bool) -> None:
         import pymc as pm
 
         cfg = self.model_config
-        m = data.margin_rows["rmargin"].to_numpy(float)
-        n = data.margin_rows["projects"].to_numpy(float)
         beta = pm.Normal("beta_margin", 0.0, cfg["margin_beta_sd"], dims="predictor")
-        mu = pm.Normal("mu_centred_margin", float(m.mean()), 0.2)
+        mu = pm.Normal("mu_centred_margin", float(g.y.mean()), 0.2)
+        pm.Deterministic("mu_margin", mu - pm.math.dot(g.xbar, beta))
         sd_c = pm.HalfNormal("sigma_client_margin", cfg["margin_group_sd"])
+        sigma = pm.HalfNormal("sigma_margin", cfg["margin_sigma_sd"])
+        if marginal:
+            pm.Potential("margin_marginal", g.logp(mu, beta, sigma, sd_c))
+            return
         z = pm.Normal("z_client_margin", 0.0, 1.0, dims="client")
         u = pm.Deterministic("u_client_margin", sd_c * z, dims="client")
-        sigma = pm.HalfNormal("sigma_margin", cfg["margin_sigma_sd"])
-        lin, shift = self._centred(data.x_margin, beta)  # as in build_model
-        pm.Deterministic("mu_margin", mu - shift)
-        pm.Normal("margin", mu + lin + u[data.margin_client], sigma / np.sqrt(n), observed=m)
+        lin = mu + pm.math.dot(g.x, beta) + u[g.group]
+        pm.Normal("margin", lin, sigma / np.sqrt(g.w), observed=g.y)
 
     def prior_predictive(
         self, data: RepeatData, samples: int = 500, random_seed: int = 0
@@ -500,7 +583,7 @@ class RepeatBusinessModel(BayesModel):
         allow the data's scale without making extreme values likely)."""
         import pymc as pm
 
-        with self.build_model(data):
+        with self.predictive_model(data):
             prior = pm.sample_prior_predictive(draws=samples, random_seed=random_seed)
         pp = prior.prior_predictive
         stats = {

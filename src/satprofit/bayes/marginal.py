@@ -1,0 +1,118 @@
+r"""Normal outcomes with group intercepts integrated out, and the intercepts drawn back exactly.
+
+For rows :math:`i` of group :math:`g(i)`
+
+.. math::
+
+    y_i \sim N(\mu + x_i^\top\theta + u_{g(i)},\ s^2 / w_i), \qquad u_g \sim N(0, \tau^2),
+
+the intercepts :math:`u` can be integrated out in closed form (each group's rows share one
+intercept: compound symmetry, Sherman-Morrison). With :math:`r_i = y_i - \mu - x_i^\top\theta`,
+:math:`W_g = \sum_{i \in g} w_i` and :math:`R_g = \sum_{i \in g} w_i r_i`,
+
+.. math::
+
+    \log L = -\tfrac12 \Big[\sum_i \log\frac{2\pi s^2}{w_i} + \sum_i \frac{w_i r_i^2}{s^2}
+        + \sum_g \log\Big(1 + \frac{\tau^2 W_g}{s^2}\Big)
+        - \sum_g \frac{\tau^2 R_g^2}{s^2 (s^2 + \tau^2 W_g)}\Big].
+
+:math:`R_g = A_g - W_g \mu - (B\theta)_g` with the constants :math:`A_g = \sum w_i y_i` and
+:math:`B = Z^\top \operatorname{diag}(w) X`, so the likelihood is two dense matrix products and
+no per-row gather of group effects. The sampler then sees :math:`s` and :math:`\tau` without the
+thousands of intercepts between them: with two or three rows per client, the sampled intercepts
+made the within / between split of the variance a funnel that mixed slowly (ESS 38 of 600
+draws for the mean log value of the repeat model at 2,000 clients).
+
+Given a posterior draw, each intercept's conditional posterior is Normal with precision
+:math:`1/\tau^2 + W_g/s^2` and mean :math:`(R_g / s^2)` / precision; drawing it per posterior draw
+(:func:`draw_group_effects`) gives an exact sample of the joint posterior the unmarginalised model
+would have sampled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class GroupedNormal:
+    """The constants of one grouped Normal likelihood (see module docstring).
+
+    Parameters
+    ----------
+    y : ndarray
+        Outcome per row.
+    x : ndarray
+        Design matrix [row, column] (already centred if the intercept is to be centred).
+    group : ndarray of int
+        Group code of each row, in ``0..n_groups - 1``.
+    n_groups : int
+        Number of groups (groups without rows have no likelihood term).
+    weights : ndarray, optional
+        Precision weight :math:`w_i` of each row (default 1: equal variances).
+    centre : bool
+        Centre ``x``'s columns (their means kept as ``xbar``: the intercept at zero covariates
+        is ``mu - xbar θ``).
+    """
+
+    def __init__(self, y, x, group, n_groups: int, weights=None, centre: bool = False) -> None:
+        self.y = np.asarray(y, float)
+        x = np.asarray(x, float)
+        self.xbar = x.mean(axis=0) if centre and len(x) else np.zeros(x.shape[1])
+        self.x = x - self.xbar
+        self.group = np.asarray(group, int)
+        self.n_groups = int(n_groups)
+        self.w = np.ones(len(self.y)) if weights is None else np.asarray(weights, float)
+        self.W = np.bincount(self.group, weights=self.w, minlength=self.n_groups)
+        self.A = np.bincount(self.group, weights=self.w * self.y, minlength=self.n_groups)
+        self.B = np.zeros((self.n_groups, self.x.shape[1]))
+        np.add.at(self.B, self.group, self.w[:, None] * self.x)
+        has = self.W > 0
+        self._rows_of = has  # groups with a likelihood term
+        self._log_w = float(np.log(self.w).sum())
+
+    def logp(self, mu, theta, s, tau):
+        """The marginal log-likelihood as a PyTensor expression.
+
+        Parameters
+        ----------
+        mu, theta, s, tau : TensorVariable
+            Intercept, coefficients (``x``'s columns), row sd at weight 1, group sd.
+        """
+        import pytensor.tensor as pt
+
+        has = self._rows_of
+        W, A, B = self.W[has], self.A[has], self.B[has]
+        r = self.y - mu - pt.dot(self.x, theta)
+        R = A - W * mu - pt.dot(B, theta)
+        s2, t2 = s**2, tau**2
+        n = len(self.y)
+        return -0.5 * (
+            n * pt.log(2 * np.pi * s2)
+            - self._log_w
+            + pt.sum(self.w * r**2) / s2
+            + pt.sum(pt.log1p(t2 * W / s2))
+            - pt.sum(t2 * R**2 / (s2 * (s2 + t2 * W)))
+        )
+
+    def draw_group_effects(
+        self, mu: np.ndarray, theta: np.ndarray, s: np.ndarray, tau: np.ndarray, rng
+    ) -> np.ndarray:
+        """Exact draws of the group intercepts given posterior draws of the rest.
+
+        Parameters
+        ----------
+        mu : ndarray [draw]
+        theta : ndarray [draw, column]
+        s, tau : ndarray [draw]
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        ndarray [draw, group]
+            Groups without rows are drawn from their prior N(0, tau^2).
+        """
+        R = self.A[None, :] - mu[:, None] * self.W[None, :] - theta @ self.B.T
+        s2, t2 = (s**2)[:, None], (tau**2)[:, None]
+        precision = 1.0 / t2 + self.W[None, :] / s2
+        mean = (R / s2) / precision
+        return mean + rng.standard_normal(mean.shape) / np.sqrt(precision)

@@ -1,0 +1,63 @@
+"""Group intercepts integrated out of a Normal likelihood, and drawn back: checked against the
+dense multivariate Normal they stand for (no sampling, exact to rounding)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+from satprofit.bayes.marginal import GroupedNormal
+
+
+def _problem(rng, weighted: bool):
+    n, k, groups = 40, 3, 7
+    x = rng.normal(size=(n, k))
+    group = rng.integers(0, groups - 1, size=n)  # the last group has no row
+    w = rng.integers(1, 5, size=n).astype(float) if weighted else np.ones(n)
+    y = rng.normal(size=n) + group * 0.3
+    return x, group, groups, w, y
+
+
+def _dense_cov(group, groups, w, s, tau):
+    z = np.eye(groups)[group]
+    return np.diag(s**2 / w) + tau**2 * z @ z.T
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("centre", [False, True])
+def test_marginal_logp_is_the_multivariate_normal_density(weighted, centre):
+    rng = np.random.default_rng(3)
+    x, group, groups, w, y = _problem(rng, weighted)
+    g = GroupedNormal(y, x, group, groups, weights=w if weighted else None, centre=centre)
+    mu, theta, s, tau = 0.4, np.array([0.5, -1.0, 0.2]), 0.8, 0.6
+    got = float(g.logp(mu, theta, s, tau).eval())
+    mean = mu + g.x @ theta  # centred columns when centre: the same model, shifted intercept
+    want = multivariate_normal(mean, _dense_cov(group, groups, w, s, tau)).logpdf(y)
+    assert got == pytest.approx(want, rel=1e-10)
+    if centre:
+        assert np.allclose(g.x.mean(axis=0), 0) and np.allclose(g.xbar, x.mean(axis=0))
+
+
+def test_drawn_intercepts_follow_their_exact_conditional():
+    """The draws' mean and variance per group are the Gaussian conditional of the intercepts
+    given the data (computed here from the joint covariance), to Monte-Carlo error."""
+    rng = np.random.default_rng(5)
+    x, group, groups, w, y = _problem(rng, weighted=True)
+    g = GroupedNormal(y, x, group, groups, weights=w)
+    mu, theta, s, tau = 0.1, np.array([0.3, 0.0, -0.4]), 0.7, 0.9
+    # joint of (u, y): u ~ N(0, tau^2 I), y = m + Z u + e
+    z = np.eye(groups)[group]
+    resid = y - mu - x @ theta
+    cov_y = _dense_cov(group, groups, w, s, tau)
+    cov_uy = tau**2 * z.T
+    mean_want = cov_uy @ np.linalg.solve(cov_y, resid)
+    var_want = np.diag(tau**2 * np.eye(groups) - cov_uy @ np.linalg.solve(cov_y, cov_uy.T))
+    n = 200_000
+    draws = g.draw_group_effects(
+        np.full(n, mu), np.tile(theta, (n, 1)), np.full(n, s), np.full(n, tau), rng
+    )
+    se = np.sqrt(var_want / n)
+    assert np.all(np.abs(draws.mean(axis=0) - mean_want) < 5 * se)
+    assert np.allclose(draws.var(axis=0), var_want, rtol=0.02)
+    assert var_want[-1] == pytest.approx(tau**2)  # a group without rows keeps its prior
