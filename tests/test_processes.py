@@ -137,9 +137,12 @@ def _stop(proc: subprocess.Popen) -> None:
 # --------------------------------------------------------------------------- fit
 
 
-@pytest.mark.parametrize(
-    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name
-)
+#: SIGTERM goes through the same handler as SIGINT (satprofit.processes.interruptible): its
+#: runs are slow checks (make test-all), SIGINT and SIGKILL (no handler at all) run always.
+SIGTERM_SLOW = pytest.param(signal.SIGTERM, marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, SIGTERM_SLOW, signal.SIGKILL], ids=lambda s: s.name)
 def test_stopping_a_fit_stops_its_sampler_workers(tiny_data, tmp_path, sig):
     """PyMC's two chain processes die with the fit, whichever signal stops it, and an
     interrupted fit saves nothing (PyMC itself would return the draws so far)."""
@@ -189,7 +192,7 @@ def _started_kernel(proc: subprocess.Popen, out: Path):
     return found
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+@pytest.mark.parametrize("sig", [signal.SIGINT, SIGTERM_SLOW], ids=lambda s: s.name)
 def test_an_interrupted_report_leaves_no_staging_kernel_or_connection_file(
     tiny_data, tiny_run, templates, tmp_path, sig
 ):
