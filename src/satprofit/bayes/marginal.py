@@ -31,6 +31,8 @@ would have sampled.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -62,13 +64,25 @@ class GroupedNormal:
         self.group = np.asarray(group, int)
         self.n_groups = int(n_groups)
         self.w = np.ones(len(self.y)) if weights is None else np.asarray(weights, float)
-        self.W = np.bincount(self.group, weights=self.w, minlength=self.n_groups)
-        self.A = np.bincount(self.group, weights=self.w * self.y, minlength=self.n_groups)
-        self.B = np.zeros((self.n_groups, self.x.shape[1]))
-        np.add.at(self.B, self.group, self.w[:, None] * self.x)
-        has = self.W > 0
-        self._rows_of = has  # groups with a likelihood term
-        self._log_w = float(np.log(self.w).sum())
+
+    # the group sums are computed when first needed (a part that only wants its centred design
+    # never pays for them)
+    @functools.cached_property
+    def W(self) -> np.ndarray:
+        """Sum of the weights per group."""
+        return np.bincount(self.group, weights=self.w, minlength=self.n_groups)
+
+    @functools.cached_property
+    def A(self) -> np.ndarray:
+        """Weighted sum of the outcome per group."""
+        return np.bincount(self.group, weights=self.w * self.y, minlength=self.n_groups)
+
+    @functools.cached_property
+    def B(self) -> np.ndarray:
+        """Weighted sum of the design rows per group, [group, column]."""
+        out = np.zeros((self.n_groups, self.x.shape[1]))
+        np.add.at(out, self.group, self.w[:, None] * self.x)
+        return out
 
     def logp(self, mu, theta, s, tau):
         """The marginal log-likelihood as a PyTensor expression.
@@ -80,7 +94,7 @@ class GroupedNormal:
         """
         import pytensor.tensor as pt
 
-        has = self._rows_of
+        has = self.W > 0  # groups with rows (the others have no likelihood term)
         W, A, B = self.W[has], self.A[has], self.B[has]
         r = self.y - mu - pt.dot(self.x, theta)
         R = A - W * mu - pt.dot(B, theta)
@@ -88,7 +102,7 @@ class GroupedNormal:
         n = len(self.y)
         return -0.5 * (
             n * pt.log(2 * np.pi * s2)
-            - self._log_w
+            - np.log(self.w).sum()
             + pt.sum(self.w * r**2) / s2
             + pt.sum(pt.log1p(t2 * W / s2))
             - pt.sum(t2 * R**2 / (s2 * (s2 + t2 * W)))

@@ -412,7 +412,6 @@ class RepeatBusinessModel(BayesModel):
         }
         grouped = self._grouped(data)
         with pm.Model(coords=coords) as model:
-            pm.Data("x", data.x)
             thetas, u_client = {}, {}
             for part in ("any", "value"):
                 thetas[part] = pm.math.concatenate(self._coefficients(data, part))
@@ -442,33 +441,33 @@ class RepeatBusinessModel(BayesModel):
         return model
 
     def _coefficients(self, data: RepeatData, part: str) -> list:
-        """The random variables of θ for hurdle part ``part``, in :meth:`_dense_design`'s
-        column order (inside a model context)."""
+        """The random variables of θ for hurdle part ``part``, in :meth:`_theta_names` order
+        (inside a model context)."""
         import pymc as pm
 
         cfg = self.model_config
-        theta = [pm.Normal(f"beta_{part}", 0.0, cfg["beta_sd"], dims="predictor")]
-        for group in ("size", "industry"):
-            if cfg["band_effects"] == "fixed":
-                # a few levels: effects summing to zero (the intercept stays the grand mean, so
-                # the two do not trade off), no scale to learn
-                u = pm.ZeroSumNormal(f"u_{group}_{part}", cfg["band_sd"], dims=group)
-            else:
-                sd = pm.HalfNormal(f"sigma_{group}_{part}", cfg["group_sd"])
-                z = pm.Normal(f"z_{group}_{part}", 0.0, 1.0, dims=group)
-                u = pm.Deterministic(f"u_{group}_{part}", sd * z, dims=group)
-            theta.append(u)
-        if self._quarters_on(data):  # quarter effects (the causal model's quarter fixed effects)
-            theta.append(pm.ZeroSumNormal(f"u_quarter_{part}", cfg["band_sd"], dims="quarter"))
-        if self._band_slopes_on(data):  # slopes varying by size band around the mean ``beta``
-            dev = pm.ZeroSumNormal(
-                f"dbeta_{part}", cfg["slope_band_sd"], dims=("band_predictor", "size")
-            )
-            theta.append(dev.flatten())
+        theta = []
+        for name in self._theta_names(data, part):
+            kind, dim = name.rsplit("_", 1)[0], name.split("_")[1]
+            if kind == "beta":
+                theta.append(pm.Normal(name, 0.0, cfg["beta_sd"], dims="predictor"))
+            elif kind == "dbeta":  # slopes varying by size band around the mean ``beta``
+                dims = ("band_predictor", "size")
+                theta.append(pm.ZeroSumNormal(name, cfg["slope_band_sd"], dims=dims).flatten())
+            elif dim == "quarter" or cfg["band_effects"] == "fixed":
+                # a few levels: effects summing to zero (the intercept stays the grand mean,
+                # so the two do not trade off), no scale to learn
+                theta.append(pm.ZeroSumNormal(name, cfg["band_sd"], dims=dim))
+            else:  # band_effects="partial": non-centred varying intercepts
+                sd = pm.HalfNormal(f"sigma_{dim}_{part}", cfg["group_sd"])
+                z = pm.Normal(f"z_{dim}_{part}", 0.0, 1.0, dims=dim)
+                theta.append(pm.Deterministic(name, sd * z, dims=dim))
         return theta
 
     def _theta_names(self, data: RepeatData, part: str) -> list[str]:
-        """The posterior variables that make up θ of ``part`` (:meth:`_coefficients`)."""
+        """The variables that make up θ of ``part``, in :meth:`_dense_design`'s column order:
+        mean slopes, size band and industry effects, quarter effects (the causal model's
+        quarter fixed effects), size-band slope deviations."""
         names = [f"beta_{part}", f"u_size_{part}", f"u_industry_{part}"]
         if self._quarters_on(data):
             names.append(f"u_quarter_{part}")
