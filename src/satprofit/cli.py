@@ -1166,15 +1166,21 @@ def _sampler_config(args: argparse.Namespace):
 
 def _sampler_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
-    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    p.add_argument(
+        "--tune",
+        type=int,
+        default=None,
+        help="tuning steps per chain (default: 1000 with pymc, 300 with nutpie)",
+    )
     p.add_argument("--chains", type=int, default=4, help="chains")
     p.add_argument("--cores", type=int, default=None, help="processes (default: min(chains, CPUs))")
     p.add_argument(
         "--sampler",
-        choices=("pymc", "nutpie"),
-        default="pymc",
-        help="pymc (default) or nutpie (low-rank mass matrix, ~40 s to compile each model, "
-        "faster per draw: for portfolios of thousands of clients)",
+        choices=("auto", "pymc", "nutpie"),
+        default="auto",
+        help="auto (default: nutpie for a model with at least 3,000 rows and 500 draws, "
+        "pymc otherwise), pymc, or nutpie (low-rank mass matrix, 10-35 s to compile each "
+        "model, several times faster per draw)",
     )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
 

@@ -61,3 +61,28 @@ def test_drawn_intercepts_follow_their_exact_conditional():
     assert np.all(np.abs(draws.mean(axis=0) - mean_want) < 5 * se)
     assert np.allclose(draws.var(axis=0), var_want, rtol=0.02)
     assert var_want[-1] == pytest.approx(tau**2)  # a group without rows keeps its prior
+
+
+def test_single_precision_design_changes_the_log_density_by_under_a_millionth():
+    """The repeat model's designs are held in single precision (``design_product``): on a
+    design of its size and scale (24,000 x 50, centred columns), the log-density differs from
+    double precision by under 1e-6 relative and the gradient by under 1e-5 of its largest
+    component (sums over 24,000 rows in single precision)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    rng = np.random.default_rng(11)
+    n, k, groups = 24_000, 50, 2_000
+    x = np.column_stack([rng.normal(size=(n, 10)), rng.integers(0, 2, size=(n, k - 10))])
+    group = rng.integers(0, groups, size=n)
+    y = 11.0 + x[:, :10] @ rng.normal(scale=0.2, size=10) + rng.normal(size=n)
+    theta = pt.vector("theta")
+    value = {}
+    for single in (False, True):
+        g = GroupedNormal(y, x, group, groups, centre=True, single_precision=single)
+        logp = g.logp(11.0, theta, 1.0, 0.5)
+        fn = pytensor.function([theta], [logp, pt.grad(logp, theta)])
+        value[single] = fn(np.linspace(-0.5, 0.5, k))
+    (lp64, g64), (lp32, g32) = value[False], value[True]
+    assert abs(lp32 - lp64) <= 1e-6 * abs(lp64)
+    assert np.max(np.abs(g32 - g64)) <= 1e-5 * np.max(np.abs(g64))

@@ -54,28 +54,37 @@ class SamplerConfig:
 
     Attributes
     ----------
-    draws, tune : int
-        Posterior draws and tuning steps per chain (1000 each: ESS >= 400 per parameter on
-        the satprofit models with 4 chains).
+    draws : int
+        Posterior draws per chain (1000: ESS >= 400 per parameter on the satprofit models
+        with 4 chains).
+    tune : int or None
+        Tuning steps per chain; None: 1000 with PyMC's NUTS, 300 with nutpie (its own
+        default: its mass matrix adapts from the gradients and converges within a few hundred
+        steps; at 2,000 clients 300 instead of 1000 passed the same gate and took 211 s
+        instead of 276 s for the repeat model).
     chains : int
         Chains (4: R-hat needs several).
     cores : int or None
         Processes; None is ``min(chains, CPUs)``.
     target_accept : float
-        NUTS target acceptance (0.9: fewer divergences on the hierarchical models).
-    sampler : {"pymc", "nutpie"}
-        PyMC's NUTS (default: no compilation wait on small portfolios) or nutpie's
-        (numba-compiled, low-rank mass matrix; 35-40 s of compilation per model, then several
-        times faster per draw: the choice for portfolios of thousands of clients).
+        NUTS target acceptance (0.9: fewer divergences on the hierarchical models; 0.8
+        halved the repeat model's steps at 2,000 clients but its quarter effects then failed
+        the gate).
+    sampler : {"auto", "pymc", "nutpie"}
+        PyMC's NUTS (no compilation wait), nutpie's (numba-compiled, low-rank mass matrix;
+        10-35 s of compilation per model, then several times faster per draw), or ``"auto"``
+        (default): nutpie for a model with at least :data:`NUTPIE_ROWS` likelihood rows and
+        at least 500 draws per chain, where its compilation pays off, PyMC's otherwise
+        (see :meth:`resolve`).
     random_seed : int
     """
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int | None = None
     chains: int = 4
     cores: int | None = None
     target_accept: float = 0.9
-    sampler: str = "pymc"
+    sampler: str = "auto"
     random_seed: int = DEFAULT_SEED
 
     #: The settings a fit records (``fit.json``, ``satprofit fit --reuse``): those that
@@ -88,10 +97,32 @@ class SamplerConfig:
 
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def resolve(self, rows: int) -> SamplerConfig:
+        """The concrete settings for a model with ``rows`` likelihood rows: ``"auto"`` made a
+        sampler (nutpie when it is installed, ``rows >= NUTPIE_ROWS`` and ``draws >= 500``)
+        and the tuning default filled in."""
+        sampler = self.sampler
+        if sampler == "auto":
+            big = rows >= NUTPIE_ROWS and self.draws >= 500
+            sampler = "nutpie" if big and _has_nutpie() else "pymc"
+        tune = self.tune if self.tune is not None else (300 if sampler == "nutpie" else 1000)
+        return self.replace(sampler=sampler, tune=tune)
+
     def settings(self) -> dict:
         """The recorded settings as a dict (``draws``, ``tune``, ``chains``, ``random_seed``,
         ``sampler``)."""
         return {k: getattr(self, k) for k in self.RECORDED}
+
+
+#: Likelihood rows from which ``sampler="auto"`` picks nutpie (its 10-35 s of compilation per
+#: model then costs less than PyMC's slower steps; measured in ``benchmarks/bench_fit_scale.py``).
+NUTPIE_ROWS = 3000
+
+
+def _has_nutpie() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("nutpie") is not None
 
 
 class ConvergenceWarning(UserWarning):
@@ -111,26 +142,42 @@ def _nan_extreme(fn, values) -> float:
     return float(fn(values)) if np.isfinite(values).any() else float("nan")
 
 
-def convergence(idata, var_names: list[str]) -> dict:
+def convergence(
+    idata, var_names: list[str], estimands: dict | None = None, saved_rows: list | None = None
+) -> dict:
     """R-hat, bulk/tail ESS and divergences, variable by variable (never ``to_array``: with
-    per-observation deterministics that broadcasts into gigabytes)."""
+    per-observation deterministics that broadcasts into gigabytes).
+
+    ``estimands`` (name -> draws [chain, draw]) are gated beside the parameters, as rows
+    ``estimand <name>``: what a report shows must have mixed, whatever the parameterisation.
+    ``saved_rows``: such rows as a saved fit recorded them (``diagnostics["estimand_rows"]``;
+    a loaded fit has no estimand draws to recompute them from).
+    """
     az = _quiet_arviz()
     rows = []
+
+    def row(name, size, rhat, ess_b, ess_t):
+        # one chain has no R-hat (all NaN): reported as NaN, not a warning
+        return {
+            "parameter": name,
+            "size": size,
+            "rhat_max": _nan_extreme(np.nanmax, rhat),
+            "ess_bulk_min": _nan_extreme(np.nanmin, ess_b),
+            "ess_tail_min": _nan_extreme(np.nanmin, ess_t),
+        }
+
     for name in var_names:
         da = idata.posterior[name]
         rhat = az.rhat(idata, var_names=[name])[name].values
         ess_b = az.ess(idata, var_names=[name], method="bulk")[name].values
         ess_t = az.ess(idata, var_names=[name], method="tail")[name].values
-        rows.append(
-            {
-                "parameter": name,
-                "size": int(np.prod(da.shape[2:])) or 1,
-                # one chain has no R-hat (all NaN): reported as NaN, not a warning
-                "rhat_max": _nan_extreme(np.nanmax, rhat),
-                "ess_bulk_min": _nan_extreme(np.nanmin, ess_b),
-                "ess_tail_min": _nan_extreme(np.nanmin, ess_t),
-            }
-        )
+        rows.append(row(name, int(np.prod(da.shape[2:])) or 1, rhat, ess_b, ess_t))
+    for name, draws in (estimands or {}).items():
+        draws = np.asarray(draws, dtype=float)
+        rhat = az.rhat(draws) if draws.shape[0] > 1 else np.nan
+        ess_b, ess_t = az.ess(draws, method="bulk"), az.ess(draws, method="tail")
+        rows.append(row(f"estimand {name}", 1, rhat, ess_b, ess_t))
+    rows.extend(dict(r) for r in saved_rows or [])
     table = pd.DataFrame(rows).set_index("parameter")
     div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
     failing = table[
@@ -145,6 +192,7 @@ def convergence(idata, var_names: list[str]) -> dict:
         "rhat_max": float(table["rhat_max"].max()),
         "ess_min": float(table[["ess_bulk_min", "ess_tail_min"]].min().min()),
         "converged": not failing and div <= DIVERGENCES_MAX,
+        "estimand_rows": [r for r in rows if r["parameter"].startswith("estimand ")],
     }
 
 
@@ -355,9 +403,32 @@ class BayesResult:
             raise
         except Exception as err:  # h5py/netCDF errors name no file
             raise ValueError(f"{nc}: unreadable posterior, truncated or corrupt ({err})") from None
-        diag = convergence(idata, meta["config"].get("summary_vars", []))
+        saved = meta.get("diagnostics", {}).get("estimand_rows", [])
+        diag = convergence(idata, meta["config"].get("summary_vars", []), saved_rows=saved)
         effects = pd.DataFrame.from_dict(meta["effects"], orient="index")
         return cls(idata, meta["model_name"], meta["config"], diag, effects, model, data)
+
+
+def chain_draws(idata, flat: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Estimand draws computed from :meth:`BayesModel.draws` (flattened chain by chain, then
+    thinned) back in [chain, draw] form, for R-hat and ESS.
+
+    Only when the thinning kept the same number of draws from every chain in order (each
+    chain's length a multiple of the step); otherwise an estimand is left out of the gate
+    rather than split wrongly.
+    """
+    post = idata.posterior
+    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+    out = {}
+    for name, values in flat.items():
+        values = np.asarray(values, dtype=float)
+        if len(values) == 0 or len(values) % n_chain:
+            continue
+        step = _step(n_chain * n_draw, len(values))
+        if n_draw % step or n_chain * n_draw // step != len(values):
+            continue
+        out[name] = values.reshape(n_chain, -1)
+    return out
 
 
 def _step(n_draws: int, max_draws: int | None) -> int:
@@ -448,6 +519,11 @@ class BayesModel:
         integrated out (none by default)."""
         return idata
 
+    def rows(self, data) -> int:
+        """Likelihood rows of ``data`` (what ``sampler="auto"`` sizes the sampler by; 0, so
+        PyMC's sampler, unless a model says)."""
+        return 0
+
     def variables(self, data) -> list[str]:
         """The parameters summarized and gated for this data (default ``summary_vars``)."""
         return list(self.summary_vars)
@@ -465,7 +541,7 @@ class BayesModel:
 
         from satprofit.processes import interruptible, worker_context
 
-        sc = (sampler_config or SamplerConfig()).replace(**settings)
+        sc = (sampler_config or SamplerConfig()).replace(**settings).resolve(self.rows(data))
         draws, tune, chains = sc.draws, sc.tune, sc.chains
         random_seed, sampler, target_accept = sc.random_seed, sc.sampler, sc.target_accept
         model = self.build_model(data)
@@ -500,7 +576,8 @@ class BayesModel:
             )
         idata = self.complete_posterior(idata, data, random_seed)
         names = self.variables(data)
-        diag = convergence(idata, names)
+        effects = self.effects(idata, data)
+        diag = convergence(idata, names, chain_draws(idata, effects.attrs.get("draws", {})))
         if not diag["converged"]:
             warnings.warn(
                 ConvergenceWarning(
@@ -511,5 +588,4 @@ class BayesModel:
                 stacklevel=2,
             )
         config = {**self.model_config, **sc.settings(), "summary_vars": names}
-        effects = self.effects(idata, data)
         return BayesResult(idata, self.name, config, diag, effects, model=self, data=data)

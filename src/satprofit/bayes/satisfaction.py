@@ -116,6 +116,7 @@ from satprofit.bayes.base import BayesModel, contraction_status
 from satprofit.constants import INTERVAL_QUANTILES, SIZE_BANDS
 from satprofit.features.projects import data_start_of, project_table
 from satprofit.io import Portfolio
+from satprofit.ordinal import observed_ordinal_logp, ordinal_logit_draws
 from satprofit.questions import estimand as estimand_spec
 
 #: Every predictor the model can use, in column order (those that never vary are dropped).
@@ -303,6 +304,16 @@ def satisfaction_data(
     )
 
 
+def _csat_logp(value, eta, cutpoints):
+    """The csat likelihood's log-density (codes 0..4; see :mod:`satprofit.ordinal`)."""
+    return observed_ordinal_logp(value, eta, cutpoints, 4)
+
+
+def _csat_draws(eta, cutpoints, rng=None, size=None):
+    """Predictive csat codes 0..4 for ``eta`` [obs] and cut points [4]."""
+    return ordinal_logit_draws(np.broadcast_to(eta, size or np.shape(eta)), cutpoints, rng)
+
+
 def expected_csat(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
     """E[csat] = 1 + sum_k P(csat > k) for latent ``eta`` [..., n] and cut points [..., 4]."""
     return 1.0 + expit(eta[..., :, None] - cutpoints[..., None, :]).sum(axis=-1)
@@ -315,10 +326,14 @@ class SatisfactionModel(BayesModel):
     default_model_config = {
         "beta_sd": 1.0,
         "group_sd": 0.5,
+        "group_effects": "fixed",
+        "fixed_sd": 1.0,
         "cut_sd": 2.5,
         "nps": False,
         "mediators": False,
     }
+    #: the gated parameters with ``group_effects="partial"``; :meth:`variables` gives those of
+    #: the configuration and data
     summary_vars = [
         "beta",
         "cutpoints",
@@ -346,14 +361,19 @@ class SatisfactionModel(BayesModel):
             "obs": np.arange(data.n),
         }
         with pm.Model(coords=coords) as model:
-            x = pm.Data("x", data.x, dims=("obs", "predictor"))
             beta = pm.Normal("beta", 0.0, cfg["beta_sd"], dims="predictor")
-            eta = pm.math.dot(x, beta)
-            for group in GROUPS:
+            eta = pm.math.dot(data.x, beta)
+            fixed = self._fixed_groups(data)
+            for group in [*self._partial_groups(data), *fixed]:
                 idx = self._group_index(data, group)
-                sigma = pm.HalfNormal(f"sigma_{group}", cfg["group_sd"])
-                z = pm.Normal(f"z_{group}", 0.0, 1.0, dims=group)
-                eta = eta + pm.Deterministic(f"a_{group}", sigma * z, dims=group)[idx]
+                if group in fixed:
+                    # a few levels: effects summing to zero, no scale to learn
+                    a = pm.ZeroSumNormal(f"a_{group}", cfg["fixed_sd"], dims=group)
+                else:  # non-centred varying intercepts
+                    sigma = pm.HalfNormal(f"sigma_{group}", cfg["group_sd"])
+                    z = pm.Normal(f"z_{group}", 0.0, 1.0, dims=group)
+                    a = pm.Deterministic(f"a_{group}", sigma * z, dims=group)
+                eta = eta + a[idx]
             cut = pm.Normal(
                 "cutpoints",
                 mu=np.array([-2.0, -1.0, 0.0, 1.5]),
@@ -362,10 +382,42 @@ class SatisfactionModel(BayesModel):
                 transform=pm.distributions.transforms.ordered,
                 initval=np.array([-2.0, -1.0, 0.0, 1.5]),
             )
-            pm.OrderedLogistic("csat", eta=eta, cutpoints=cut, observed=data.csat - 1, dims="obs")
+            pm.CustomDist(
+                "csat",
+                eta,
+                cut,
+                logp=_csat_logp,
+                random=_csat_draws,
+                observed=data.csat - 1,
+                dims="obs",
+                dtype="int64",
+            )
             if cfg["nps"]:
                 self._nps_part(data, eta)
         return model
+
+    def _fixed_groups(self, data: SatisfactionData) -> list[str]:
+        """The groups whose levels get fixed zero-sum effects (``group_effects="fixed"``: the
+        team, industry and sales owner, each with at least two levels; a single level has no
+        effect apart from the cut points)."""
+        if self.model_config["group_effects"] == "partial":
+            return []
+        return [g for g in GROUPS[1:] if len(self._levels(data, g)) >= 2]
+
+    def _partial_groups(self, data: SatisfactionData) -> list[str]:
+        """The groups with partially pooled (non-centred) intercepts: always the client."""
+        if self.model_config["group_effects"] == "partial":
+            return list(GROUPS)
+        return ["client"]
+
+    @staticmethod
+    def _levels(data: SatisfactionData, group: str) -> list[str]:
+        return {
+            "client": data.clients,
+            "team": data.teams,
+            "industry": data.industries,
+            "owner": data.owners,
+        }[group]
 
     @staticmethod
     def _group_index(data: SatisfactionData, group: str) -> np.ndarray:
@@ -400,9 +452,20 @@ class SatisfactionModel(BayesModel):
             observed=nps[has].astype(int),
         )
 
+    def rows(self, data: SatisfactionData) -> int:
+        return data.n
+
     def variables(self, data: SatisfactionData) -> list[str]:
+        """The sampled parameters: coefficients, cut points, the scale of each partially
+        pooled group and the effects of each fixed group (plus the nps part's)."""
         extra = ["kappa_nps", "cutpoints_nps"] if self.model_config["nps"] else []
-        return self.summary_vars + extra
+        return [
+            "beta",
+            "cutpoints",
+            *(f"sigma_{g}" for g in self._partial_groups(data)),
+            *(f"a_{g}" for g in self._fixed_groups(data)),
+            *extra,
+        ]
 
     def latent(self, idata, data: SatisfactionData, max_draws: int = 1000) -> tuple:
         """Per-draw latent eta [draw, obs], cut points [draw, 4] and beta [draw, predictor]
@@ -424,7 +487,7 @@ class SatisfactionModel(BayesModel):
         all_beta = idata.posterior["beta"].values.reshape(-1, len(data.predictors))
         prior_var = float(self.model_config["beta_sd"]) ** 2
         project = data.frame["project_id"].to_numpy()
-        rows = {}
+        rows, gated = {}, {}
         for estimand, mask in (
             ("quality_to_csat", data.frame["no_milestones"].to_numpy() == 0),
             ("status_reports_to_csat", np.ones(data.n, bool)),
@@ -454,12 +517,15 @@ class SatisfactionModel(BayesModel):
                         [np.bincount(units, weights=r, minlength=n_units) for r in diff]
                     ) / np.bincount(units, minlength=n_units)
                     draws = per_unit.mean(axis=1)
+                    gated[estimand] = draws
                     lo, med, hi = np.quantile(
                         draws, [INTERVAL_QUANTILES[0], 0.5, INTERVAL_QUANTILES[1]]
                     )
                     row.update(median=med, ci_low=lo, ci_high=hi)
             rows[estimand] = row
-        return pd.DataFrame.from_dict(rows, orient="index")
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        out.attrs["draws"] = gated  # gated by the fit (R-hat, ESS), never saved
+        return out
 
     def prior_predictive(
         self, data: SatisfactionData, samples: int = 500, random_seed: int = 0

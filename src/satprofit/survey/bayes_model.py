@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from satprofit.ordinal import ordinal_logit_logp
 from satprofit.survey.spec import SurveySpec
 
 #: A category answered by fewer respondents than this is merged into its neighbour.
@@ -459,26 +460,6 @@ def build_model(
         logp = ordinal_logit_logp(cuts[up_idx] - mu, cuts[lo_idx] - mu, has_up, has_lo)
         pm.Potential("items", logp.sum())
     return model
-
-
-def ordinal_logit_logp(upper, lower, has_up, has_lo):
-    r"""Log probability of each cell's category under the cumulative logit, without
-    cancellation.
-
-    :math:`P = \sigma(a) - \sigma(b)` with :math:`a` (``upper``) and :math:`b` (``lower``) the
-    distances of the category's upper and lower cutpoints from the linear predictor, computed
-    as :math:`\log\sigma(a) + \log\sigma(-b) + \log(1 - e^{b - a})` (the identity
-    :math:`\sigma(a) - \sigma(b) = \sigma(a)\,\sigma(-b)\,(1 - e^{b-a})`): exact where both
-    sigmoids are near 1 or the category is narrow, where the plain difference loses every
-    digit. The first category has no lower cutpoint (``has_lo`` False: :math:`\log\sigma(a)`),
-    the last no upper one (:math:`\log\sigma(-b)`).
-    """
-    import pytensor.tensor as pt
-
-    below_up = pt.switch(has_up, pt.sigmoid(upper), 1.0)
-    above_lo = pt.switch(has_lo, pt.sigmoid(-lower), 1.0)
-    inside = pt.switch(has_up & has_lo, -pt.expm1(lower - upper), 1.0)
-    return pt.log(below_up * above_lo * inside)
 
 
 def lkj_cholesky(name: str, n: int, eta: float):

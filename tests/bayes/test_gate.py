@@ -1,0 +1,100 @@
+"""The convergence gate and the sampler settings: what is gated (sampled parameters and the
+estimands' draws), the verdict kept across save and load, and the ``"auto"`` sampler rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from satprofit.bayes import BayesResult, RepeatBusinessModel, SatisfactionModel
+from satprofit.bayes.base import NUTPIE_ROWS, SamplerConfig, chain_draws, convergence
+
+
+def _idata(rng, chains=4, draws=400, shift=0.0):
+    import arviz as az
+
+    x = rng.normal(size=(chains, draws))
+    x[0] += shift  # one chain elsewhere: R-hat far above 1.01
+    return az.from_dict(
+        posterior={"a": rng.normal(size=(chains, draws)), "x": x},
+        sample_stats={"diverging": np.zeros((chains, draws), bool)},
+    )
+
+
+def test_an_estimand_that_did_not_mix_fails_the_gate_though_every_parameter_did():
+    rng = np.random.default_rng(0)
+    idata = _idata(rng)
+    good = convergence(idata, ["a"], {"effect": rng.normal(size=(4, 400))})
+    assert good["converged"] and "estimand effect" in good["table"].index
+    stuck = rng.normal(size=(4, 400))
+    stuck[1] += 3.0
+    bad = convergence(idata, ["a"], {"effect": stuck})
+    assert not bad["converged"] and bad["failing"] == ["estimand effect"]
+    # a loaded fit has no draws: the saved rows give the same verdict
+    again = convergence(idata, ["a"], saved_rows=bad["estimand_rows"])
+    assert not again["converged"] and again["failing"] == ["estimand effect"]
+
+
+def test_estimand_draws_are_split_by_chain_only_when_the_thinning_kept_chains_whole():
+    import arviz as az
+
+    idata = az.from_dict(posterior={"a": np.zeros((4, 1000))})
+    flat = np.repeat(np.arange(4.0), 250)  # thinned by 4, chain by chain
+    split = chain_draws(idata, {"e": flat})["e"]
+    assert split.shape == (4, 250) and (split[:, 0] == np.arange(4)).all()
+    odd = az.from_dict(posterior={"a": np.zeros((3, 1001))})
+    assert chain_draws(odd, {"e": np.zeros(1001)}) == {}  # step 3 straddles chains: left out
+
+
+def test_the_auto_sampler_takes_nutpie_for_large_models_with_many_draws():
+    pytest.importorskip("nutpie")
+    auto = SamplerConfig()
+    assert auto.sampler == "auto" and auto.tune is None
+    big = auto.resolve(NUTPIE_ROWS)
+    assert (big.sampler, big.tune) == ("nutpie", 300)
+    small = auto.resolve(NUTPIE_ROWS - 1)
+    assert (small.sampler, small.tune) == ("pymc", 1000)
+    few_draws = auto.replace(draws=200).resolve(10 * NUTPIE_ROWS)
+    assert few_draws.sampler == "pymc"  # compilation would outweigh the sampling
+    chosen = SamplerConfig(sampler="pymc", tune=50).resolve(10 * NUTPIE_ROWS)
+    assert (chosen.sampler, chosen.tune) == ("pymc", 50)  # an explicit choice is kept
+
+
+def test_the_repeat_gate_covers_sampled_intercepts_effects_and_estimands(pfit, tmp_path):
+    rep = pfit.results["repeat"]
+    gated = set(rep.diagnostics["table"].index)
+    assert {"alpha_centred_any", "mu_centred_value", "u_quarter_value", "u_size_any"} <= gated
+    assert not {"alpha_any", "mu_value"} & gated  # re-expressions at zero covariates
+    assert {"estimand csat_to_repeat.value", "estimand csat_to_repeat.margin"} <= gated
+    back = BayesResult.load(rep.save(tmp_path / "rep"), expected_config=rep.config)
+    assert set(back.diagnostics["table"].index) == gated
+    assert back.converged == rep.converged
+
+
+def test_satisfaction_gate_has_fixed_group_effects_and_both_estimands(pfit):
+    sat = pfit.results["satisfaction"]
+    gated = set(sat.diagnostics["table"].index)
+    assert {"sigma_client", "a_team", "a_owner", "a_industry", "beta", "cutpoints"} <= gated
+    assert not {"sigma_team", "sigma_owner", "sigma_industry"} & gated
+    assert {"estimand quality_to_csat", "estimand status_reports_to_csat"} <= gated
+    # the zero-sum effects sum to zero: the cut points carry the level
+    for group in ("team", "owner", "industry"):
+        sums = sat.idata.posterior[f"a_{group}"].sum(group).values
+        assert np.abs(sums).max() < 1e-8
+
+
+def test_a_group_with_one_level_gets_no_effect_and_partial_pooling_is_kept(pfit):
+    data = pfit.data["satisfaction"]
+    one = type(data)(**{**data.__dict__, "team": np.zeros_like(data.team), "teams": ["t"]})
+    model = SatisfactionModel()
+    assert "team" not in model._fixed_groups(one)
+    assert "a_team" not in model.build_model(one).named_vars
+    partial = SatisfactionModel({"group_effects": "partial"})
+    assert {"sigma_team", "sigma_owner"} <= set(partial.variables(data))
+    assert "sigma_team" in partial.build_model(data).named_vars
+
+
+def test_repeat_rows_size_the_sampler(pfit):
+    data = pfit.data["repeat"]
+    assert RepeatBusinessModel().rows(data) == len(data.rows)
+    assert SatisfactionModel().rows(pfit.data["satisfaction"]) == pfit.data["satisfaction"].n
