@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int)
     ap.add_argument("--tune", type=int)
     ap.add_argument("--chains", type=int)
-    ap.add_argument("--sampler", choices=["pymc", "nutpie"])
+    ap.add_argument("--sampler", choices=["auto", "pymc", "nutpie"])
     args = ap.parse_args(argv)
     extra = []
     for flag in ("draws", "tune", "chains", "sampler"):

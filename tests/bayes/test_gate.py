@@ -98,3 +98,61 @@ def test_repeat_rows_size_the_sampler(pfit):
     data = pfit.data["repeat"]
     assert RepeatBusinessModel().rows(data) == len(data.rows)
     assert SatisfactionModel().rows(pfit.data["satisfaction"]) == pfit.data["satisfaction"].n
+
+
+class _Toy:
+    """A one-parameter model (a Normal mean) for the fit's mechanics, in seconds."""
+
+    @staticmethod
+    def model_class():
+        from satprofit.bayes.base import BayesModel
+
+        class Toy(BayesModel):
+            name = "toy"
+            summary_vars = ["m"]
+
+            def build_model(self, data):
+                import pymc as pm
+
+                with pm.Model() as model:
+                    m = pm.Normal("m", 0.0, 1.0)
+                    pm.Normal("y", m, 1.0, observed=data)
+                return model
+
+        return Toy
+
+
+def test_a_production_fit_failing_on_mixing_alone_samples_as_many_chains_again(monkeypatch):
+    import satprofit.bayes.base as base
+
+    real, calls = base.convergence, []
+
+    def first_fails(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out)
+        if len(calls) == 1:  # the first gate: an ESS short of the bar, no divergence
+            out = {**out, "converged": False, "failing": ["m"], "divergences": 0}
+        return out
+
+    monkeypatch.setattr(base, "convergence", first_fails)
+    toy = _Toy.model_class()()
+    data = np.random.default_rng(0).normal(1.0, 1.0, size=50)
+    res = toy.fit(data, draws=500, tune=100, chains=2, cores=1, sampler="pymc", random_seed=3)
+    assert len(calls) == 2 and res.converged
+    assert res.idata.posterior.sizes["chain"] == 4 and res.config["chains"] == 4
+    m = res.idata.posterior["m"].values
+    assert not np.allclose(m[0], m[2])  # the new chains have their own seed
+    calls.clear()
+    again = toy.fit(data, draws=500, tune=100, chains=2, cores=1, sampler="pymc", random_seed=3)
+    np.testing.assert_array_equal(again.idata.posterior["m"].values, m)  # reproducible
+
+
+def test_no_second_round_for_short_fits_divergences_or_when_switched_off():
+    from satprofit.bayes.base import _extend
+
+    short = {"converged": False, "divergences": 0}
+    assert _extend(SamplerConfig(), short)
+    assert not _extend(SamplerConfig(draws=300), short)  # test-sized fits stay short
+    assert not _extend(SamplerConfig(), {"converged": False, "divergences": 2})
+    assert not _extend(SamplerConfig(extend=False), short)
+    assert not _extend(SamplerConfig(), {"converged": True, "divergences": 0})

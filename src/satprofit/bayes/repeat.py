@@ -389,7 +389,7 @@ class RepeatBusinessModel(BayesModel):
         if self.model_config["band_effects"] == "partial":  # their scales, sampled
             effects += [f"sigma_{d}_{p}" for p in ("any", "value") for d in ("size", "industry")]
         margin = self.margin_vars if len(data.margin_rows) >= 10 else []
-        return [*self.summary_vars, *dict.fromkeys(effects), *margin]
+        return list(dict.fromkeys([*self.summary_vars, *effects, *margin]))
 
     def build_model(self, data: RepeatData, marginal: bool | None = None):
         """The hurdle (and margin) model as a PyMC model.
