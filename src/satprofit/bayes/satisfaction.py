@@ -5,9 +5,11 @@ r"""Hierarchical ordinal model of satisfaction (csat 1..5) per survey response.
     \Pr(\text{csat}_r \le k) = \operatorname{logit}^{-1}(c_k - \eta_r), \quad
     \eta_r = x_r^\top\beta + a_{\text{client}[r]} + a_{\text{team}[r]}
              + a_{\text{industry}[r]} + a_{\text{owner}[r]},\quad
-    a_{g} = \sigma_g z_g,\ z_g \sim N(0, 1)
+    a_{\text{client}} = \sigma z,\ z \sim N(0, 1)
 
-for the responses tied to finished projects.
+for the responses tied to finished projects; the team, industry and owner effects sum to zero
+(``group_effects="fixed"``, the default) or are partially pooled like the clients'
+(``"partial"``).
 
 What the model adjusts for, and why (the estimands are **total** effects)
 -------------------------------------------------------------------------
@@ -72,13 +74,19 @@ without them; it is not used.
 Other predictors: a 0/1 indicator for projects without milestones (their on-time terms are 0),
 the 0/1 pre-sales sign-off, size-band indicators and the log tenure at the data's start
 (standardized). A predictor that never
-varies is dropped. Varying intercepts by client, delivery team, industry and sales owner give
-partial pooling; they are non-centered, which samples better when groups are small.
+varies is dropped. Client intercepts are partially pooled (non-centred, which samples better
+when each client has a few responses). The delivery team, industry and sales owner have only a
+handful to a few dozen levels each, too few to learn a pooling scale well: by default their
+effects are fixed and sum to zero (ZeroSumNormal(1), as the repeat model's size bands and
+industries), which also adjusts for the owner's diligence without shrinking it. With pooled
+scales instead (``group_effects="partial"``), the scales of 18 teams and 6 industries were the
+slowest quantities at 2,000 clients (ESS 364 and 407 of 4,000 draws, 3 divergences; now the
+slowest is the client scale, ESS 1,308, no divergence) and a fit took 153 s instead of 93 s.
 
 Priors (``default_model_config``), weakly informative on the logit scale: coefficients
 Normal(0, 1) (a one-unit change moving the odds of a higher score by e, i.e. x2.7, is already
-a large effect); group scales HalfNormal(0.5) (client-to-client differences of about +-1 logit
-are plausible, +-3 are not); cut points Normal(0, 2.5) ordered, so the prior predictive puts
+a large effect); the client scale HalfNormal(0.5) (client-to-client differences of about +-1
+logit are plausible, +-3 are not); team, industry and owner effects ZeroSumNormal(1); cut points Normal(0, 2.5) ordered, so the prior predictive puts
 mass on every score.
 
 NPS as a second likelihood (``model_config={"nps": True}``): the 0..10 likelihood-to-recommend
@@ -87,6 +95,11 @@ answers of the same responses share the latent satisfaction, :math:`\Pr(\text{np
 (Normal(0, 2.5) around evenly spread values) and a loading :math:`\kappa \sim
 \text{LogNormal}(0, 0.5)` (positive: both scores rise with satisfaction; a factor of 2.7 either way
 covers the plausible range). Responses without an nps answer enter the csat likelihood only.
+
+Likelihood: only each response's observed category is evaluated, two sigmoids per response
+without cancellation (:func:`satprofit.ordinal.observed_ordinal_logp`; PyMC's
+``OrderedLogistic`` computes all five categories' probabilities per row): the gradient at
+2,000 clients 0.74 -> 0.36 ms. Predictive draws come from the same cumulative logit.
 
 Estimands
 ---------

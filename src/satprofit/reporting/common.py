@@ -377,9 +377,31 @@ def run_settings_rows(run) -> list[tuple[str, object]]:
         ("satprofit version (fit)", run.meta.get("satprofit_version", "unknown")),
         ("Run created", run.meta.get("created", "unknown")),
         ("Data fingerprint", run.meta.get("portfolio", "unknown")),
-        *((f"Sampler: {k}", v) for k, v in settings.items()),
+        *(
+            (f"Sampler: {k}", "per model (below)" if v in (None, "auto") else v)
+            for k, v in settings.items()
+        ),
+        *_model_sampler_rows(run),
         ("Likelihood to recommend (nps) in the satisfaction model", nps_in_model_text(run)),
     ]
+
+
+def _model_sampler_rows(run) -> list[tuple[str, str]]:
+    """How each fitted model was sampled (``sampler="auto"`` picks per model; a fit that
+    failed the gate on mixing alone samples twice the chains)."""
+    rows = []
+    for key, res in run.fit.results.items():
+        cfg = getattr(res, "config", None) or {}
+        if "sampler" not in cfg:  # derived estimands (the path) have no sampler of their own
+            continue
+        rows.append(
+            (
+                f"Sampler used: {key} model",
+                f"{cfg['sampler']}, {cfg.get('chains')} chains x {cfg.get('draws')} draws after "
+                f"{cfg.get('tune')} tuning steps",
+            )
+        )
+    return rows
 
 
 def nps_in_model_text(run) -> str:
