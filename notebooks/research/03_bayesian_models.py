@@ -43,6 +43,7 @@ import logging
 import warnings
 
 import arviz as az
+import numpy as np
 import pandas as pd
 import pymc as pm
 from IPython.display import display
@@ -165,7 +166,7 @@ for key, result in models.items():
 # %%
 for key, result in models.items():
     scales = [v for v in result.config["summary_vars"] if v.startswith("sigma")][:3]
-    axes = az.plot_rank(result.idata, var_names=scales, figsize=(12, 3.5))
+    axes = np.atleast_1d(az.plot_rank(result.idata, var_names=scales, figsize=(12, 3.5)))
     axes.ravel()[0].figure.suptitle(key)
 
 # %% [markdown]
