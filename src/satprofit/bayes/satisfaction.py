@@ -62,9 +62,11 @@ adjusts only for a back-door set of each treatment in the domain graph
 
 Measured (2 chains x 500 draws; truth by intervention in the simulator): at 1,000 clients x 12
 quarters of the default design (``satprofit simulate p --clients 1000 --quarters 12 --seed 3``)
-``quality_to_csat`` 0.138 [0.121, 0.154] vs 0.142 and ``status_reports_to_csat`` 0.220
-[0.137, 0.308] vs 0.190 (2 chains x 300 draws). Across designs: see
-``satprofit/validation/bayes_calibration_summary.csv``.
+``quality_to_csat`` 0.134 [0.117, 0.151] vs 0.142 and ``status_reports_to_csat`` 0.216
+[0.138, 0.309] vs 0.190 with fixed team, industry and owner effects (the default); 0.137
+[0.121, 0.155] and 0.221 [0.138, 0.304] with their scales pooled (``group_effects="partial"``,
+the specification before; it failed the gate at these draws). Across designs: see
+``satprofit/validation/bayes_calibration_summary.csv`` (computed with the pooled scales).
 
 The alternative, modelling defects and escalations as outcomes of delivery and integrating them
 out by g-computation through the joint posterior, would need correct models of two count
