@@ -450,7 +450,9 @@ def _sample(model, sc: SamplerConfig):
                 raise ValueError("sampler='nutpie' needs the nutpie package") from err
             # its low-rank mass matrix learns the correlated slopes of the overlapping
             # csat windows: 17 instead of 89 steps per draw at 2,000 clients
-            extra["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
+            # and its threads, like PyMC's processes, limited to ``cores`` (a calibration
+            # study runs several fits side by side)
+            extra["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True, "cores": cores}
         return pm.sample(
             draws=sc.draws,
             tune=sc.tune,
