@@ -88,8 +88,8 @@ slowest is the client scale, ESS 1,308, no divergence) and a fit took 153 s inst
 Priors (``default_model_config``), weakly informative on the logit scale: coefficients
 Normal(0, 1) (a one-unit change moving the odds of a higher score by e, i.e. x2.7, is already
 a large effect); the client scale HalfNormal(0.5) (client-to-client differences of about +-1
-logit are plausible, +-3 are not); team, industry and owner effects ZeroSumNormal(1); cut points Normal(0, 2.5) ordered, so the prior predictive puts
-mass on every score.
+logit are plausible, +-3 are not); team, industry and owner effects ZeroSumNormal(1); cut
+points Normal(0, 2.5) ordered, so the prior predictive puts mass on every score.
 
 NPS as a second likelihood (``model_config={"nps": True}``): the 0..10 likelihood-to-recommend
 answers of the same responses share the latent satisfaction, :math:`\Pr(\text{nps}_r \le k) =
