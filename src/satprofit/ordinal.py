@@ -1,7 +1,8 @@
 r"""The cumulative-logit (ordered logistic) likelihood, shared by the Bayesian models.
 
-One place for the ordinal log-density that the satisfaction model (csat, nps) and the survey
-path model (item answers) both use. With :math:`K` categories, cut points
+One place for the ordinal log-density that the satisfaction model (its csat likelihood; the
+optional nps part still uses PyMC's ``OrderedLogistic``) and the survey path model (item
+answers) both use. With :math:`K` categories, cut points
 :math:`c_1 < \dots < c_{K-1}` and linear predictor :math:`\eta`,
 
 .. math::

@@ -114,12 +114,12 @@ class SamplerConfig:
 
     def resolve(self, rows: int) -> SamplerConfig:
         """The concrete settings for a model with ``rows`` likelihood rows: ``"auto"`` made a
-        sampler (nutpie when it is installed, ``rows >= NUTPIE_ROWS`` and ``draws >= 500``)
+        sampler (nutpie when ``rows >= NUTPIE_ROWS`` and ``draws >= PRODUCTION_DRAWS``)
         and the tuning default filled in."""
         sampler = self.sampler
         if sampler == "auto":
             big = rows >= NUTPIE_ROWS and self.draws >= PRODUCTION_DRAWS
-            sampler = "nutpie" if big and _has_nutpie() else "pymc"
+            sampler = "nutpie" if big else "pymc"  # nutpie is a dependency
         tune = self.tune if self.tune is not None else (300 if sampler == "nutpie" else 1000)
         return self.replace(sampler=sampler, tune=tune)
 
@@ -136,12 +136,6 @@ PRODUCTION_DRAWS = 500
 #: Likelihood rows from which ``sampler="auto"`` picks nutpie (its 10-35 s of compilation per
 #: model then costs less than PyMC's slower steps; measured in ``benchmarks/bench_fit_scale.py``).
 NUTPIE_ROWS = 3000
-
-
-def _has_nutpie() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("nutpie") is not None
 
 
 class ConvergenceWarning(UserWarning):

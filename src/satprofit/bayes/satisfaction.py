@@ -417,22 +417,13 @@ class SatisfactionModel(BayesModel):
         effect apart from the cut points)."""
         if self.model_config["group_effects"] == "partial":
             return []
-        return [g for g in GROUPS[1:] if len(self._levels(data, g)) >= 2]
+        return [g for g in GROUPS[1:] if np.ptp(self._group_index(data, g)) > 0]
 
     def _partial_groups(self, data: SatisfactionData) -> list[str]:
         """The groups with partially pooled (non-centred) intercepts: always the client."""
         if self.model_config["group_effects"] == "partial":
             return list(GROUPS)
         return ["client"]
-
-    @staticmethod
-    def _levels(data: SatisfactionData, group: str) -> list[str]:
-        return {
-            "client": data.clients,
-            "team": data.teams,
-            "industry": data.industries,
-            "owner": data.owners,
-        }[group]
 
     @staticmethod
     def _group_index(data: SatisfactionData, group: str) -> np.ndarray:
