@@ -175,12 +175,12 @@ fig = methods.plot(truth=truth or None)
 
 # %% [markdown]
 # The weighting estimate of sales in escalations rests on overlap: escalations with and
-# without sales must look alike in their confounders. The propensity histogram shows it (a
-# refused estimate has no propensities and says why instead).
+# without sales must look alike in their confounders. The propensity histogram shows it (for
+# a refused estimate the figure says why there is no answer).
 
 # %%
 r = est["sales_in_escalations"]
-fig = plot_overlap(r) if "propensity" in r.diagnostics else print(r.note)
+fig = plot_overlap(r)
 
 # %% [markdown]
 # The lead bonus is a policy adopted by business units at different dates (staggered
@@ -189,7 +189,7 @@ fig = plot_overlap(r) if "propensity" in r.diagnostics else print(r.note)
 
 # %%
 r = est["delivery_bonus_to_leads"]
-fig = plot_event_study(r) if "event_study" in r.diagnostics else print(r.note)
+fig = plot_event_study(r)
 
 # %% [markdown]
 # ## What each answer assumes

@@ -362,6 +362,13 @@ def test_what_if_in_currency_with_intervals_and_unconverged_flag(report, client_
     assert "Not converged" in block_text(client_blocks["title_blocks"])
 
 
+def test_what_if_from_a_fit_in_memory_equals_the_saved_runs(run, report):
+    """A data scientist's fit (no saved run) gives the same what-if as the run it was saved as."""
+    w = C.build_what_if(run.fit, HOSTILE_ID, seed=SEED)
+    pd.testing.assert_frame_equal(w.table, report.what_if.table)
+    assert w.notes == report.what_if.notes
+
+
 def test_a_client_that_cannot_be_forecast_says_so(run, monkeypatch):
     import satprofit.bayes
 

@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import GroupKFold
 
 from satprofit.causal.design import MAX_DENSE_LEVELS, AdjustmentDesign, adjustment_design
-from satprofit.causal.results import CausalEstimate, finish
+from satprofit.causal.results import CausalEstimate, finish, refusal_figure, require_diagnostic
 from satprofit.causal.support import NotEstimable, require_overlap, wording
 from satprofit.constants import DEFAULT_SEED
 from satprofit.features.questions import QuestionTable
@@ -155,9 +155,13 @@ def _standardize(x: np.ndarray) -> np.ndarray:
 
 
 def plot_overlap(result: CausalEstimate, *, bins: int = 30, ax=None):
-    """Propensity histogram by treatment group, with the clipping bounds. Returns the figure."""
+    """Propensity histogram by treatment group, with the clipping bounds. Returns the figure
+    (for a refused or failed estimate, a figure that says why)."""
     import matplotlib.pyplot as plt
 
+    if not result.ok:
+        return refusal_figure(result, ax=ax)
+    require_diagnostic(result, "propensity", "plot_overlap", "an AIPW estimate's propensities")
     e = result.diagnostics["propensity"]
     t = result.diagnostics["treated"]
     fig = ax.figure if ax is not None else plt.figure(figsize=(6, 3.5))

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from satprofit.causal.results import CausalEstimate, finish
+from satprofit.causal.results import CausalEstimate, finish, refusal_figure, require_diagnostic
 from satprofit.causal.support import NotEstimable
 from satprofit.constants import DEFAULT_SEED, INTERVAL_PROB
 from satprofit.features.business_units import client_business_unit, policy_starts
@@ -283,9 +283,13 @@ def _wald_p(est: np.ndarray, draws: np.ndarray) -> float:
 
 
 def plot_event_study(result: CausalEstimate, *, ax=None):
-    """Effect by quarters since adoption (placebo quarters before), with intervals."""
+    """Effect by quarters since adoption (placebo quarters before), with intervals. Returns
+    the figure (for a refused or failed estimate, a figure that says why)."""
     import matplotlib.pyplot as plt
 
+    if not result.ok:
+        return refusal_figure(result, ax=ax, figsize=(7, 3.5))
+    require_diagnostic(result, "event_study", "plot_event_study", "a staggered DiD estimate")
     es = result.diagnostics["event_study"]
     fig = ax.figure if ax is not None else plt.figure(figsize=(7, 3.5))
     ax = ax or fig.add_subplot()

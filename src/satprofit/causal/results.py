@@ -270,9 +270,12 @@ class CausalEstimate:
         )
 
     def plot(self, *, truth: float | None = None, ax=None):
-        """Point estimate and interval (and the truth, when known). Returns the figure."""
+        """Point estimate and interval (and the truth, when known). Returns the figure; for a
+        refused or failed estimate, a figure that says why (see :func:`refusal_figure`)."""
         import matplotlib.pyplot as plt
 
+        if not self.ok:
+            return refusal_figure(self, ax=ax, figsize=(6, 1.8))
         fig = ax.figure if ax is not None else plt.figure(figsize=(6, 1.8))
         ax = ax or fig.add_subplot()
         ax.errorbar(
@@ -291,6 +294,34 @@ class CausalEstimate:
         ax.set_title(self.estimand)
         ax.legend(fontsize=8, loc="best")
         return fig
+
+
+def refusal_figure(result: CausalEstimate, *, ax=None, figsize=(6, 3.5)):
+    """A figure stating that ``result`` has no answer and why (``not estimable: <reason>`` or
+    ``failed: <reason>``), so that plotting every estimate in a loop never raises on a refusal.
+    Returns the figure."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    fig = ax.figure if ax is not None else plt.figure(figsize=figsize)
+    ax = ax or fig.add_subplot()
+    what = "not estimable" if result.status == "not_estimable" else result.status
+    text = textwrap.fill(f"{what}: {result.reason or 'no reason recorded'}", width=70)
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9)
+    ax.set_axis_off()
+    ax.set_title(result.estimand)
+    return fig
+
+
+def require_diagnostic(result: CausalEstimate, key: str, plot: str, needs: str) -> None:
+    """Raise a ValueError naming what ``plot`` needs when an answered ``result`` lacks the
+    diagnostic ``key`` (an estimate of another method, or one saved without diagnostics)."""
+    if key not in result.diagnostics:
+        raise ValueError(
+            f"{plot} needs {needs}; the estimate of {result.estimand} by method "
+            f"'{result.method}' has no '{key}' diagnostic"
+        )
 
 
 def finish(

@@ -79,10 +79,23 @@ class WhatIf:
 
 
 def build_what_if(run, client_id: str, *, seed: int) -> WhatIf:
-    """Run :data:`SCENARIOS` through :func:`satprofit.bayes.scenario` for ``client_id``."""
+    """Run :data:`SCENARIOS` through :func:`satprofit.bayes.scenario` for ``client_id``.
+
+    Parameters
+    ----------
+    run : Run or PortfolioFit
+        A saved run (:func:`satprofit.runs.load_run`) or a fit in memory
+        (:func:`satprofit.runs.fit_portfolio`, :func:`satprofit.bayes.fit_models`; without the
+        causal sign-off estimate that ``fit_portfolio`` joins, the sign-off lever is ignored
+        with a note).
+    client_id : str
+    seed : int
+        Seed of the scenario draws.
+    """
     from satprofit.bayes import scenario
 
-    p = run.portfolio
+    fit = getattr(run, "fit", run)
+    p = fit.portfolio
     check_client(p, client_id)
     _, end = data_range(p)
     reports = client_levels(p, since=end - pd.Timedelta(days=RECENT_DAYS)).loc[
@@ -91,10 +104,10 @@ def build_what_if(run, client_id: str, *, seed: int) -> WhatIf:
     rows, notes, status_quo = [], [], pd.DataFrame()
     for key, (label, changes) in SCENARIOS.items():
         try:
-            res = scenario(run.fit, client_id, changes, seed=seed)
+            res = scenario(fit, client_id, changes, seed=seed)
         except ValueError as err:
             return WhatIf(
-                pd.DataFrame(), pd.DataFrame(), run.fit.converged, str(err), [], float(reports)
+                pd.DataFrame(), pd.DataFrame(), fit.converged, str(err), [], float(reports)
             )
         diff = res.table.xs("difference", level="case")
         status_quo = res.table.xs("status_quo", level="case")
@@ -102,13 +115,13 @@ def build_what_if(run, client_id: str, *, seed: int) -> WhatIf:
             rows.append({"scenario": key, "label": label, "measure": measure, **vals.to_dict()})
         notes.extend(n for n in res.notes if n not in notes)
     table = pd.DataFrame(rows)
-    notes.extend(_no_effect_notes(run, client_id, table))
-    return WhatIf(table, status_quo, run.fit.converged, None, notes, float(reports))
+    notes.extend(_no_effect_notes(fit, client_id, table))
+    return WhatIf(table, status_quo, fit.converged, None, notes, float(reports))
 
 
-def _no_effect_notes(run, client_id: str, table: pd.DataFrame) -> list[str]:
+def _no_effect_notes(fit, client_id: str, table: pd.DataFrame) -> list[str]:
     """Say why a scenario changes nothing for this client."""
-    cur = run.fit.data["repeat"].current
+    cur = fit.data["repeat"].current
     cur = cur[cur["client_id"] == client_id]
     out = []
     for key, (label, _) in SCENARIOS.items():
