@@ -66,7 +66,9 @@ quarters of the default design (``satprofit simulate p --clients 1000 --quarters
 [0.138, 0.309] vs 0.190 with fixed team, industry and owner effects (the default); 0.137
 [0.121, 0.155] and 0.221 [0.138, 0.304] with their scales pooled (``group_effects="partial"``,
 the specification before; it failed the gate at these draws). Across designs: see
-``satprofit/validation/bayes_calibration_summary.csv`` (computed with the pooled scales).
+``satprofit/validation/bayes_calibration_summary.csv`` (``python -m
+satprofit.validation.bayes_calibration``; 300 clients x 3 portfolios per design and a
+1,000-client check).
 
 The alternative, modelling defects and escalations as outcomes of delivery and integrating them
 out by g-computation through the joint posterior, would need correct models of two count
