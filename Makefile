@@ -43,11 +43,15 @@ demo: $(STAMP) ## the main job on the embedded default: simulate, fit, render re
 
 sample: demo ## regenerate data/sample (same as demo)
 
+# the suite runs on every core (pytest-xdist); a module's tests stay on one worker, so its
+# fixtures (a fitted run, executed notebooks) are built once
+PYTEST := $(PY) -m pytest -q -n auto --dist loadscope
+
 test: $(STAMP) ## fast test suite (CI runs it and lint)
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 test-all: $(STAMP) ## every test, slow ones included
-	$(PY) -m pytest -q -m "slow or not slow"
+	$(PYTEST) -m "slow or not slow"
 
 wheel-smoke: ## build the wheel, pip install it into a clean venv, simulate/fit/report outside the repo (CI)
 	PYTHON=$(PYTHON) .ci/wheel_smoke
