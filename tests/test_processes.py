@@ -341,3 +341,38 @@ def test_only_dead_processes_own_leftovers_are_cleaned(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         n for n, gone in names.items() if not gone
     )
+
+
+# --------------------------------------------------------------------------- studies
+
+
+STUDY = """
+import os, sys, time
+from satprofit.validation.causal_calibration import run_tasks
+
+def task(t):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    time.sleep(120)
+    return []
+
+run_tasks(task, [("a", 1), ("b", 2)], 2)
+"""
+
+
+def test_a_killed_calibration_study_takes_its_workers_with_it(tmp_path):
+    """``kill -9`` of a calibration study (``run_tasks`` with a process pool) stops its
+    workers too, instead of leaving them to finish their replications unseen."""
+    script = tmp_path / "study.py"
+    script.write_text(STUDY)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    proc = subprocess.Popen([sys.executable, str(script), str(pids)], preexec_fn=_default_signals)
+    try:
+        started = _wait_for(lambda: len(list(pids.iterdir())) >= 2 and list(pids.iterdir()), 60)
+        assert started, "the study's workers never started"
+        workers = [psutil.Process(int(p.name)) for p in started]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        _stop(proc)
+    assert _wait_for(lambda: all(_dead(w) for w in workers), 20), [w.pid for w in workers]

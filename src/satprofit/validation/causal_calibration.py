@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.files import atomic_path
+from satprofit.processes import worker_context
 from satprofit.simulate.designs import DESIGNS
 
 #: Goals of a cell of the calibration table.
@@ -325,7 +326,8 @@ def run_tasks(
     elif progress and os.path.exists(progress):
         os.remove(progress)
     if jobs > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(jobs) as pool:
+        # workers that die with the study (a killed study left them sampling for minutes)
+        with ProcessPoolExecutor(jobs, mp_context=worker_context()) as pool:
             for fut in as_completed([pool.submit(run, t) for t in tasks]):
                 keep(fut.result())
     else:
