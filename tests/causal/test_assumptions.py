@@ -116,8 +116,30 @@ def test_the_bayesian_study_ships_too_and_reports_quote_both():
     b = A.read_summary("bayes")
     assert not b.empty, "validation/bayes_calibration_summary.csv is not shipped with the package"
     assert set(b["design"]) == set(DESIGNS)
-    assert b["reps"].min() >= 3
+    small = b[b["clients"] == b["clients"].min()]
+    assert small["reps"].min() >= 3 and set(small["design"]) == set(DESIGNS)
+    large = b[b["clients"] == b["clients"].max()]  # the large-sample check: every world
+    assert large["clients"].min() >= 1000 and set(large["design"]) == set(DESIGNS)
     assert "converged" in b.columns  # short calibration chains: the gate's pass rate is shown
     text = evidence("csat_to_repeat.value")
     assert text.startswith("Causal estimate: Checked on") and "Bayesian model: Checked on" in text
     assert evidence("delivery_bonus_to_leads").count("Checked on") == 1  # no Bayesian model
+
+
+def test_a_single_large_sample_portfolio_is_said_so():
+    rows = [
+        {
+            "clients": n,
+            "design": d,
+            "estimand": "quality_to_csat",
+            "reps": reps,
+            "answered": 1.0,
+            "coverage": 1.0,
+            "rel_bias": bias,
+        }
+        for n, reps in ((300, 3), (1000, 1))
+        for d, bias in (("default", 0.05), ("feedback", -0.2))
+    ]
+    text = A.calibration_evidence("quality_to_csat", pd.DataFrame(rows))
+    assert "on one portfolio of 1,000 clients per world" in text
+    assert "between -20% and +5%" in text and "1 portfolios" not in text

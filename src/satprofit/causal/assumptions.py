@@ -254,8 +254,10 @@ def calibration_evidence(estimand: str, summary: pd.DataFrame | None = None) -> 
     worst = large.loc[large["rel_bias"].abs().idxmax(), "design"]
     size = int(large["clients"].iloc[0])
     where = "" if size == int(small["clients"].iloc[0]) else f" of {size:,} clients"
+    reps = int(large["reps"].min())
+    over = "on one portfolio" if reps == 1 else f"averaged over {reps} portfolios"
     text += (
-        f"; averaged over {int(large['reps'].min())} portfolios{where} per world, the estimate "
+        f"; {over}{where} per world, the estimate "
         f"ran between {lo:+.0%} and {hi:+.0%} of the truth (largest gap: "
         f"{WORLDS.get(worst, worst.replace('_', ' '))})"
     )
