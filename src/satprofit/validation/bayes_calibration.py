@@ -4,7 +4,7 @@
     .venv/bin/python -m satprofit.validation.bayes_calibration --reps 1 --clients 1000 --jobs 2
 
 (the shipped ``bayes_calibration_summary.csv``: both, merged with ``--summary-out``; 44 and
-about 35 minutes on 2 idle cores).
+about 35 minutes on 2 cores, at :data:`STUDY_FIT`).
 
 The counterpart of :mod:`satprofit.validation.causal_calibration`: per design of
 :data:`satprofit.simulate.designs.DESIGNS`, ``reps`` simulated portfolios, every model fitted
@@ -30,6 +30,10 @@ import pandas as pd
 from satprofit.simulate.designs import DESIGNS
 from satprofit.validation.causal_calibration import add_resume_flag, replicate, run_study
 
+#: Sampler settings of a study's fit (the shipped summary's; the CLI's defaults): two chains in
+#: one process per fit, so replications run side by side.
+STUDY_FIT = {"draws": 1000, "tune": 500, "chains": 2, "cores": 1}
+
 
 def one_replication(
     design: str,
@@ -43,8 +47,7 @@ def one_replication(
     from satprofit.bayes.base import SamplerConfig
     from satprofit.simulate import simulate_portfolio
 
-    # two chains in one process per fit (replications run side by side)
-    settings = SamplerConfig(draws=1000, tune=500, chains=2, cores=1).replace(**(fit or {}))
+    settings = SamplerConfig(**STUDY_FIT).replace(**(fit or {}))
     sim = simulate_portfolio(n_clients, n_quarters, seed=seed, design=design)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -107,9 +110,9 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=300)
     ap.add_argument("--quarters", type=int, default=None)
     ap.add_argument("--seed0", type=int, default=2000)
-    ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--tune", type=int, default=500)
-    ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--draws", type=int, default=STUDY_FIT["draws"])
+    ap.add_argument("--tune", type=int, default=STUDY_FIT["tune"])
+    ap.add_argument("--chains", type=int, default=STUDY_FIT["chains"])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", help="CSV file for every replication's row")
     ap.add_argument("--rows", help="rebuild the table from a CSV written by --out (no fits)")
@@ -129,7 +132,7 @@ def main(argv=None) -> int:
             args.clients,
             args.quarters,
             seed0=args.seed0,
-            fit={"draws": args.draws, "tune": args.tune, "chains": args.chains, "cores": 1},
+            fit={**STUDY_FIT, "draws": args.draws, "tune": args.tune, "chains": args.chains},
             jobs=args.jobs,
             progress=progress,
             resume=args.resume,
