@@ -3,8 +3,10 @@
 * every full quarter is a row, also those whose trailing window holds no response (csat 0
   with a missing indicator);
 * the outcome is the flow: deals decided before the first survey response are left out;
-* the slopes of the satisfaction and on-time windows vary by size band (zero-sum deviations
-  around the mean slope), and every consumer (effects, the path, what-ifs) uses the row's band;
+* the slopes of the satisfaction windows (and, as an option, the on-time windows) vary by
+  size band (zero-sum deviations around the mean slope), and every consumer (effects, the
+  path, what-ifs) uses the row's band;
+* the on-time windows are within-client deviations beside the client's mean (Mundlak);
 * the satisfaction model adjusts for size bands and for the tenure at the data's start, a
   client trait.
 """
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from satprofit.bayes.repeat import RepeatBusinessModel, repeat_data
@@ -55,8 +58,10 @@ def test_band_slopes_are_deviations_around_the_mean(pfit):
     rep = pfit.results["repeat"]
     data = pfit.data["repeat"]
     post = rep.draws(200)
-    assert "csat_within" in data.band_predictors and "ontime" in data.band_predictors
-    assert not any(p.endswith("_missing") for p in data.band_predictors)
+    band = rep.model.band_predictors(data)
+    # by default the satisfaction windows' slopes vary by band, the on-time windows' do not
+    assert "csat_within" in band and "ontime" not in band
+    assert not any(p.endswith(("_missing", "_client_mean")) for p in band)
     # zero-sum over bands: the bands' mean slope is the reported mean slope
     for part in ("any", "value"):
         slopes = rep.model.band_slope(post, part, data, "csat_within")
@@ -65,8 +70,9 @@ def test_band_slopes_are_deviations_around_the_mean(pfit):
             slopes.mean(axis=0), rep.coef(f"beta_{part}", "csat_within", 200), atol=1e-9
         )
         # a predictor without band slopes has the mean slope in every band
-        flat = rep.model.band_slope(post, part, data, "status_reports")
-        assert np.allclose(flat, flat[0])
+        for name in ("status_reports", "ontime"):
+            flat = rep.model.band_slope(post, part, data, name)
+            assert np.allclose(flat, flat[0])
 
 
 def test_linear_predictors_need_the_predictors_when_slopes_vary(pfit):
@@ -90,6 +96,21 @@ def test_band_slopes_can_be_switched_off(small_sim):
     assert "dbeta_any" in names and "u_quarter_value" in names
 
 
+def test_on_time_band_slopes_are_an_option(small_sim):
+    data = repeat_data(small_sim.portfolio)
+    both = RepeatBusinessModel(model_config={"band_slope_drivers": ["csat", "ontime"]})
+    band = both.band_predictors(data)
+    assert "ontime" in band and "csat_within" in band and "ontime_client_mean" not in band
+    model = both.build_model(data)
+    assert list(model.coords["band_predictor"]) == band
+    assert model["dbeta_any"].eval().shape == (len(band), len(data.sizes))
+    assert RepeatBusinessModel().band_predictors(data) == data.band_predictors(["csat"])
+    with pytest.raises(ValueError, match="unknown driver.*'escalations'"):
+        RepeatBusinessModel(model_config={"band_slope_drivers": ["escalations"]}).band_predictors(
+            data
+        )
+
+
 def test_satisfaction_adjusts_for_size_bands_and_tenure_at_the_start(sim):
     data = satisfaction_data(sim.portfolio)
     f = data.frame
@@ -100,3 +121,38 @@ def test_satisfaction_adjusts_for_size_bands_and_tenure_at_the_start(sim):
     # the indicators match the clients' bands
     bands = f["client_id"].map(sim.portfolio.clients.set_index("client_id")["size_band"])
     np.testing.assert_array_equal(f["size_large"].to_numpy() == 1, (bands == "large").to_numpy())
+
+
+def test_ontime_windows_are_within_client_with_the_mean_beside(sim):
+    """The on-time windows (every lag) are deviations from the client's mean on-time rate,
+    which is a predictor of its own (the Mundlak split, as for the csat): between clients at
+    one csat level, the on-time rate also stands for relationship health."""
+    data = repeat_data(sim.portfolio)
+    names = list(data.predictors)
+    x = data.x
+    client = data.rows["client_id"].to_numpy()
+    obar = x[:, names.index("ontime_client_mean")]
+    assert "ontime_client_mean" not in data.band_predictors(["csat", "ontime"])
+    # one mean per client, and it varies between clients
+    per_client = pd.Series(obar).groupby(client).nunique()
+    assert (per_client == 1).all()
+    assert np.std(obar) > 0
+    # the levels are the deviations plus the mean where a window was observed, 0 elsewhere
+    level = data.rows["ontime_rate_trailing_prev"].to_numpy(float)
+    seen = ~np.isnan(level)
+    expected = (level[seen] - data.scales["ontime_center"]) * 10
+    np.testing.assert_allclose(x[seen, names.index("ontime")] + obar[seen], expected)
+    assert np.all(x[~seen, names.index("ontime")] == 0)
+    # the deviations of the observed windows average 0 within each client
+    dev = pd.Series(x[seen, names.index("ontime")]).groupby(client[seen]).mean()
+    np.testing.assert_allclose(dev.to_numpy(), 0.0, atol=1e-9)
+    # the lagged windows are deviations from the same mean; the forecast rows keep it too
+    for name in (n for n in names if n.startswith("ontime_lag") and not n.endswith("_missing")):
+        assert name in data.band_predictors(["ontime"])
+        miss = x[:, names.index(f"{name}_missing")] == 1
+        assert np.all(x[miss, names.index(name)] == 0)
+    now_mean = pd.Series(
+        data.x_now[:, names.index("ontime_client_mean")], index=data.current["client_id"]
+    )
+    row_mean = pd.Series(obar, index=client).groupby(level=0).first()
+    np.testing.assert_allclose(now_mean.to_numpy(), row_mean[now_mean.index].to_numpy())

@@ -223,7 +223,7 @@ def scenario(
     )
     # a forecast quarter: the average quarter effect; the clients' size-band slopes
     lin_any, lin_val = rep.model.linear_predictors(
-        post, x_now, *codes, None, rd.band_predictors, list(rd.predictors)
+        post, x_now, *codes, None, rep.model.band_predictors(rd), list(rd.predictors)
     )
     # separate streams: the status quo's predictive draws never depend on which levers move
     lever_seed, outcome_seed = np.random.SeedSequence(seed).spawn(2)

@@ -150,6 +150,13 @@ ASSUMPTIONS: dict[str, tuple[Assumption, ...]] = {
             "As for the total effect; the direct part is what on-time delivery does with the "
             "client's satisfaction held where it would be without the improvement.",
         ),
+        Assumption(
+            "The Bayesian model also takes this direct effect to be the same for clients of "
+            "every size (its satisfaction effects may differ by size).",
+            "Where on-time delivery matters more for big clients, the Bayesian direct effect "
+            "mixes the sizes by how much data each has rather than by their repeat business, "
+            "and runs low; none of the simulated worlds has such a difference.",
+        ),
     ),
     "quality_to_repeat.indirect": (
         Assumption(
