@@ -7,6 +7,9 @@ that the satisfaction model's linear term must still handle) at 250 clients x 12
 effects, must cover the truth in at least 5 of the 6 fits and lie within 35 % of it on
 average; every estimand must come back with a status (answered, refused or failed), never
 missing.
+
+And one portfolio of 1,000 clients where the intervals are narrow enough to show bias in the
+path from on-time delivery to repeat business.
 """
 
 from __future__ import annotations
@@ -40,3 +43,37 @@ def test_bayesian_satisfaction_answers_cover_the_truth_across_designs():
         assert g["covered"].sum() >= len(g) - 1, g
         rel = (g["estimate"].mean() - g["truth"].mean()) / g["truth"].mean()
         assert abs(rel) <= 0.35, (estimand, rel)
+
+
+#: design -> the estimands checked at 1,000 clients (seed 2000) and what was measured
+LARGE_SAMPLE = {
+    # on-time windows as levels with size-band on-time slopes: direct 0.22x, total 0.40x of
+    # the truth; now total, direct 0.87x, indirect 0.90x, csat -> repeat value 0.88x
+    "default": (
+        "quality_to_repeat.total",
+        "quality_to_repeat.direct",
+        "quality_to_repeat.indirect",
+        "csat_to_repeat.value",
+    ),
+    # one on-time slope in the satisfaction model for every client size: indirect 0.44x (its
+    # interval missing the truth); now 0.80x, total 1.15x (the direct part, 1.51x with an
+    # interval 1.2x the effect, is not asserted)
+    "size_heterogeneity": ("quality_to_repeat.indirect", "quality_to_repeat.total"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design", list(LARGE_SAMPLE))
+def test_on_time_to_repeat_business_where_intervals_are_narrow(design):
+    """1,000 clients x 12 quarters, seed 2000, the study's fit (2 chains x 1,000 draws after
+    500; about 5 minutes each), where intervals (0.6-1.4x the effect) are narrow enough to show
+    the biases :data:`LARGE_SAMPLE` records. Asserted (one fixed portfolio per design: a
+    regression check, not a coverage rate): each estimand within 30 % of the truth, its 95 %
+    interval covering it and narrower than twice the effect."""
+    rows = calibrate([design], n_reps=1, n_clients=1000, seed0=2000, jobs=1)
+    rows = rows.set_index("estimand")
+    for estimand in LARGE_SAMPLE[design]:
+        r = rows.loc[estimand]
+        ratio = r["estimate"] / r["truth"]
+        width = (r["ci_high"] - r["ci_low"]) / abs(r["truth"])
+        assert abs(ratio - 1) <= 0.30 and r["covered"] and width < 2, (estimand, ratio, width)

@@ -156,3 +156,40 @@ def test_bayes_cli_json(pfit, capsys, monkeypatch):
         assert RECORD_KEYS <= set(r)
         model = {"bayes_ordinal_satisfaction": "satisfaction", "bayes_repeat_hurdle": "repeat"}
         assert r["converged"] == pfit.results[model.get(r["method"], "path")].converged
+
+
+def test_treatment_slopes_vary_by_size_band(sim, data, fitted):
+    """Each treatment's slope is the mean coefficient plus a zero-sum deviation of the
+    response's size band; every consumer (estimands, path, drivers, what-ifs) reads it through
+    :meth:`SatisfactionModel.slopes`, and the latent predictor carries it."""
+    model = fitted.model
+    assert model.band_predictors(data) == ["ontime_within", "status_reports"]
+    bands = sim.portfolio.clients.set_index("client_id")["size_band"]
+    np.testing.assert_array_equal(
+        np.asarray(data.sizes)[data.size], data.frame["client_id"].map(bands).to_numpy()
+    )
+    post = fitted.idata.posterior
+    assert post["dbeta"].shape[2:] == (2, len(data.sizes))
+    eta, _, _ = model.latent(fitted.idata, data, 200)
+    flat = fitted.idata.copy()
+    flat.posterior["dbeta"] = flat.posterior["dbeta"] * 0.0
+    eta_flat, _, _ = model.latent(flat, data, 200)
+    carried = np.zeros_like(eta)
+    for estimand, name in (
+        ("quality_to_csat", "ontime_within"),
+        ("status_reports_to_csat", "status_reports"),
+    ):
+        s = model.slopes(fitted.idata, data, estimand, 200)
+        b = fitted.coef("beta", name, 200)
+        dev = post["dbeta"].sel(band_predictor=name).values.reshape(-1, len(data.sizes))
+        dev = dev[:: max(1, len(dev) // 200)]
+        np.testing.assert_allclose(s, b[:, None] + dev[:, data.size])
+        np.testing.assert_allclose(dev.sum(axis=1), 0.0, atol=1e-9)  # zero-sum over bands
+        np.testing.assert_allclose(
+            model.slopes(flat, data, estimand, 200), np.repeat(b[:, None], data.n, 1)
+        )
+        carried += dev[:, data.size] * data.x[:, data.predictors.index(name)]
+    np.testing.assert_allclose(eta - eta_flat, carried, atol=1e-9)
+    unbanded = SatisfactionModel(model_config={"band_slopes": False})
+    assert unbanded.band_predictors(data) == []
+    assert "dbeta" not in unbanded.build_model(data).named_vars

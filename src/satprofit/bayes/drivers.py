@@ -48,8 +48,8 @@ def csat_gains(
         g_k = \\frac{1}{|R|} \\sum_{r \\in R}
               \\left( E[\\mathrm{csat}_r \\mid \\eta_r + \\beta_k s_k] - E[\\mathrm{csat}_r \\mid \\eta_r] \\right)
 
-    per posterior draw, with :math:`R` the client's responses, :math:`\\beta_k` the coefficient
-    of the driver's estimand and :math:`s_k` its shift.
+    per posterior draw, with :math:`R` the client's responses, :math:`\\beta_k` the slope of
+    the driver's estimand (at the response's size band) and :math:`s_k` its shift.
 
     Parameters
     ----------
@@ -74,7 +74,7 @@ def csat_gains(
     """
     sd = fit.data["satisfaction"]
     res = fit.results["satisfaction"]
-    eta, cut, beta = res.model.latent(res.idata, sd, draws)  # the fitted model, not a default
+    eta, cut, _ = res.model.latent(res.idata, sd, draws)  # the fitted model, not a default
     mask = (sd.frame["client_id"] == client_id).to_numpy()
     basis = "client"
     if not mask.any():
@@ -90,7 +90,8 @@ def csat_gains(
         if status != "ok" or col is None:
             out[key] = f"not estimable: {reason or sd.refused.get(estimand, 'no estimate')}"
             continue
-        moved = expected_csat(e + (beta[:, col] * shift)[:, None], cut).mean(axis=1)
+        slope = res.model.slopes(res.idata, sd, estimand, draws)[:, mask]  # the response's band
+        moved = expected_csat(e + slope * shift, cut).mean(axis=1)
         lo, med, hi = np.quantile(np.asarray(moved - base, float), [tail, 0.5, 1 - tail])
         out[key] = (float(med), float(lo), float(hi))
     return out, basis

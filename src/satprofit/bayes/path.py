@@ -121,11 +121,9 @@ def path_draws(
     r_date = frame["response_id"].map(sv.set_index("response_id")["date"])
     r_t = _quarter_index(r_date, t0)
     r_fin = frame["project_id"].map(proj_quarter).to_numpy(float)
-    col = sat_data.effect_column("quality_to_csat")
-    b_on = np.zeros(len(idx))
-    if col is not None:  # the on-time coefficient, by name, paired as ``beta`` is
-        b_on = sat.coef("beta", sat_data.predictors[col], max_draws)[idx]
-    shift = b_on[:, None] * d / 2
+    # each response's on-time slope (its size band's), paired as ``beta`` is; 0 when refused
+    slope = sat.model.slopes(sat.idata, sat_data, "quality_to_csat", max_draws)
+    shift = np.zeros((len(idx), len(frame))) if slope is None else slope[idx] * d / 2
     delta_r = np.where(
         has_ms[None, :], expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut), 0.0
     )  # [draw, response]

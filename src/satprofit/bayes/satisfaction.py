@@ -3,11 +3,12 @@ r"""Hierarchical ordinal model of satisfaction (csat 1..5) per survey response.
 .. math::
 
     \Pr(\text{csat}_r \le k) = \operatorname{logit}^{-1}(c_k - \eta_r), \quad
-    \eta_r = x_r^\top\beta + a_{\text{client}[r]} + a_{\text{team}[r]}
-             + a_{\text{industry}[r]} + a_{\text{owner}[r]},\quad
+    \eta_r = x_r^\top\beta + \sum_{k \in T} x_{rk}\,\delta_{k,b(r)} + a_{\text{client}[r]}
+             + a_{\text{team}[r]} + a_{\text{industry}[r]} + a_{\text{owner}[r]},\quad
     a_{\text{client}} = \sigma z,\ z \sim N(0, 1)
 
-for the responses tied to finished projects; the team, industry and owner effects sum to zero
+for the responses tied to finished projects (:math:`T` the treatments, :math:`\delta_{k,b}`
+their zero-sum deviations by the client's size band :math:`b`); the team, industry and owner effects sum to zero
 (``group_effects="fixed"``, the default) or are partially pooled like the clients'
 (``"partial"``).
 
@@ -55,6 +56,15 @@ adjusts only for a back-door set of each treatment in the domain graph
   gives 0.459 [0.226, 0.692]) while the back-door adjustment recovers it (0.225 [0.095,
   0.347]). The price: an unmeasured client trait that drove the reports *and* satisfaction
   would bias it; the graph has none.
+* **the treatments' slopes vary by size band** (``band_slopes``, on): each band's slope of the
+  on-time rate and of the status-report rate is the mean slope plus a zero-sum deviation
+  (ZeroSumNormal(0.25) on the logit scale), and every consumer (the estimands, the path to
+  repeat business, the drivers chart, the what-ifs) takes each response at its band's slope
+  (:meth:`SatisfactionModel.slopes`). Where both links of the path grow with client size, the
+  path's indirect effect is an average of products, which one slope for every client
+  understated: on a 1,000-client portfolio of the ``size_heterogeneity`` design the indirect
+  part came out at 0.44x of the truth with its interval missing it; 0.80x, covered, with the
+  band slopes (the default design's answers moved by under 3 %).
 * **the deal's pre-sales sign-off**, in the graph's minimal back-door set of the on-time rate:
   a signed-off project is more often on time and has fewer change requests, hence fewer
   escalations; without it (and without escalations) that path would confound the on-time
@@ -177,6 +187,9 @@ class SatisfactionData:
     refused : dict of str to str
         Estimand -> why it cannot be estimated (a treatment that never varies; for the on-time
         rate, never within a client).
+    size, sizes : ndarray, list of str
+        Each response's client size band (codes into ``sizes``): the levels of the treatments'
+        size-band slopes.
     """
 
     frame: pd.DataFrame
@@ -194,6 +207,8 @@ class SatisfactionData:
     owners: list[str] = field(default_factory=list)
     predictors: list[str] = field(default_factory=lambda: list(PREDICTORS))
     refused: dict[str, str] = field(default_factory=dict)
+    size: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    sizes: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -301,6 +316,7 @@ def satisfaction_data(
     t_codes, teams = pd.factorize(d["delivery_team"], sort=True)
     i_codes, industries = pd.factorize(industry, sort=True)
     o_codes, owners = pd.factorize(d["sales_owner"].fillna("(none)"), sort=True)
+    z_codes, sizes = pd.factorize(size.fillna("(none)"), sort=True)
     x = frame[predictors].to_numpy(float)
     return SatisfactionData(
         frame,
@@ -318,6 +334,8 @@ def satisfaction_data(
         list(owners),
         predictors,
         refused,
+        z_codes,
+        list(sizes),
     )
 
 
@@ -348,6 +366,8 @@ class SatisfactionModel(BayesModel):
         "cut_sd": 2.5,
         "nps": False,
         "mediators": False,
+        "band_slopes": True,
+        "slope_band_sd": 0.25,
     }
     #: the gated parameters with ``group_effects="partial"``; :meth:`variables` gives those of
     #: the configuration and data
@@ -380,6 +400,13 @@ class SatisfactionModel(BayesModel):
         with pm.Model(coords=coords) as model:
             beta = pm.Normal("beta", 0.0, cfg["beta_sd"], dims="predictor")
             eta = pm.math.dot(data.x, beta)
+            band = self.band_predictors(data)
+            if band:  # the treatments' slopes by size band: zero-sum deviations
+                model.add_coords({"band_predictor": band, "size": data.sizes})
+                dbeta = pm.ZeroSumNormal(
+                    "dbeta", cfg["slope_band_sd"], dims=("band_predictor", "size")
+                )
+                eta = eta + pm.math.dot(self._band_design(data), dbeta.flatten())
             fixed = self._fixed_groups(data)
             for group in [*self._partial_groups(data), *fixed]:
                 idx = self._group_index(data, group)
@@ -412,6 +439,40 @@ class SatisfactionModel(BayesModel):
             if cfg["nps"]:
                 self._nps_part(data, eta)
         return model
+
+    def band_predictors(self, data: SatisfactionData) -> list[str]:
+        """The treatments' predictors whose slopes vary by size band (``band_slopes``, on by
+        default): those not refused, when the data have several size bands."""
+        if not self.model_config["band_slopes"] or len(data.sizes) < 2:
+            return []
+        cols = (data.effect_column(e) for e in EFFECT_PREDICTORS)
+        return [data.predictors[c] for c in cols if c is not None]
+
+    def _band_design(self, data: SatisfactionData) -> np.ndarray:
+        """[response, band predictor x size]: each band predictor times each size band's
+        indicator, predictor-major (``dbeta`` flattened)."""
+        one_hot = np.eye(len(data.sizes))[data.size]
+        cols = [data.x[:, [data.predictors.index(p)]] * one_hot for p in self.band_predictors(data)]
+        return np.concatenate(cols, axis=1)
+
+    def slopes(
+        self, idata, data: SatisfactionData, estimand: str, max_draws: int = 1000
+    ) -> np.ndarray | None:
+        """Each response's slope of the treatment of ``estimand``, [draw, response]: the mean
+        coefficient plus its size band's deviation (the mean in every band without band
+        slopes), thinned as :meth:`latent` thins; None when the estimand was refused."""
+        col = data.effect_column(estimand)
+        if col is None:
+            return None
+        post = idata.posterior
+        beta = post["beta"].values.reshape(-1, len(data.predictors))
+        sel = slice(None, None, max(1, len(beta) // max_draws))
+        out = np.repeat(beta[sel][:, [col]], data.n, axis=1)
+        name = data.predictors[col]
+        if "dbeta" in post and name in list(post["dbeta"].coords["band_predictor"].values):
+            dev = post["dbeta"].sel(band_predictor=name).values.reshape(len(beta), -1)
+            out = out + dev[sel][:, data.size]
+        return out
 
     def _fixed_groups(self, data: SatisfactionData) -> list[str]:
         """The groups whose levels get fixed zero-sum effects (``group_effects="fixed"``: the
@@ -469,6 +530,7 @@ class SatisfactionModel(BayesModel):
         extra = ["kappa_nps", "cutpoints_nps"] if self.model_config["nps"] else []
         return [
             "beta",
+            *(["dbeta"] if self.band_predictors(data) else []),
             "cutpoints",
             *(f"sigma_{g}" for g in self._partial_groups(data)),
             *(f"a_{g}" for g in self._fixed_groups(data)),
@@ -484,6 +546,9 @@ class SatisfactionModel(BayesModel):
         step = max(1, len(beta) // max_draws)
         sel = slice(None, None, step)
         eta = beta[sel] @ data.x.T
+        if "dbeta" in post:
+            dbeta = post["dbeta"].values.reshape(len(beta), -1)
+            eta = eta + dbeta[sel] @ self._band_design(data).T
         for g in GROUPS:
             if f"a_{g}" in post:
                 a = post[f"a_{g}"].values.reshape(len(beta), -1)
@@ -518,7 +583,8 @@ class SatisfactionModel(BayesModel):
                 status, reason = contraction_status(shrink)
                 row.update(contraction=shrink, status=status, reason=reason)
                 if status == "ok":
-                    shift = beta[:, col][:, None] * 0.5  # +- half of one unit (+10 pp, +1 a month)
+                    # +- half of one unit (+10 pp, +1 a month), at each response's slope
+                    shift = self.slopes(idata, data, estimand)[: len(eta)] * 0.5
                     diff = expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut)
                     diff = diff[:, mask]
                     per_unit = np.stack(

@@ -363,13 +363,14 @@ def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarra
         else:
             cols[estimand] = sd.predictors[col]  # its coefficient, selected by name
 
-    def coef(name: str | None) -> np.ndarray:
-        """The satisfaction coefficient ``name``'s draws, paired with the repeat model's."""
-        if name is None:
-            return np.zeros(len(idx))
-        return sat.coef("beta", name, n_draws)[:k][idx]
+    def slope(estimand: str) -> np.ndarray:
+        """Each response's slope of the treatment of ``estimand`` [draw, response] (its size
+        band's), paired with the repeat model's draws; 0 when not estimable."""
+        if cols[estimand] is None:
+            return np.zeros((len(idx), sd.n))
+        return sat.model.slopes(sat.idata, sd, estimand, n_draws)[:k][idx]
 
-    b_on, b_sr = coef(cols["quality_to_csat"]), coef(cols["status_reports_to_csat"])
+    b_on, b_sr = slope("quality_to_csat"), slope("status_reports_to_csat")
     frame = sd.frame
     sr_rate = frame["status_reports_per_month"].to_numpy() + sd.sr_center
     out = np.zeros((len(cur), n_draws))
@@ -379,11 +380,11 @@ def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarra
         if not mask.any():
             mask = np.ones(len(frame), bool)
             thin += 1
-        shift = b_on * ontime_pp[i] / 10.0
+        shift = b_on[:, mask] * ontime_pp[i][:, None] / 10.0
         if sr_month_new is not None:
-            shift = shift + b_sr * (float(sr_month_new) - sr_rate[mask].mean())
+            shift = shift + b_sr[:, mask] * (float(sr_month_new) - sr_rate[mask].mean())
         e = eta[:, mask]
-        out[i] = (expected_csat(e + shift[:, None], cut) - expected_csat(e, cut)).mean(axis=1)
+        out[i] = (expected_csat(e + shift, cut) - expected_csat(e, cut)).mean(axis=1)
     if thin:
         notes.append(
             f"{thin} client(s) have no survey response tied to a finished project: their "
