@@ -143,3 +143,14 @@ def test_a_single_large_sample_portfolio_is_said_so():
     text = A.calibration_evidence("quality_to_csat", pd.DataFrame(rows))
     assert "on one portfolio of 1,000 clients per world" in text
     assert "between -20% and +5%" in text and "1 portfolios" not in text
+
+
+def test_reports_state_the_bayesian_direct_effects_one_slope_assumption():
+    """The Bayesian repeat model's on-time slope is one for every size band by default
+    (``band_slope_drivers``): the reports' assumptions table says so for the direct effect."""
+    from satprofit.bayes.repeat import RepeatBusinessModel
+    from satprofit.reporting.assumptions import assumption_rows
+
+    assert RepeatBusinessModel.default_model_config["band_slope_drivers"] == ("csat",)
+    text = " ".join(assumption_rows(["quality_to_repeat.direct"])["What the answer assumes"])
+    assert "Bayesian model" in text and "same for clients of every size" in text

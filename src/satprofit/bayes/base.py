@@ -517,6 +517,13 @@ def chain_draws(idata, flat: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def client_mean(values, clients, use) -> np.ndarray:
+    """Each row's client mean of ``values`` over the rows in ``use`` (0 when the client has
+    none): the between part of a within / between (Mundlak) decomposition."""
+    kept = pd.Series(np.where(np.asarray(use, bool), np.asarray(values, float), np.nan))
+    return kept.groupby(np.asarray(clients)).transform("mean").fillna(0.0).to_numpy(float)
+
+
 def _step(n_draws: int, max_draws: int | None) -> int:
     """Thinning step that leaves at most ``max_draws`` of ``n_draws`` (1 when None)."""
     return 1 if max_draws is None else max(1, n_draws // max_draws)

@@ -98,7 +98,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from satprofit.bayes.base import BayesModel, contraction_status
+from satprofit.bayes.base import BayesModel, client_mean, contraction_status
 from satprofit.bayes.marginal import GroupedNormal
 from satprofit.constants import ESTIMAND_UNITS, INTERVAL_QUANTILES
 from satprofit.features.questions import question_table
@@ -165,7 +165,7 @@ class RepeatData:
             return None
         return np.searchsorted(np.asarray(self.periods), self.period)
 
-    def band_predictors(self, drivers=("csat",)) -> list[str]:
+    def band_predictors(self, drivers) -> list[str]:
         """The predictors that carry ``drivers`` (keys of :data:`BAND_SLOPE_DRIVERS`): the
         ones whose slope varies by size band when those drivers' slopes do."""
         unknown = sorted(set(drivers) - set(BAND_SLOPE_DRIVERS))
@@ -223,31 +223,28 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
     x = _design(s, "_prev", scales)
     # within / between split of the trailing csat (Mundlak) over the quarters that have one:
     # orthogonal columns sample better
-    t = pd.Series(np.where(has, x[:, 0], np.nan))
-    tbar = t.groupby(s["client_id"].to_numpy()).transform("mean").fillna(0.0).to_numpy()
+    tbar = client_mean(x[:, 0], s["client_id"], has)
     x[:, 0] = np.where(has, x[:, 0] - tbar, 0.0)
     x[:, 1] = tbar
     x, predictors = _with_lags(x, s, n_lags, scales, tbar, lambda lag: f"_prev{lag}")
     # the same split of the on-time windows: the client mean over the quarters that have one
     on = predictors.index("ontime")
-    seen = x[:, predictors.index("ontime_missing")] == 0
-    obar = pd.Series(np.where(seen, x[:, on], np.nan)).groupby(s["client_id"].to_numpy())
-    obar = obar.transform("mean").fillna(0.0).to_numpy()
+    obar = client_mean(x[:, on], s["client_id"], x[:, predictors.index("ontime_missing")] == 0)
     x, predictors = _ontime_within(x, predictors, obar)
+    # each client's two means, for its forecast rows
+    means = pd.DataFrame({"tbar": tbar, "obar": obar}).groupby(s["client_id"].to_numpy()).first()
     # the state at the end of each client's last full quarter: the start of a forecast
     last = p[p["full_period"] & (p["responses_trailing"] > 0)].groupby("client_id").tail(1)
     last = last[last["client_id"].isin(s.loc[has, "client_id"])].reset_index(drop=True)
     x_now = _design(last, "", scales)
-    x_now[:, 1] = (
-        pd.Series(tbar, index=s["client_id"]).groupby(level=0).first()[last["client_id"]].to_numpy()
-    )
+    now_means = means.loc[last["client_id"]]
+    x_now[:, 1] = now_means["tbar"].to_numpy()
     x_now[:, 0] -= x_now[:, 1]
     # forecasting the next quarter: lag l is the window that ended l - 1 quarters ago
     x_now, now_predictors = _with_lags(
         x_now, last, n_lags, scales, x_now[:, 1], lambda lag: f"_prev{lag - 1}" if lag > 1 else ""
     )
-    client_obar = pd.Series(obar, index=s["client_id"]).groupby(level=0).first()
-    x_now, _ = _ontime_within(x_now, now_predictors, client_obar[last["client_id"]].to_numpy())
+    x_now, _ = _ontime_within(x_now, now_predictors, now_means["obar"].to_numpy())
     cl = portfolio.clients.set_index("client_id")
     c_codes, clients = pd.factorize(s["client_id"], sort=True)
     z_codes, sizes = pd.factorize(s["client_id"].map(cl["size_band"]), sort=True)
@@ -260,9 +257,8 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
     xm = x[pos["index"].to_numpy()].copy()
     if len(pos):  # the margin rows' own within / between split (over rows with a csat)
         hm = xm[:, 2] == 0
-        raw = np.where(hm, xm[:, 0] + xm[:, 1], np.nan)
-        mean = pd.Series(raw).groupby(pos["client_id"].to_numpy()).transform("mean")
-        xm[:, 1] = mean.fillna(0.0).to_numpy()
+        raw = xm[:, 0] + xm[:, 1]
+        xm[:, 1] = client_mean(raw, pos["client_id"], hm)
         xm[:, 0] = np.where(hm, raw - xm[:, 1], 0.0)
     m_clients = pd.Index(clients)
     try:

@@ -8,9 +8,9 @@ r"""Hierarchical ordinal model of satisfaction (csat 1..5) per survey response.
     a_{\text{client}} = \sigma z,\ z \sim N(0, 1)
 
 for the responses tied to finished projects (:math:`T` the treatments, :math:`\delta_{k,b}`
-their zero-sum deviations by the client's size band :math:`b`); the team, industry and owner effects sum to zero
-(``group_effects="fixed"``, the default) or are partially pooled like the clients'
-(``"partial"``).
+their zero-sum deviations by the client's size band :math:`b`); the team, industry and owner
+effects sum to zero (``group_effects="fixed"``, the default) or are partially pooled like the
+clients' (``"partial"``).
 
 What the model adjusts for, and why (the estimands are **total** effects)
 -------------------------------------------------------------------------
@@ -139,7 +139,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from satprofit.bayes.base import BayesModel, contraction_status
+from satprofit.bayes.base import BayesModel, _step, client_mean, contraction_status
 from satprofit.constants import INTERVAL_QUANTILES, SIZE_BANDS
 from satprofit.features.projects import data_start_of, project_table
 from satprofit.io import Portfolio
@@ -225,13 +225,6 @@ class SatisfactionData:
         return self.column(EFFECT_PREDICTORS[estimand])
 
 
-def _client_mean(values: pd.Series, clients: pd.Series, use: np.ndarray) -> np.ndarray:
-    """Each row's client mean of ``values`` over the rows in ``use`` (0 when the client has
-    none): the between part of a within/between decomposition."""
-    means = values[use].groupby(clients[use]).mean()
-    return clients.map(means).fillna(0.0).to_numpy(float)
-
-
 def satisfaction_data(
     portfolio: Portfolio,
     *,
@@ -277,7 +270,7 @@ def satisfaction_data(
     ontime = pd.Series(np.where(no_ms, 0.0, (d["ontime_rate"] - ontime_center) * 10))
     sr = pd.Series(d["status_reports_per_month"].to_numpy(float) - sr_center)
     has = ~no_ms
-    on_mean = _client_mean(ontime, client, has)
+    on_mean = client_mean(ontime, client, has)
     frame = pd.DataFrame(
         {
             "response_id": d["response_id"].to_numpy(),
@@ -466,7 +459,7 @@ class SatisfactionModel(BayesModel):
             return None
         post = idata.posterior
         beta = post["beta"].values.reshape(-1, len(data.predictors))
-        sel = slice(None, None, max(1, len(beta) // max_draws))
+        sel = slice(None, None, _step(len(beta), max_draws))
         out = np.repeat(beta[sel][:, [col]], data.n, axis=1)
         name = data.predictors[col]
         if "dbeta" in post and name in list(post["dbeta"].coords["band_predictor"].values):
@@ -543,8 +536,7 @@ class SatisfactionModel(BayesModel):
         post = idata.posterior
         beta = post["beta"].values.reshape(-1, len(data.predictors))
         cut = post["cutpoints"].values.reshape(-1, 4)
-        step = max(1, len(beta) // max_draws)
-        sel = slice(None, None, step)
+        sel = slice(None, None, _step(len(beta), max_draws))
         eta = beta[sel] @ data.x.T
         if "dbeta" in post:
             dbeta = post["dbeta"].values.reshape(len(beta), -1)
@@ -584,7 +576,7 @@ class SatisfactionModel(BayesModel):
                 row.update(contraction=shrink, status=status, reason=reason)
                 if status == "ok":
                     # +- half of one unit (+10 pp, +1 a month), at each response's slope
-                    shift = self.slopes(idata, data, estimand)[: len(eta)] * 0.5
+                    shift = self.slopes(idata, data, estimand) * 0.5
                     diff = expected_csat(eta + shift, cut) - expected_csat(eta - shift, cut)
                     diff = diff[:, mask]
                     per_unit = np.stack(

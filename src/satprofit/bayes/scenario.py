@@ -361,7 +361,7 @@ def _csat_change(fit, cur, ontime_pp, sr_month_new, n_draws, notes) -> np.ndarra
             )
             cols[estimand] = None
         else:
-            cols[estimand] = sd.predictors[col]  # its coefficient, selected by name
+            cols[estimand] = col
 
     def slope(estimand: str) -> np.ndarray:
         """Each response's slope of the treatment of ``estimand`` [draw, response] (its size

@@ -3,7 +3,8 @@
 Every estimate rests on assumptions the data cannot check. Issue 10 asks that where a design of
 the simulator shows a method cannot recover its estimand, the method either changes or states
 the assumption it needs, and the reports show it. This module is that statement, one entry per
-estimand of QUESTIONS.md (default methods of :data:`satprofit.causal.api.DEFAULT_METHODS`):
+estimand of QUESTIONS.md (default methods of :data:`satprofit.causal.api.DEFAULT_METHODS`; an
+assumption only the Bayesian model takes says so):
 
 * :data:`ASSUMPTIONS`: the assumptions in plain business language, each with the simulated
   world (:mod:`satprofit.simulate.designs`) where it fails and what happens then;
