@@ -130,8 +130,9 @@ def test_a_production_fit_failing_on_mixing_alone_samples_as_many_chains_again(m
     def first_fails(*args, **kwargs):
         out = real(*args, **kwargs)
         calls.append(out)
-        if len(calls) == 1:  # the first gate: an ESS short of the bar, no divergence
+        if len(calls) == 1:  # the first gate: chains that disagree (R-hat), no divergence
             out = {**out, "converged": False, "failing": ["m"], "divergences": 0}
+            out["rhat_max"] = 1.05
         return out
 
     monkeypatch.setattr(base, "convergence", first_fails)
@@ -145,6 +146,44 @@ def test_a_production_fit_failing_on_mixing_alone_samples_as_many_chains_again(m
     calls.clear()
     again = toy.fit(data, draws=500, tune=100, chains=2, cores=1, sampler="pymc", random_seed=3)
     np.testing.assert_array_equal(again.idata.posterior["m"].values, m)  # reproducible
+
+
+def test_a_near_miss_on_ess_samples_only_the_chains_the_shortfall_needs(monkeypatch):
+    import satprofit.bayes.base as base
+    from satprofit.bayes.base import extra_chains
+
+    def gate(ess, rhat=1.0):
+        return {"converged": False, "divergences": 0, "ess_min": ess, "rhat_max": rhat}
+
+    sc = SamplerConfig(chains=4, cores=2)
+    # 387 of 400: 4 * (1.25 * 400 / 387 - 1) = 1.2 chains, one round of 2 processes
+    assert extra_chains(sc, gate(387.0)) == 2
+    assert extra_chains(SamplerConfig(chains=4, cores=1), gate(387.0)) == 2
+    assert extra_chains(SamplerConfig(chains=4, cores=4), gate(387.0)) == 4
+    assert extra_chains(sc, gate(300.0)) == 4  # 2.7 chains: two rounds
+    assert extra_chains(sc, gate(100.0)) == 4  # never more than as many again
+    assert extra_chains(sc, gate(387.0, rhat=1.02)) == 4  # chains disagree: as many again
+    assert extra_chains(sc, gate(float("nan"))) == 4
+    assert extra_chains(sc, gate(450.0)) == 4  # failing on something ESS does not measure
+    # the pooled chains lift the ESS over the bar: about (4 + 2) / 4 * 387 = 580
+    assert 387.0 * (4 + extra_chains(sc, gate(387.0))) / 4 >= base.ESS_MIN * base.RETRY_MARGIN
+
+    real, calls = base.convergence, []
+
+    def first_short(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out)
+        if len(calls) == 1:  # the first gate: an ESS just short of the bar
+            out = {**out, "converged": False, "failing": ["m"], "divergences": 0}
+            out.update(ess_min=390.0, rhat_max=1.0)
+        return out
+
+    monkeypatch.setattr(base, "convergence", first_short)
+    toy = _Toy.model_class()()
+    data = np.random.default_rng(0).normal(1.0, 1.0, size=50)
+    res = toy.fit(data, draws=500, tune=100, chains=4, cores=1, sampler="pymc", random_seed=3)
+    assert len(calls) == 2 and res.converged
+    assert res.idata.posterior.sizes["chain"] == 6 and res.config["chains"] == 6
 
 
 def test_no_second_round_for_short_fits_divergences_or_when_switched_off():

@@ -388,7 +388,7 @@ def run_settings_rows(run) -> list[tuple[str, object]]:
 
 def _model_sampler_rows(run) -> list[tuple[str, str]]:
     """How each fitted model was sampled (``sampler="auto"`` picks per model; a fit that
-    failed the gate on mixing alone samples twice the chains)."""
+    failed the gate on mixing alone samples more chains)."""
     rows = []
     for key, res in run.fit.results.items():
         cfg = getattr(res, "config", None) or {}
