@@ -252,6 +252,15 @@ def test_edited_or_truncated_run_files_are_refused_naming_the_file(
     assert str(path) in capsys.readouterr().err
 
 
+def test_a_run_is_not_reused_at_another_target_acceptance(run_dir, portfolio):
+    # the acceptance changes every draw: it is one of the settings a run records
+    settings = json.loads((run_dir / "run.json").read_text())["settings"]
+    assert "target_accept" in settings
+    assert reusable_run(run_dir, portfolio, settings)
+    other = {**settings, "target_accept": 0.8 if settings["target_accept"] != 0.8 else 0.9}
+    assert not reusable_run(run_dir, portfolio, other)
+
+
 def test_truncated_files_name_the_file_when_read_on_their_own(run_dir, portfolio):
     nc = run_dir / "fit" / "models" / "satisfaction.nc"
     _truncate(nc)

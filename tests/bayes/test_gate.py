@@ -122,7 +122,9 @@ class _Toy:
         return Toy
 
 
-def test_a_production_fit_failing_on_mixing_alone_samples_as_many_chains_again(monkeypatch):
+def _first_gate_fails(monkeypatch, **diag) -> list:
+    """Make the first convergence gate of a fit fail on mixing alone (no divergence), with
+    ``diag`` overriding its figures; returns the list of gates run."""
     import satprofit.bayes.base as base
 
     real, calls = base.convergence, []
@@ -130,21 +132,29 @@ def test_a_production_fit_failing_on_mixing_alone_samples_as_many_chains_again(m
     def first_fails(*args, **kwargs):
         out = real(*args, **kwargs)
         calls.append(out)
-        if len(calls) == 1:  # the first gate: chains that disagree (R-hat), no divergence
-            out = {**out, "converged": False, "failing": ["m"], "divergences": 0}
-            out["rhat_max"] = 1.05
+        if len(calls) == 1:
+            out = {**out, "converged": False, "failing": ["m"], "divergences": 0, **diag}
         return out
 
     monkeypatch.setattr(base, "convergence", first_fails)
+    return calls
+
+
+def _toy_fit(chains: int):
     toy = _Toy.model_class()()
     data = np.random.default_rng(0).normal(1.0, 1.0, size=50)
-    res = toy.fit(data, draws=500, tune=100, chains=2, cores=1, sampler="pymc", random_seed=3)
+    return toy.fit(data, draws=500, tune=100, chains=chains, cores=1, sampler="pymc", random_seed=3)
+
+
+def test_a_production_fit_failing_on_mixing_alone_samples_as_many_chains_again(monkeypatch):
+    calls = _first_gate_fails(monkeypatch, rhat_max=1.05)  # chains that disagree (R-hat)
+    res = _toy_fit(chains=2)
     assert len(calls) == 2 and res.converged
     assert res.idata.posterior.sizes["chain"] == 4 and res.config["chains"] == 4
     m = res.idata.posterior["m"].values
     assert not np.allclose(m[0], m[2])  # the new chains have their own seed
     calls.clear()
-    again = toy.fit(data, draws=500, tune=100, chains=2, cores=1, sampler="pymc", random_seed=3)
+    again = _toy_fit(chains=2)
     np.testing.assert_array_equal(again.idata.posterior["m"].values, m)  # reproducible
 
 
@@ -168,20 +178,8 @@ def test_a_near_miss_on_ess_samples_only_the_chains_the_shortfall_needs(monkeypa
     # the pooled chains lift the ESS over the bar: about (4 + 2) / 4 * 387 = 580
     assert 387.0 * (4 + extra_chains(sc, gate(387.0))) / 4 >= base.ESS_MIN * base.RETRY_MARGIN
 
-    real, calls = base.convergence, []
-
-    def first_short(*args, **kwargs):
-        out = real(*args, **kwargs)
-        calls.append(out)
-        if len(calls) == 1:  # the first gate: an ESS just short of the bar
-            out = {**out, "converged": False, "failing": ["m"], "divergences": 0}
-            out.update(ess_min=390.0, rhat_max=1.0)
-        return out
-
-    monkeypatch.setattr(base, "convergence", first_short)
-    toy = _Toy.model_class()()
-    data = np.random.default_rng(0).normal(1.0, 1.0, size=50)
-    res = toy.fit(data, draws=500, tune=100, chains=4, cores=1, sampler="pymc", random_seed=3)
+    calls = _first_gate_fails(monkeypatch, ess_min=390.0, rhat_max=1.0)  # just short on ESS
+    res = _toy_fit(chains=4)
     assert len(calls) == 2 and res.converged
     assert res.idata.posterior.sizes["chain"] == 6 and res.config["chains"] == 6
 
