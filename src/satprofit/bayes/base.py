@@ -71,10 +71,13 @@ class SamplerConfig:
     target_accept : float
         NUTS target acceptance (0.95: smaller steps through the funnels of the client
         scales. Against 0.9, on the 100-client benchmark portfolio the satisfaction model's
-        2 divergences went (44 s -> 47 s); on three 300-client portfolios (2 chains x 1000
-        draws) the repeat model's ``sigma_client_any`` reached bulk / tail ESS 489 / 641,
-        296 / 346 and 399 / 298 instead of 231 / 154, 176 / 117 and 213 / 130, for about a
-        quarter more time per draw, so that fits stop needing a second round; 0.8 halved the
+        2 divergences went (``benchmarks/bench_fit_scale.py``, idle: 91 s -> 104 s for the
+        whole ``satprofit bayes``); on three 300-client portfolios (2 chains x 1000 draws)
+        the repeat model's ``sigma_client_any`` reached bulk / tail ESS 489 / 641, 296 / 346
+        and 399 / 298 instead of 231 / 154, 176 / 117 and 213 / 130, so that fits stop
+        needing a second round. Larger portfolios mix worse at 0.95: at 2,000 clients the
+        repeat model's round of four chains took 219 s instead of 199 s and still missed the
+        gate, and only 1 of 13 calibration fits at 1,000 clients passed it; 0.8 halved the
         repeat model's steps at 2,000 clients but its quarter effects then failed the gate).
     sampler : {"auto", "pymc", "nutpie"}
         PyMC's NUTS (no compilation wait), nutpie's (numba-compiled, low-rank mass matrix;
@@ -430,6 +433,11 @@ class BayesResult:
         return cls(idata, meta["model_name"], meta["config"], diag, effects, model, data)
 
 
+def _processes(sc: SamplerConfig) -> int:
+    """Sampling processes of ``sc``: its ``cores``, else one per chain up to the CPUs."""
+    return sc.cores or min(sc.chains, os.cpu_count() or 1)
+
+
 def _sample(model, sc: SamplerConfig):
     """``pm.sample`` of ``model`` with resolved settings ``sc`` (workers that die with this
     process; SIGINT/SIGTERM stop the fit, never a partial trace)."""
@@ -438,7 +446,7 @@ def _sample(model, sc: SamplerConfig):
 
     from satprofit.processes import interruptible, worker_context
 
-    cores = sc.cores or min(sc.chains, os.cpu_count() or 1)
+    cores = _processes(sc)
     # one BLAS thread per sampling process: the chains already use the cores, and numpy's
     # OpenBLAS threads (PyTensor's matrix products go through numpy here) fought them
     # (load 3.7 on 2 cores, every step slower); forked workers inherit the limit
@@ -499,7 +507,7 @@ def extra_chains(sc: SamplerConfig, diag: dict) -> int:
     ess, rhat = diag.get("ess_min", float("nan")), diag.get("rhat_max", float("nan"))
     if not (np.isfinite(ess) and 0 < ess < ESS_MIN) or rhat > RHAT_MAX:
         return sc.chains
-    cores = max(1, min(sc.cores or os.cpu_count() or 1, sc.chains))
+    cores = max(1, min(_processes(sc), sc.chains))
     need = math.ceil(sc.chains * (RETRY_MARGIN * ESS_MIN / ess - 1))
     return int(min(sc.chains, max(cores, math.ceil(need / cores) * cores)))
 

@@ -3,9 +3,9 @@
     .venv/bin/python -m satprofit.validation.bayes_calibration --reps 3 --clients 300 --jobs 2
     .venv/bin/python -m satprofit.validation.bayes_calibration --reps 1 --clients 1000 --jobs 2
 
-(the shipped ``bayes_calibration_summary.csv``: both, merged with ``--summary-out``; 36
-minutes, and 26 minutes for the 1,000-client fits with a second portfolio of the default and
-decided-at-proposal worlds, on 2 cores at :data:`STUDY_FIT`).
+(the shipped ``bayes_calibration_summary.csv``: both, merged with ``--summary-out``; 38
+minutes, and 32 minutes for the 1,000-client fits with a second portfolio of the default and
+decided-at-proposal worlds, on 2 cores at :data:`STUDY_FIT` and target acceptance 0.95).
 
 The counterpart of :mod:`satprofit.validation.causal_calibration`: per design of
 :data:`satprofit.simulate.designs.DESIGNS`, ``reps`` simulated portfolios, every model fitted
