@@ -478,6 +478,47 @@ def _sample(model, sc: SamplerConfig):
         )
 
 
+def _sample_blocks(models: list, sc: SamplerConfig):
+    """:func:`_sample` of each model with settings ``sc`` (the first with ``sc``'s seed, the
+    others with seeds derived from it), merged into one posterior (:func:`_merge_blocks`).
+
+    The models must have independent posteriors (see :meth:`BayesModel.sampling_blocks`):
+    then pairing draw ``d`` of chain ``c`` of one with the same draw of the others is a draw
+    of the joint posterior."""
+    if len(models) == 1:
+        return _sample(models[0], sc)
+    seeds = np.random.SeedSequence([int(sc.random_seed), 2]).generate_state(len(models) - 1)
+    samples = [_sample(models[0], sc)]
+    for model, seed in zip(models[1:], seeds, strict=True):
+        samples.append(_sample(model, sc.replace(random_seed=int(seed))))
+    return _merge_blocks(samples)
+
+
+def _merge_blocks(samples: list):
+    """Posteriors sampled apart (same chains and draws), merged group by group: the
+    variables side by side; in ``sample_stats`` the first block's statistics, ``diverging``
+    counting the divergent transitions of every block at each draw, and each block's own
+    ``diverging_<k>`` (k = 0, 1, ...)."""
+    import arviz as az
+    import xarray as xr
+
+    groups = list(dict.fromkeys(g for s in samples for g in s.groups()))
+    merged = {}
+    for group in groups:
+        parts = [getattr(s, group) for s in samples if group in s.groups()]
+        if group.endswith("sample_stats"):  # and nutpie's warmup_sample_stats
+            ds = parts[0].copy()
+            flags = [p["diverging"] for p in parts if "diverging" in p]
+            if flags:
+                ds["diverging"] = sum(f.astype(int) for f in flags)
+                for k, f in enumerate(flags):
+                    ds[f"diverging_{k}"] = f
+            merged[group] = ds
+        else:  # the blocks' variables are distinct; shared coordinates agree
+            merged[group] = xr.merge(parts, compat="override", combine_attrs="override")
+    return az.InferenceData(**merged)
+
+
 def _extend(sc: SamplerConfig, diag: dict) -> bool:
     """Whether a fit that failed the gate samples once more: ``sc.extend``, production draws
     (:data:`PRODUCTION_DRAWS`, so short test fits stay short), no divergence (a divergence is
@@ -640,6 +681,13 @@ class BayesModel:
             )
         return pp.posterior_predictive
 
+    def sampling_blocks(self, data) -> list:
+        """The PyMC models sampled for a fit: one (:meth:`build_model`) unless the model's
+        parameters split into groups with independent posteriors (no shared parameter,
+        likelihoods that multiply), each sampled on its own and merged draw by draw
+        (:func:`_sample_blocks`)."""
+        return [self.build_model(data)]
+
     def predictive_model(self, data):
         """The model with every observed variable, for prior and posterior predictive draws
         (:meth:`build_model`, unless a model integrates parameters out to sample)."""
@@ -668,16 +716,16 @@ class BayesModel:
         ``converged`` is False.
         """
         sc = (sampler_config or SamplerConfig()).replace(**settings).resolve(self.rows(data))
-        model = self.build_model(data)
-        raw = _sample(model, sc)
+        blocks = self.sampling_blocks(data)
+        raw = _sample_blocks(blocks, sc)
         idata, diag, effects = self._gate(raw, data, sc.random_seed)
         if _extend(sc, diag):
             # the gate failed on mixing alone (no divergence): more chains, with their own
             # seed and tuning, pooled with the first (an ESS short of the bar on a slowly
             # mixing scale is a matter of draws, not of a wrong posterior)
             n_more = extra_chains(sc, diag)
-            more = _sample(
-                model, sc.replace(random_seed=_seed_after(sc.random_seed), chains=n_more)
+            more = _sample_blocks(
+                blocks, sc.replace(random_seed=_seed_after(sc.random_seed), chains=n_more)
             )
             idata, diag, effects = self._gate(_pool_chains(raw, more), data, sc.random_seed)
             sc = sc.replace(chains=sc.chains + n_more)

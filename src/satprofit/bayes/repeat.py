@@ -404,6 +404,7 @@ class RepeatBusinessModel(BayesModel):
         "margin_group_sd": 0.1,
         "margin_sigma_sd": 0.3,
         "marginal_clients": True,
+        "separate_parts": True,
     }
     #: the sampled parameters summarized and gated (besides the estimands, see
     #: :meth:`variables`): the intercepts as sampled, at the data's mean covariates
@@ -438,7 +439,25 @@ class RepeatBusinessModel(BayesModel):
         margin = self.margin_vars if len(data.margin_rows) >= 10 else []
         return list(dict.fromkeys([*self.summary_vars, *effects, *margin]))
 
-    def build_model(self, data: RepeatData, marginal: bool | None = None):
+    def parts(self, data: RepeatData) -> tuple[str, ...]:
+        """The model's parts for these data: ``"any"`` and ``"value"`` (the hurdle), and
+        ``"margin"`` when there are at least 10 margin rows."""
+        return ("any", "value", "margin") if len(data.margin_rows) >= 10 else ("any", "value")
+
+    def sampling_blocks(self, data: RepeatData) -> list:
+        """One model per part (``separate_parts``, on): the parts share no parameter, so
+        their posteriors are independent and sampled apart (see :meth:`build_model`)."""
+        if not self.model_config["separate_parts"]:
+            return [self.build_model(data)]
+        return [self.build_model(data, parts=(part,)) for part in self.parts(data)]
+
+    def build_model(
+        self,
+        data: RepeatData,
+        marginal: bool | None = None,
+        parts: tuple[str, ...] | None = None,
+        observed: bool = False,
+    ):
         """The hurdle (and margin) model as a PyMC model.
 
         Each part's linear predictor is one dense matrix product, ``(X - x̄) θ``, plus the
@@ -457,14 +476,27 @@ class RepeatBusinessModel(BayesModel):
         the two Normal parts (log value, margin) are integrated out of the likelihood
         (:mod:`satprofit.bayes.marginal`) and drawn back exactly after sampling
         (:meth:`complete_posterior`); ``False`` builds the model with them as parameters (for
-        prior and posterior predictive draws, which need the observed variables).
+        prior and posterior predictive draws, which need the observed variables, with
+        ``observed``).
+
+        ``observed``: the purchase part as PyMC's observed ``Bernoulli`` (for predictive
+        draws) rather than its log-likelihood as a potential (for sampling; see
+        :meth:`_any_part`).
+
+        ``parts`` (default: all of :meth:`parts`): the parts to build. The three share no
+        parameter and their likelihoods multiply, so the joint posterior is the product of
+        the parts' posteriors and each can be sampled on its own (:meth:`sampling_blocks`).
+        Sampled together, the log value and margin parts' few parameters moved at the step
+        size of the purchase part's 2,000 client intercepts and were the ones that missed
+        the gate at 2,000 clients (``sigma_client_margin``, ``sigma_client_value``,
+        ``u_quarter_value``); apart, they cost seconds, and the purchase part's gradient no
+        longer carries theirs.
         """
         import pymc as pm
 
         cfg = self.model_config
         marginal = bool(cfg["marginal_clients"]) if marginal is None else marginal
-        pos = data.value > 0
-        rate = float(np.clip(pos.mean(), 0.01, 0.99))
+        parts = self.parts(data) if parts is None else tuple(parts)
         coords = {
             "predictor": list(data.predictors),
             "client": data.clients,
@@ -475,33 +507,58 @@ class RepeatBusinessModel(BayesModel):
         }
         grouped = self._grouped(data)
         with pm.Model(coords=coords) as model:
-            thetas, u_client = {}, {}
-            for part in ("any", "value"):
-                thetas[part] = pm.math.concatenate(self._coefficients(data, part))
-                sd = pm.HalfNormal(f"sigma_client_{part}", cfg["group_sd"])
-                if marginal and part == "value":
-                    u_client[part] = sd  # integrated out: its scale enters the likelihood
-                else:
-                    z = pm.Normal(f"z_client_{part}", 0.0, 1.0, dims="client")
-                    u_client[part] = pm.Deterministic(f"u_client_{part}", sd * z, dims="client")
-            g = grouped["any"]
-            alpha = pm.Normal("alpha_centred_any", np.log(rate / (1 - rate)), 2.5)
-            pm.Deterministic("alpha_any", alpha - pm.math.dot(g.xbar, thetas["any"]))
-            lin = alpha + g.product(thetas["any"]) + u_client["any"][g.group]
-            pm.Bernoulli("any", logit_p=lin, observed=pos.astype(int))
-            g = grouped["value"]
-            mu = pm.Normal("mu_centred_value", float(g.y.mean()) if pos.any() else 0.0, 2.5)
-            pm.Deterministic("mu_value", mu - pm.math.dot(g.xbar, thetas["value"]))
-            sigma = pm.HalfNormal("sigma", cfg["sigma_sd"])
-            if marginal:
-                logp = g.logp(mu, thetas["value"], sigma, u_client["value"])
-                pm.Potential("log_value_marginal", logp)
-            else:
-                lin = mu + g.product(thetas["value"]) + u_client["value"][g.group]
-                pm.Normal("log_value", lin, sigma, observed=g.y)
-            if "margin" in grouped:
+            if "any" in parts:
+                self._any_part(data, grouped["any"], observed)
+            if "value" in parts:
+                self._value_part(data, grouped["value"], marginal)
+            if "margin" in parts and "margin" in grouped:
                 self._margin_part(data, grouped["margin"], marginal)
         return model
+
+    def _any_part(self, data: RepeatData, g: GroupedNormal, observed: bool) -> None:
+        """The purchase part: Bernoulli on every row, sampled client intercepts.
+
+        For sampling (not ``observed``) the log-likelihood is written out as a potential,
+        ``y·η - Σ softplus(η)``: the same density as PyMC's ``Bernoulli(logit_p=η)`` without
+        its per-row bound checks, a third less time per gradient at 2,000 clients (1.19 ->
+        0.78 ms). The predictive model keeps the observed ``Bernoulli``.
+        """
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        pos = data.value > 0
+        rate = float(np.clip(pos.mean(), 0.01, 0.99))
+        theta = pm.math.concatenate(self._coefficients(data, "any"))
+        sd = pm.HalfNormal("sigma_client_any", self.model_config["group_sd"])
+        z = pm.Normal("z_client_any", 0.0, 1.0, dims="client")
+        u = pm.Deterministic("u_client_any", sd * z, dims="client")
+        alpha = pm.Normal("alpha_centred_any", np.log(rate / (1 - rate)), 2.5)
+        pm.Deterministic("alpha_any", alpha - pm.math.dot(g.xbar, theta))
+        lin = alpha + g.product(theta) + u[g.group]
+        if not observed:
+            y = pos.astype(float)
+            pm.Potential("any_loglik", pt.dot(y, lin) - pt.sum(pt.softplus(lin)))
+        else:
+            pm.Bernoulli("any", logit_p=lin, observed=pos.astype(int))
+
+    def _value_part(self, data: RepeatData, g: GroupedNormal, marginal: bool) -> None:
+        """The log value given some repeat business (client intercepts integrated out when
+        ``marginal``)."""
+        import pymc as pm
+
+        cfg = self.model_config
+        theta = pm.math.concatenate(self._coefficients(data, "value"))
+        sd = pm.HalfNormal("sigma_client_value", cfg["group_sd"])
+        mu = pm.Normal("mu_centred_value", float(g.y.mean()) if len(g.y) else 0.0, 2.5)
+        pm.Deterministic("mu_value", mu - pm.math.dot(g.xbar, theta))
+        sigma = pm.HalfNormal("sigma", cfg["sigma_sd"])
+        if marginal:
+            pm.Potential("log_value_marginal", g.logp(mu, theta, sigma, sd))
+            return
+        z = pm.Normal("z_client_value", 0.0, 1.0, dims="client")
+        u = pm.Deterministic("u_client_value", sd * z, dims="client")
+        lin = mu + g.product(theta) + u[g.group]
+        pm.Normal("log_value", lin, sigma, observed=g.y)
 
     def _coefficients(self, data: RepeatData, part: str) -> list:
         """The random variables of θ for hurdle part ``part``, in :meth:`_theta_names` order
@@ -582,7 +639,7 @@ class RepeatBusinessModel(BayesModel):
 
     def predictive_model(self, data: RepeatData):
         """The model with the client intercepts as parameters (its observed variables)."""
-        return self.build_model(data, marginal=False)
+        return self.build_model(data, marginal=False, observed=True)
 
     def complete_posterior(self, idata, data: RepeatData, random_seed=None):
         """Draw the integrated-out client intercepts of the log value and margin parts back
