@@ -103,3 +103,83 @@ def test_divergences_of_every_block_are_counted():
     assert set(merged.posterior.data_vars) == {"a", "b", "c"}
     assert convergence(merged, ["a"])["divergences"] == 5
     assert int(merged.sample_stats["diverging_1"].sum()) == 3
+
+
+def _two_block_toy():
+    """Two independent Normal means (``m`` and ``s``), sampled as two blocks."""
+    from satprofit.bayes.base import BayesModel
+
+    class TwoBlocks(BayesModel):
+        name = "two_blocks"
+        summary_vars = ["m", "s"]
+
+        def build_model(self, data, which=("m", "s")):
+            import pymc as pm
+
+            with pm.Model() as model:
+                for name, y in zip(("m", "s"), data, strict=True):
+                    if name in which:
+                        mean = pm.Normal(name, 0.0, 1.0)
+                        pm.Normal(f"y_{name}", mean, 1.0, observed=y)
+            return model
+
+        def sampling_blocks(self, data):
+            return [self.build_model(data, ("m",)), self.build_model(data, ("s",))]
+
+    rng = np.random.default_rng(0)
+    return TwoBlocks(), (rng.normal(1.0, 1.0, 50), rng.normal(-1.0, 1.0, 50))
+
+
+def test_a_block_that_alone_misses_the_gate_is_sampled_again_longer_and_thinned(monkeypatch):
+    """The first gate fails on ``s`` only (ESS 150): only its block is sampled again, 4x as
+    long (1.25 x 400 / 150, rounded up) and thinned back to the draws; ``m``'s draws stand."""
+    import satprofit.bayes.base as base
+
+    real_gate, real_sample = base.convergence, base._sample
+    gates, sampled = [], []
+
+    def gate(*args, **kwargs):
+        out = real_gate(*args, **kwargs)
+        gates.append(out)
+        if len(gates) == 1:
+            table = out["table"].copy()
+            table.loc["s", "ess_tail_min"] = 150.0
+            out = {**out, "converged": False, "failing": ["s"], "table": table}
+        return out
+
+    def sample(model, sc):
+        sampled.append(([v.name for v in model.free_RVs], sc.draws))
+        return real_sample(model, sc)
+
+    monkeypatch.setattr(base, "convergence", gate)
+    monkeypatch.setattr(base, "_sample", sample)
+    toy, data = _two_block_toy()
+    kw = {"draws": 500, "tune": 200, "chains": 4, "cores": 1, "sampler": "pymc"}
+    res = toy.fit(data, random_seed=3, **kw)
+    assert sampled == [(["m"], 500), (["s"], 500), (["s"], 2000)]
+    assert len(gates) == 2 and res.converged
+    assert res.config["thinned_blocks"] == {"1": 4} and res.config["chains"] == 4
+    post = res.idata.posterior
+    assert post.sizes["draw"] == 500 and list(post["draw"].values) == list(range(500))
+    assert float(post["s"].mean()) == pytest.approx(float(np.mean(data[1])) * 50 / 51, abs=0.1)
+    # the thinned draws are every 4th of a chain 4x as long: far less autocorrelated than
+    # consecutive NUTS draws would need to be for ESS >= 400 per 1,000
+    assert res.diagnostics["table"].loc["s", "ess_bulk_min"] >= 400
+    first = sampled.copy()
+    sampled.clear()
+    gates.clear()
+    again = toy.fit(data, random_seed=3, **kw)  # reproducible
+    assert sampled == first
+    np.testing.assert_array_equal(again.idata.posterior["s"].values, post["s"].values)
+
+
+def test_a_failing_estimand_samples_every_block_again(monkeypatch):
+    """A failing row no single block holds (an estimand, computed from several) cannot be
+    pinned on one block: every block gets more chains, as for a model sampled whole."""
+    from satprofit.bayes.base import _failing_blocks
+
+    toy, data = _two_block_toy()
+    blocks = toy.sampling_blocks(data)
+    assert _failing_blocks(blocks, ["s"]) == [1]
+    assert _failing_blocks(blocks, ["m", "s"]) == [0, 1]
+    assert _failing_blocks(blocks, ["estimand effect"]) == [0, 1]

@@ -478,6 +478,58 @@ def _sample(model, sc: SamplerConfig):
         )
 
 
+def _block_seeds(seed, n: int) -> list[int]:
+    """Seeds of ``n`` sampling blocks: ``seed`` for the first, derived ones for the rest."""
+    rest = np.random.SeedSequence([int(seed), 2]).generate_state(n - 1) if n > 1 else []
+    return [int(seed), *(int(s) for s in rest)]
+
+
+def _block_names(model) -> set[str]:
+    """The names of a sampling block's random variables and deterministics."""
+    return {v.name for v in [*model.free_RVs, *model.deterministics]}
+
+
+def _failing_blocks(blocks: list, failing: list[str]) -> list[int]:
+    """The blocks holding the parameters that failed the gate: every block when a failing
+    row belongs to none of them alone (an estimand, computed from several)."""
+    names = [_block_names(b) for b in blocks]
+    out = set()
+    for row in failing:
+        hit = [i for i, n in enumerate(names) if row in n]
+        if not hit:
+            return list(range(len(blocks)))
+        out.update(hit)
+    return sorted(out)
+
+
+#: Longest chain a block alone is sampled again with, in multiples of the draws.
+MAX_THINNING = 4
+
+
+def longer_chains(diag: dict, block) -> int:
+    """How many times as long a block that alone missed the gate is sampled again (then
+    thinned by as much): ``RETRY_MARGIN * ESS_MIN / ess`` for the block's smallest ESS,
+    rounded up, at least 2 (also when an R-hat failed), at most :data:`MAX_THINNING`."""
+    table = diag["table"]
+    rows = table.index.isin(list(_block_names(block)))
+    ess = float(table.loc[rows, ["ess_bulk_min", "ess_tail_min"]].min().min()) if rows.any() else 0
+    if not (np.isfinite(ess) and ess > 0):
+        return MAX_THINNING
+    return int(min(MAX_THINNING, max(2, math.ceil(RETRY_MARGIN * ESS_MIN / ess))))
+
+
+def _thinned(idata, k: int):
+    """Every ``k``-th draw of ``idata``'s groups with a draw dimension, renumbered 0, 1, ...
+    (the draws of a chain ``k`` times as long, back to the first's count)."""
+    out = idata.copy()
+    for group in idata.groups():
+        ds = getattr(idata, group)
+        if "draw" in ds.dims:
+            ds = ds.isel(draw=slice(k - 1, None, k))
+            setattr(out, group, ds.assign_coords(draw=np.arange(ds.sizes["draw"])))
+    return out
+
+
 def _sample_blocks(models: list, sc: SamplerConfig):
     """:func:`_sample` of each model with settings ``sc`` (the first with ``sc``'s seed, the
     others with seeds derived from it), merged into one posterior (:func:`_merge_blocks`).
@@ -485,13 +537,9 @@ def _sample_blocks(models: list, sc: SamplerConfig):
     The models must have independent posteriors (see :meth:`BayesModel.sampling_blocks`):
     then pairing draw ``d`` of chain ``c`` of one with the same draw of the others is a draw
     of the joint posterior."""
-    if len(models) == 1:
-        return _sample(models[0], sc)
-    seeds = np.random.SeedSequence([int(sc.random_seed), 2]).generate_state(len(models) - 1)
-    samples = [_sample(models[0], sc)]
-    for model, seed in zip(models[1:], seeds, strict=True):
-        samples.append(_sample(model, sc.replace(random_seed=int(seed))))
-    return _merge_blocks(samples)
+    seeds = _block_seeds(sc.random_seed, len(models))
+    samples = [_sample(m, sc.replace(random_seed=s)) for m, s in zip(models, seeds, strict=True)]
+    return _merge_blocks(samples) if len(samples) > 1 else samples[0]
 
 
 def _merge_blocks(samples: list):
@@ -717,9 +765,27 @@ class BayesModel:
         """
         sc = (sampler_config or SamplerConfig()).replace(**settings).resolve(self.rows(data))
         blocks = self.sampling_blocks(data)
-        raw = _sample_blocks(blocks, sc)
+        seeds = _block_seeds(sc.random_seed, len(blocks))
+        samples = [
+            _sample(m, sc.replace(random_seed=s)) for m, s in zip(blocks, seeds, strict=True)
+        ]
+        raw = _merge_blocks(samples) if len(samples) > 1 else samples[0]
         idata, diag, effects = self._gate(raw, data, sc.random_seed)
-        if _extend(sc, diag):
+        thinned: dict[int, int] = {}
+        redo = _failing_blocks(blocks, diag["failing"]) if _extend(sc, diag) else []
+        if redo and len(redo) < len(blocks):
+            # only some blocks missed the gate (independent posteriors): those alone are
+            # sampled again with longer chains, thinned back to the same draws, in place of
+            # their first sample; the others' draws stand
+            for i in redo:
+                k = longer_chains(diag, blocks[i])
+                longer = _sample(
+                    blocks[i], sc.replace(random_seed=_seed_after(seeds[i]), draws=sc.draws * k)
+                )
+                samples[i], thinned[i] = _thinned(longer, k), k
+            raw = _merge_blocks(samples)
+            idata, diag, effects = self._gate(raw, data, sc.random_seed)
+        elif redo:
             # the gate failed on mixing alone (no divergence): more chains, with their own
             # seed and tuning, pooled with the first (an ESS short of the bar on a slowly
             # mixing scale is a matter of draws, not of a wrong posterior)
@@ -740,6 +806,8 @@ class BayesModel:
                 stacklevel=2,
             )
         config = {**self.model_config, **sc.settings(), "summary_vars": names}
+        if thinned:  # block -> k: sampled k times as long and every k-th draw kept
+            config["thinned_blocks"] = {str(i): k for i, k in thinned.items()}
         return BayesResult(idata, self.name, config, diag, effects, model=self, data=data)
 
     def _gate(self, raw, data, random_seed) -> tuple[Any, dict, pd.DataFrame]:
