@@ -75,10 +75,12 @@ class SamplerConfig:
         whole ``satprofit bayes``); on three 300-client portfolios (2 chains x 1000 draws)
         the repeat model's ``sigma_client_any`` reached bulk / tail ESS 489 / 641, 296 / 346
         and 399 / 298 instead of 231 / 154, 176 / 117 and 213 / 130, so that fits stop
-        needing a second round. Larger portfolios mix worse at 0.95: at 2,000 clients the
-        repeat model's round of four chains took 219 s instead of 199 s and still missed the
-        gate, and only 1 of 13 calibration fits at 1,000 clients passed it; 0.8 halved the
-        repeat model's steps at 2,000 clients but its quarter effects then failed the gate).
+        needing a second round. With the repeat model sampled whole, larger portfolios mixed
+        worse at 0.95: at 2,000 clients its round of four chains took 219 s instead of 199 s
+        and still missed the gate, and only 1 of 13 calibration fits at 1,000 clients passed
+        it; 0.8 halved the repeat model's steps at 2,000 clients but its quarter effects then
+        failed the gate. Sampled in parts (:meth:`BayesModel.sampling_blocks`), 2,000
+        clients pass at 0.95 in 207 s for the whole ``satprofit bayes``).
     sampler : {"auto", "pymc", "nutpie"}
         PyMC's NUTS (no compilation wait), nutpie's (numba-compiled, low-rank mass matrix;
         10-35 s of compilation per model, then several times faster per draw), or ``"auto"``
@@ -91,9 +93,12 @@ class SamplerConfig:
         mixing alone (R-hat or ESS, no divergence), sample more chains (own seed and tuning)
         and gate the pooled chains (the config then records all of them): as many again when
         R-hat fails, only as many as the ESS shortfall needs when R-hat passes
-        (:func:`extra_chains`). At 500 and 1,000 clients the repeat model's client scale of
-        the purchase part reached ESS 90-650 in 4 x 1000 draws with nutpie, seed to seed; at
-        2,000 clients a near miss (ESS 387 of 400) cost a full second round.
+        (:func:`extra_chains`). A model sampled in blocks with independent posteriors
+        (:meth:`BayesModel.sampling_blocks`) whose failing parameters all lie in some of its
+        blocks samples only those again, with chains 2-4 times as long (:func:`longer_chains`),
+        thinned back to the draws (recorded as ``thinned_blocks``). At 500 and 1,000 clients
+        the repeat model's client scale of the purchase part reached ESS 90-650 in 4 x 1000
+        draws with nutpie, seed to seed.
     """
 
     draws: int = 1000

@@ -57,6 +57,13 @@ model's quarter fixed effects). Its structure follows the causal process model
   them back exactly from their conditional posterior, so every downstream formula reads
   ``u_client_value`` and ``u_client_margin`` as before. The Bernoulli part keeps its sampled
   intercepts (no closed form).
+* **the parts are sampled apart** (``separate_parts``, on): the purchase, log value and margin
+  parts share no parameter, so their posteriors are independent; each is sampled on its own
+  and the draws merged (:meth:`RepeatBusinessModel.sampling_blocks`). The log value and margin
+  parts' few parameters then move at their own step size instead of the one the purchase
+  part's thousands of client intercepts set, and a part that misses the gate alone is sampled
+  again alone. At 2,000 clients the repeat model went from over 400 s (two rounds) to
+  about 130 s, converged.
 
 A third part models the delivered margin: for quarters whose flow repeat deals have
 delivering projects, their mean margin
