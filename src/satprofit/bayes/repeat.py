@@ -557,15 +557,8 @@ class RepeatBusinessModel(BayesModel):
         theta = pm.math.concatenate(self._coefficients(data, "value"))
         sd = pm.HalfNormal("sigma_client_value", cfg["group_sd"])
         mu = pm.Normal("mu_centred_value", float(g.y.mean()) if len(g.y) else 0.0, 2.5)
-        pm.Deterministic("mu_value", mu - pm.math.dot(g.xbar, theta))
         sigma = pm.HalfNormal("sigma", cfg["sigma_sd"])
-        if marginal:
-            pm.Potential("log_value_marginal", g.logp(mu, theta, sigma, sd))
-            return
-        z = pm.Normal("z_client_value", 0.0, 1.0, dims="client")
-        u = pm.Deterministic("u_client_value", sd * z, dims="client")
-        lin = mu + g.product(theta) + u[g.group]
-        pm.Normal("log_value", lin, sigma, observed=g.y)
+        _normal_likelihood("value", g, mu, theta, sigma, sd, marginal, "log_value")
 
     def _coefficients(self, data: RepeatData, part: str) -> list:
         """The random variables of θ for hurdle part ``part``, in :meth:`_theta_names` order
@@ -701,16 +694,9 @@ class RepeatBusinessModel(BayesModel):
         cfg = self.model_config
         beta = pm.Normal("beta_margin", 0.0, cfg["margin_beta_sd"], dims="predictor")
         mu = pm.Normal("mu_centred_margin", float(g.y.mean()), 0.2)
-        pm.Deterministic("mu_margin", mu - pm.math.dot(g.xbar, beta))
         sd_c = pm.HalfNormal("sigma_client_margin", cfg["margin_group_sd"])
         sigma = pm.HalfNormal("sigma_margin", cfg["margin_sigma_sd"])
-        if marginal:
-            pm.Potential("margin_marginal", g.logp(mu, beta, sigma, sd_c))
-            return
-        z = pm.Normal("z_client_margin", 0.0, 1.0, dims="client")
-        u = pm.Deterministic("u_client_margin", sd_c * z, dims="client")
-        lin = mu + g.product(beta) + u[g.group]
-        pm.Normal("margin", lin, sigma / np.sqrt(g.w), observed=g.y)
+        _normal_likelihood("margin", g, mu, beta, sigma, sd_c, marginal, "margin")
 
     def prior_predictive(
         self, data: RepeatData, samples: int = 500, random_seed: int = 0
@@ -902,6 +888,23 @@ class RepeatBusinessModel(BayesModel):
         out = pd.DataFrame.from_dict(rows, orient="index")
         out.attrs["draws"] = draws  # gated by the fit (R-hat, ESS), never saved
         return out
+
+
+def _normal_likelihood(part: str, g: GroupedNormal, mu, theta, sigma, sd_client, marginal, name):
+    """A Normal part's likelihood (inside a model context): ``mu_<part>`` recorded at zero
+    covariates, then the client intercepts integrated out (a potential ``<name>_marginal``)
+    when ``marginal``, else sampled (``z_client_<part>``, ``u_client_<part>``) with the
+    observed ``<name>`` (row sd ``sigma / sqrt(w)``)."""
+    import pymc as pm
+
+    pm.Deterministic(f"mu_{part}", mu - pm.math.dot(g.xbar, theta))
+    if marginal:
+        pm.Potential(f"{name}_marginal", g.logp(mu, theta, sigma, sd_client))
+        return
+    z = pm.Normal(f"z_client_{part}", 0.0, 1.0, dims="client")
+    u = pm.Deterministic(f"u_client_{part}", sd_client * z, dims="client")
+    lin = mu + g.product(theta) + u[g.group]
+    pm.Normal(name, lin, sigma / np.sqrt(g.w), observed=g.y)
 
 
 def _with_contraction(row: dict, contraction: float) -> None:
