@@ -131,8 +131,9 @@ def _two_block_toy():
 
 
 def test_a_block_that_alone_misses_the_gate_is_sampled_again_longer_and_thinned(monkeypatch):
-    """The first gate fails on ``s`` only (ESS 150): only its block is sampled again, 4x as
-    long (1.25 x 400 / 150, rounded up) and thinned back to the draws; ``m``'s draws stand."""
+    """The first gate fails on ``s`` only (ESS 150): only its block is sampled again, 3x as
+    long (1.25 x 400 / 150 - 1, rounded up), each new chain appended to a first one and every
+    4th draw kept; ``m``'s draws stand."""
     import satprofit.bayes.base as base
 
     real_gate, real_sample = base.convergence, base._sample
@@ -149,21 +150,27 @@ def test_a_block_that_alone_misses_the_gate_is_sampled_again_longer_and_thinned(
 
     def sample(model, sc):
         sampled.append(([v.name for v in model.free_RVs], sc.draws))
-        return real_sample(model, sc)
+        out = real_sample(model, sc)
+        raw.append(out)
+        return out
+
+    raw = []
 
     monkeypatch.setattr(base, "convergence", gate)
     monkeypatch.setattr(base, "_sample", sample)
     toy, data = _two_block_toy()
     kw = {"draws": 500, "tune": 200, "chains": 4, "cores": 1, "sampler": "pymc"}
     res = toy.fit(data, random_seed=3, **kw)
-    assert sampled == [(["m"], 500), (["s"], 500), (["s"], 2000)]
+    assert sampled == [(["m"], 500), (["s"], 500), (["s"], 1500)]
     assert len(gates) == 2 and res.converged
     assert res.config["thinned_blocks"] == {"1": 4} and res.config["chains"] == 4
     post = res.idata.posterior
     assert post.sizes["draw"] == 500 and list(post["draw"].values) == list(range(500))
     assert float(post["s"].mean()) == pytest.approx(float(np.mean(data[1])) * 50 / 51, abs=0.1)
-    # the thinned draws are every 4th of a chain 4x as long: far less autocorrelated than
-    # consecutive NUTS draws would need to be for ESS >= 400 per 1,000
+    # every 4th draw of the first chain and the new one behind it
+    both = np.concatenate([raw[1].posterior["s"].values, raw[2].posterior["s"].values], axis=1)
+    np.testing.assert_array_equal(post["s"].values, both[:, 3::4])
+    np.testing.assert_array_equal(post["m"].values, raw[0].posterior["m"].values)
     assert res.diagnostics["table"].loc["s", "ess_bulk_min"] >= 400
     first = sampled.copy()
     sampled.clear()

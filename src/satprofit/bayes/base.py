@@ -507,31 +507,39 @@ def _failing_blocks(blocks: list, failing: list[str]) -> list[int]:
     return sorted(out)
 
 
-#: Longest chain a block alone is sampled again with, in multiples of the draws.
+#: Most draws a block that alone missed the gate ends up thinned from, in multiples of the
+#: draws (its first sample and at most three times as many again).
 MAX_THINNING = 4
 
 
 def longer_chains(diag: dict, block) -> int:
-    """How many times as long a block that alone missed the gate is sampled again (then
-    thinned by as much): ``RETRY_MARGIN * ESS_MIN / ess`` for the block's smallest ESS,
-    rounded up, at least 2 (also when an R-hat failed), at most :data:`MAX_THINNING`."""
+    """How many times the draws a block that alone missed the gate is sampled again:
+    ``RETRY_MARGIN * ESS_MIN / ess - 1`` for the block's smallest ESS ``ess`` (the first
+    sample's ESS counts), rounded up, at least 1 (also when an R-hat failed), at most
+    ``MAX_THINNING - 1``."""
     table = diag["table"]
     rows = table.index.isin(list(_block_names(block)))
     ess = float(table.loc[rows, ["ess_bulk_min", "ess_tail_min"]].min().min()) if rows.any() else 0
     if not (np.isfinite(ess) and ess > 0):
-        return MAX_THINNING
-    return int(min(MAX_THINNING, max(2, math.ceil(RETRY_MARGIN * ESS_MIN / ess))))
+        return MAX_THINNING - 1
+    return int(min(MAX_THINNING - 1, max(1, math.ceil(RETRY_MARGIN * ESS_MIN / ess) - 1)))
 
 
-def _thinned(idata, k: int):
-    """Every ``k``-th draw of ``idata``'s groups with a draw dimension, renumbered 0, 1, ...
-    (the draws of a chain ``k`` times as long, back to the first's count)."""
-    out = idata.copy()
-    for group in idata.groups():
-        ds = getattr(idata, group)
-        if "draw" in ds.dims:
-            ds = ds.isel(draw=slice(k - 1, None, k))
-            setattr(out, group, ds.assign_coords(draw=np.arange(ds.sizes["draw"])))
+def _appended(first, more, step: int):
+    """Each chain of ``more`` appended to the same chain of ``first`` (posterior and sample
+    statistics; the rest from ``first``), then every ``step``-th draw kept, renumbered
+    0, 1, ...: the first sample's draws count, and the result has as many draws as ``first``
+    when ``more`` has ``step - 1`` times as many."""
+    import xarray as xr
+
+    out = first.copy()
+    for group in ("posterior", "sample_stats"):
+        if group not in first.groups() or group not in more.groups():
+            continue
+        a, b = getattr(first, group), getattr(more, group)
+        b = b.assign_coords(draw=b["draw"].values + a.sizes["draw"])
+        ds = xr.concat([a, b], dim="draw").isel(draw=slice(step - 1, None, step))
+        setattr(out, group, ds.assign_coords(draw=np.arange(ds.sizes["draw"])))
     return out
 
 
@@ -780,14 +788,14 @@ class BayesModel:
         redo = _failing_blocks(blocks, diag["failing"]) if _extend(sc, diag) else []
         if redo and len(redo) < len(blocks):
             # only some blocks missed the gate (independent posteriors): those alone are
-            # sampled again with longer chains, thinned back to the same draws, in place of
-            # their first sample; the others' draws stand
+            # sampled again, k times as long, each new chain appended to a first one and
+            # thinned back to the same draws; the other blocks' draws stand
             for i in redo:
                 k = longer_chains(diag, blocks[i])
                 longer = _sample(
                     blocks[i], sc.replace(random_seed=_seed_after(seeds[i]), draws=sc.draws * k)
                 )
-                samples[i], thinned[i] = _thinned(longer, k), k
+                samples[i], thinned[i] = _appended(samples[i], longer, k + 1), k + 1
             raw = _merge_blocks(samples)
             idata, diag, effects = self._gate(raw, data, sc.random_seed)
         elif redo:
@@ -811,7 +819,7 @@ class BayesModel:
                 stacklevel=2,
             )
         config = {**self.model_config, **sc.settings(), "summary_vars": names}
-        if thinned:  # block -> k: sampled k times as long and every k-th draw kept
+        if thinned:  # block -> k: its chains k times as long in all, every k-th draw kept
             config["thinned_blocks"] = {str(i): k for i, k in thinned.items()}
         return BayesResult(idata, self.name, config, diag, effects, model=self, data=data)
 
