@@ -95,8 +95,9 @@ class SamplerConfig:
         R-hat fails, only as many as the ESS shortfall needs when R-hat passes
         (:func:`extra_chains`). A model sampled in blocks with independent posteriors
         (:meth:`BayesModel.sampling_blocks`) whose failing parameters all lie in some of its
-        blocks samples only those again, with chains 2-4 times as long (:func:`longer_chains`),
-        thinned back to the draws (recorded as ``thinned_blocks``). At 500 and 1,000 clients
+        blocks samples only those again, 1-3 times the draws (:func:`longer_chains`), each
+        new chain appended to a first one and thinned back to the draws (recorded as
+        ``thinned_blocks``). At 500 and 1,000 clients
         the repeat model's client scale of the purchase part reached ESS 90-650 in 4 x 1000
         draws with nutpie, seed to seed.
     """
