@@ -551,8 +551,17 @@ def _sample_blocks(models: list, sc: SamplerConfig):
     The models must have independent posteriors (see :meth:`BayesModel.sampling_blocks`):
     then pairing draw ``d`` of chain ``c`` of one with the same draw of the others is a draw
     of the joint posterior."""
+    return _merged(_sample_each(models, sc))
+
+
+def _sample_each(models: list, sc: SamplerConfig) -> list:
+    """Each model sampled with ``sc`` and its own seed (:func:`_block_seeds`)."""
     seeds = _block_seeds(sc.random_seed, len(models))
-    samples = [_sample(m, sc.replace(random_seed=s)) for m, s in zip(models, seeds, strict=True)]
+    return [_sample(m, sc.replace(random_seed=s)) for m, s in zip(models, seeds, strict=True)]
+
+
+def _merged(samples: list):
+    """One block's sample as it is, several merged (:func:`_merge_blocks`)."""
     return _merge_blocks(samples) if len(samples) > 1 else samples[0]
 
 
@@ -780,10 +789,8 @@ class BayesModel:
         sc = (sampler_config or SamplerConfig()).replace(**settings).resolve(self.rows(data))
         blocks = self.sampling_blocks(data)
         seeds = _block_seeds(sc.random_seed, len(blocks))
-        samples = [
-            _sample(m, sc.replace(random_seed=s)) for m, s in zip(blocks, seeds, strict=True)
-        ]
-        raw = _merge_blocks(samples) if len(samples) > 1 else samples[0]
+        samples = _sample_each(blocks, sc)
+        raw = _merged(samples)
         idata, diag, effects = self._gate(raw, data, sc.random_seed)
         thinned: dict[int, int] = {}
         redo = _failing_blocks(blocks, diag["failing"]) if _extend(sc, diag) else []
