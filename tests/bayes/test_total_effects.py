@@ -26,6 +26,7 @@ from satprofit.bayes.satisfaction import (
     SatisfactionModel,
     satisfaction_data,
 )
+from satprofit.features.projects import project_table
 from satprofit.io import Portfolio
 
 SHORT = {"draws": 200, "tune": 200, "chains": 2, "cores": 2, "random_seed": 11}
@@ -51,11 +52,39 @@ def test_within_and_between_parts_add_up_to_the_treatment(sim):
     np.testing.assert_allclose(
         (f["ontime_within"] + f["ontime_client_mean"])[has], f["ontime_10pp"][has]
     )
-    # the within part has mean zero within each client: it carries no client level
-    means = f[has].groupby("client_id")["ontime_within"].mean()
-    assert np.abs(means).max() < 1e-9
+    # the client mean is over every finished project with milestones, answered or not, so the
+    # within part has mean zero over each client's projects: it carries no client level
+    pt = project_table(sim.portfolio)
+    rated = pt[pt["finished"] & pt["ontime_rate"].notna()]
+    data = satisfaction_data(sim.portfolio)
+    level = ((rated["ontime_rate"] - data.ontime_center) * 10).groupby(rated["client_id"]).mean()
+    np.testing.assert_allclose(
+        f.loc[has, "ontime_client_mean"], f.loc[has, "client_id"].map(level), atol=1e-12
+    )
     # the status-report rate enters whole (its back-door set is owner, size and tenure)
     np.testing.assert_allclose(f["status_reports"], f["status_reports_per_month"])
+
+
+def test_a_client_with_one_answered_project_keeps_its_within_part(sim):
+    """Where clients answer for one project of several, the on-time rate still varies within
+    the client: the mean over the answered projects alone would make the within part 0 for
+    every such client (the ``few_responses`` world's loss of precision)."""
+    sv = sim.portfolio.surveys
+    tied = sv.dropna(subset=["project_id"])
+    one = tied.groupby("client_id", sort=False).head(1)  # one answered project per client
+    kept = pd.concat([one, sv[sv["project_id"].isna()]])
+    tables = {**sim.portfolio.tables, "surveys": kept}
+    if "survey_items" in tables:
+        items = tables["survey_items"]
+        tables["survey_items"] = items[items["response_id"].isin(kept["response_id"])]
+    sparse = Portfolio.from_tables(tables)
+    f = satisfaction_data(sparse).frame
+    has = f["no_milestones"] == 0
+    assert f.loc[has].groupby("client_id").size().max() == 1
+    assert (f.loc[has, "ontime_within"].abs() > 1e-9).mean() > 0.5
+    np.testing.assert_allclose(
+        (f["ontime_within"] + f["ontime_client_mean"])[has], f["ontime_10pp"][has]
+    )
 
 
 # --------------------------------------------------------------------------- honest refusals

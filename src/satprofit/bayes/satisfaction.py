@@ -47,7 +47,14 @@ adjusts only for a back-door set of each treatment in the domain graph
   correlated-random-effects form of the causal regression's client fixed effects. A
   g-computation contrast moves the rate and holds the client mean: the mean stands in for the
   client's traits, which the intervention does not change. This costs little precision (most of
-  the on-time variation is within clients). The status-report rate is *not* decomposed: it is
+  the on-time variation is within clients). The client mean is taken over *all* the client's
+  finished projects with milestones, answered or not (the correlated-random-effects proxy for
+  the client's traits may use every observed on-time rate): where clients rarely answer, a mean
+  over the answered projects alone leaves single-response clients no within part and throws
+  their information away. In the ``few_responses`` design at 1,000 clients (4 portfolios, seeds
+  2000-2003) the estimate / truth went from 0.53, 1.17, 1.06, 0.89 (intervals 0.88, 0.96, 0.86,
+  1.18 x the truth wide) to 1.08, 1.15, 0.92, 0.95 (0.55, 0.57, 0.53, 0.70 x); in the default
+  design (3 portfolios) it moved by under 4 %. The status-report rate is *not* decomposed: it is
   mostly a client-level trait (within-client sd 0.17 of 0.50 reports a month at 1,000 clients),
   so the within part alone throws most of the information away (on ``data/sample``: -0.23
   [-0.72, 0.24] against a truth of 0.185), and where sales reacts to a dissatisfied quarter
@@ -139,7 +146,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from satprofit.bayes.base import BayesModel, _step, client_mean, contraction_status
+from satprofit.bayes.base import BayesModel, _step, contraction_status
 from satprofit.constants import INTERVAL_QUANTILES, SIZE_BANDS
 from satprofit.features.projects import data_start_of, project_table
 from satprofit.io import Portfolio
@@ -270,7 +277,11 @@ def satisfaction_data(
     ontime = pd.Series(np.where(no_ms, 0.0, (d["ontime_rate"] - ontime_center) * 10))
     sr = pd.Series(d["status_reports_per_month"].to_numpy(float) - sr_center)
     has = ~no_ms
-    on_mean = client_mean(ontime, client, has)
+    # the client mean over every finished project with milestones, answered or not: with one
+    # response per client a mean over the responses leaves no within part (module docstring)
+    rated = pt[pt["ontime_rate"].notna()]
+    level = ((rated["ontime_rate"] - ontime_center) * 10).groupby(rated["client_id"]).mean()
+    on_mean = np.where(has, client.map(level).to_numpy(float), 0.0)
     frame = pd.DataFrame(
         {
             "response_id": d["response_id"].to_numpy(),
