@@ -49,7 +49,8 @@ in ``r`` (weighted by their number), propagated the same way and diluted by the 
 unit's outcome projects that are predetermined. ``quality_to_repeat`` shifts the on-time rate
 of the projects finished in ``q-3..q``: the trailing on-time windows move directly (the direct
 path, through :math:`\theta`), and the csat of the responses tied to those projects moves by the
-``quality_to_csat`` regression's effect (the indirect path, through :math:`\beta`); natural
+``quality_to_csat`` regression's effect, spread over clients by how far their scores can
+still move (:mod:`satprofit.causal.ceiling`; the indirect path, through :math:`\beta`); natural
 direct and indirect effects are read off exactly as the truth defines them (direct at the
 mediator under ``t - d/2``). Standard errors by the delta method from the cluster-robust
 covariance (for ``quality_to_repeat`` the csat stage's variance is added as an independent
@@ -62,6 +63,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from satprofit.causal.ceiling import client_sensitivity
 from satprofit.causal.design import demean
 from satprofit.causal.ppml import ppml_fe
 from satprofit.causal.regression import full_rank
@@ -360,7 +362,13 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
     wq = overlap_weights(milestone_projects(portfolio, p), units, "ms_projects")
     n_resp = responses_in_windows(p, units)
     tied = tied_shift_counts(portfolio, p, units)
-    share_t = np.where(n_resp > 0, tied / np.maximum(n_resp, 1), 0.0)
+    # the average effect a10 spread over clients by how far their scores can still move
+    # (satprofit.causal.ceiling): satisfied clients, who buy most, move least
+    g = client_sensitivity(
+        portfolio.surveys, question_table(portfolio, "quality_to_csat").data["client_id"]
+    )
+    g_unit = g.reindex(units["client_id"]).fillna(1.0).to_numpy()
+    share_t = np.where(n_resp > 0, tied / np.maximum(n_resp, 1), 0.0) * g_unit[:, None]
     mu = _mu_ahead(model, units)
 
     def parts(b: np.ndarray, th: np.ndarray, a: float) -> np.ndarray:
@@ -406,6 +414,7 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
                 "beta_per_csat_point_by_lag": beta.tolist(),
                 "theta_per_ontime_by_lag": theta.tolist(),
                 "csat_per_10pp": a10,
+                "csat_sensitivity_quartiles": np.quantile(g_unit, [0.25, 0.5, 0.75]).tolist(),
                 "quarter_rows": model["rows"],
             },
             "quarterly process model: on-time rate -> csat of the tied responses "
