@@ -160,6 +160,8 @@ def regression_adjustment(
     L = np.zeros(fit.n_columns)
     L[offset : offset + g.shape[1]] = contrast.mean(0)
     est = float(L @ fit.params) * qt.outcome_scale
+    # each unit's own contrast (its moderators' and level's share of the average)
+    unit_effects = contrast @ fit.params[offset : offset + g.shape[1]] * qt.outcome_scale
     se = float(np.sqrt(max(L @ fit.cov @ L, 0.0))) * qt.outcome_scale
     diagnostics = {
         "moderators": mod_names,
@@ -170,6 +172,7 @@ def regression_adjustment(
         "curvature_term": curved,
         "r2_within" if des.factors else "r2": fit.r2,
         "treatment_within_share": _within_share(t, des.clusters) if client_fe else 1.0,
+        "unit_effects": unit_effects,
     }
     return finish(
         qt.estimand,

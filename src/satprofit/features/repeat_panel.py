@@ -184,13 +184,24 @@ def margin_rows(portfolio: Portfolio, p: pd.DataFrame, *, flow_only: bool = Fals
     )
 
 
-def tied_shift_counts(portfolio: Portfolio, p: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+def tied_shift_counts(
+    portfolio: Portfolio,
+    p: pd.DataFrame,
+    units: pd.DataFrame,
+    weights: pd.Series | None = None,
+) -> np.ndarray:
     """c[u, j]: responses in window ``q + OFFSETS[j]`` tied to projects (with milestones)
-    finished in ``q-3..q``, for each unit ``(c, q)``."""
+    finished in ``q-3..q``, for each unit ``(c, q)``; with ``weights`` (by ``project_id``;
+    1 for a project it does not name) each response counts its project's weight."""
     pt = project_table(portfolio)
     pt = pt[pt["finished"] & pt["ontime_rate"].notna()]
     sv = portfolio.surveys.dropna(subset=["project_id"])
     tied = sv.merge(pt[["project_id", "actual_end_date"]], on="project_id", how="inner")
+    wt = (
+        np.ones(len(tied))
+        if weights is None
+        else tied["project_id"].map(weights).fillna(1.0).to_numpy(float)
+    )
     t0 = p["period"].min()
     clients = pd.Index(p["client_id"].unique())
     n_t = int(p["t"].max()) + 1
@@ -198,14 +209,14 @@ def tied_shift_counts(portfolio: Portfolio, p: pd.DataFrame, units: pd.DataFrame
     rq = quarter_index(tied["date"], t0)
     fq = quarter_index(tied["actual_end_date"], t0)
     ok = ci >= 0
-    ci, rq, fq = ci[ok], rq[ok], fq[ok]
+    ci, rq, fq, wt = ci[ok], rq[ok], fq[ok], wt[ok]
     grid = np.zeros((len(clients), n_t + 4, len(OFFSETS)))
     for a in range(4):  # unit quarter q = fq + a holds the project in q-3..q
         q_u = fq + a
         for j, off in enumerate(OFFSETS):
             s = q_u + off  # window s holds the response if s-3 <= rq <= s
             hit = (q_u >= 0) & (q_u < n_t) & (s >= rq) & (s - 3 <= rq)
-            np.add.at(grid, (ci[hit], q_u[hit], np.full(hit.sum(), j)), 1.0)
+            np.add.at(grid, (ci[hit], q_u[hit], np.full(hit.sum(), j)), wt[hit])
     return grid[clients.get_indexer(units["client_id"]), units["t"].to_numpy()]
 
 
