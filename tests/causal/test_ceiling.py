@@ -127,27 +127,89 @@ def test_regression_unit_effects_average_to_the_estimate(small_sim):
 
     est = estimate(small_sim.portfolio, "quality_to_csat")["quality_to_csat"]
     unit = est.diagnostics["unit_effects"]
-    assert len(unit) == est.n
-    assert np.mean(unit) == pytest.approx(est.estimate, rel=1e-9)
-    assert np.std(unit) > 0  # moderated by size, tenure and prior satisfaction
+    assert len(unit) == est.n and unit.index.is_unique  # keyed by project_id
+    assert set(unit.index) <= set(small_sim.portfolio.projects["project_id"])
+    assert unit.mean() == pytest.approx(est.estimate, rel=1e-9)
+    assert unit.std() > 0  # moderated by size, tenure and prior satisfaction
+
+
+def _panel(pf):
+    from satprofit.causal.repeat import _units
+    from satprofit.features.repeat_panel import quarterly_panel
+
+    p = quarterly_panel(pf)
+    return p, _units(pf, "quality_to_repeat.total", p)[1]
 
 
 def test_tied_counts_count_each_response_at_its_projects_weight(small_sim):
-    from satprofit.causal.repeat import _units
-    from satprofit.features.repeat_panel import quarterly_panel, tied_shift_counts
+    from satprofit.features.repeat_panel import tied_shift_counts
+    from satprofit.io import Portfolio
 
     pf = small_sim.portfolio
-    p = quarterly_panel(pf)
-    _, units = _units(pf, "quality_to_repeat.total", p)
+    p, units = _panel(pf)
     plain = tied_shift_counts(pf, p, units)
     pids = pf.projects["project_id"]
     assert plain.sum() > 0
     np.testing.assert_allclose(tied_shift_counts(pf, p, units, pd.Series(1.0, index=pids)), plain)
-    np.testing.assert_allclose(
-        tied_shift_counts(pf, p, units, pd.Series(2.5, index=pids)), 2.5 * plain
+    # one project at weight 1, every other at 0: exactly the count of that project's responses
+    sv = pf.surveys
+    busiest = sv["project_id"].value_counts().index[0]
+    only = pd.Series(0.0, index=pids)
+    only[busiest] = 1.0
+    kept = sv[(sv["project_id"] == busiest) | sv["project_id"].isna()]
+    tables = {**pf.tables, "surveys": kept}
+    if "survey_items" in tables:
+        items = tables["survey_items"]
+        tables["survey_items"] = items[items["response_id"].isin(kept["response_id"])]
+    by_hand = tied_shift_counts(Portfolio.from_tables(tables), p, units)
+    np.testing.assert_allclose(tied_shift_counts(pf, p, units, only), by_hand)
+    assert by_hand.sum() > 0
+
+
+def _stage(pf):
+    from satprofit.causal.api import estimate
+
+    return estimate(pf, "quality_to_csat")["quality_to_csat"]
+
+
+def test_stage_weights_average_one_and_use_the_moderation_when_safe(small_sim):
+    from satprofit.causal.repeat import _stage_weights
+
+    stage = _stage(small_sim.portfolio)
+    # this 40-client portfolio's stage is not significant; as if it were (the rule's other parts)
+    stage = dataclasses.replace(stage, se=abs(stage.estimate) / 10)
+    w, how = _stage_weights(small_sim.portfolio, stage)
+    assert w.index.is_unique and w.mean() == pytest.approx(1.0)
+    assert how.startswith("moderated"), how
+    # the ceiling alone when the per-project effects are missing or do not cover the projects
+    bare = dataclasses.replace(stage, diagnostics={})
+    w0, how0 = _stage_weights(small_sim.portfolio, bare)
+    assert how0.startswith("ceiling only") and w0.mean() == pytest.approx(1.0)
+    part = dataclasses.replace(
+        stage, diagnostics={"unit_effects": stage.diagnostics["unit_effects"].iloc[:-1]}
     )
-    # a project the weights do not name counts 1
-    np.testing.assert_allclose(tied_shift_counts(pf, p, units, pd.Series(dtype=float)), plain)
+    assert _stage_weights(small_sim.portfolio, part)[1].startswith("ceiling only")
+
+
+def test_stage_weights_never_flip_or_inflate(small_sim):
+    """Per-project effects whose ceiling-weighted mean is near 0 or of the other sign, or an
+    average effect not clearly away from 0, fall back to the ceiling alone: normalising by
+    such a mean would flip every project's shift or blow it up."""
+    from satprofit.causal.repeat import _stage_weights
+
+    pf = small_sim.portfolio
+    stage = _stage(pf)
+    unit = stage.diagnostics["unit_effects"]
+    noisy = dataclasses.replace(stage, se=abs(stage.estimate))  # |estimate| = 1 se
+    stage = dataclasses.replace(stage, se=abs(stage.estimate) / 10)
+    assert _stage_weights(pf, noisy)[1].startswith("ceiling only")
+    # mixed signs, mean positive, but large positive effects where the ceiling is low
+    rng = np.random.default_rng(0)
+    mixed = pd.Series(rng.normal(0, 1, len(unit)), index=unit.index)
+    mixed = mixed - mixed.mean() + 1e-3
+    w, how = _stage_weights(pf, dataclasses.replace(stage, diagnostics={"unit_effects": mixed}))
+    assert how.startswith("ceiling only"), how
+    assert (w > 0).all() and w.max() < 20
 
 
 @pytest.mark.slow

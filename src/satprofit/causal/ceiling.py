@@ -34,7 +34,6 @@ from scipy.special import expit
 
 #: Pseudo-responses at the portfolio mean added to each client's csat mean.
 PRIOR_RESPONSES = 1.0
-SCALE = np.arange(1, 6)
 
 
 def pooled_cutpoints(csat: pd.Series) -> np.ndarray:

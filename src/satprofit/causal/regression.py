@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from satprofit.causal.design import (
     FE_CLIENT,
@@ -160,8 +161,13 @@ def regression_adjustment(
     L = np.zeros(fit.n_columns)
     L[offset : offset + g.shape[1]] = contrast.mean(0)
     est = float(L @ fit.params) * qt.outcome_scale
-    # each unit's own contrast (its moderators' and level's share of the average)
-    unit_effects = contrast @ fit.params[offset : offset + g.shape[1]] * qt.outcome_scale
+    # each unit's own contrast (its moderators' and level's share of the average), by unit id
+    ids = d[list(qt.unit)]
+    unit_effects = pd.Series(
+        contrast @ fit.params[offset : offset + g.shape[1]] * qt.outcome_scale,
+        index=pd.Index(ids.iloc[:, 0]) if ids.shape[1] == 1 else pd.MultiIndex.from_frame(ids),
+        name="effect",
+    )
     se = float(np.sqrt(max(L @ fit.cov @ L, 0.0))) * qt.outcome_scale
     diagnostics = {
         "moderators": mod_names,

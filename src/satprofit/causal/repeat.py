@@ -49,8 +49,9 @@ in ``r`` (weighted by their number), propagated the same way and diluted by the 
 unit's outcome projects that are predetermined. ``quality_to_repeat`` shifts the on-time rate
 of the projects finished in ``q-3..q``: the trailing on-time windows move directly (the direct
 path, through :math:`\theta`), and the csat of the responses tied to those projects moves by the
-``quality_to_csat`` regression's effect, spread over clients by how far their scores can
-still move (:mod:`satprofit.causal.ceiling`; the indirect path, through :math:`\beta`); natural
+``quality_to_csat`` regression's effect, spread over the responses by their project's
+moderated effect and their client's room to move on the scale (:func:`_stage_weights`,
+:mod:`satprofit.causal.ceiling`; the indirect path, through :math:`\beta`); natural
 direct and indirect effects are read off exactly as the truth defines them (direct at the
 mediator under ``t - d/2``). Standard errors by the delta method from the cluster-robust
 covariance (for ``quality_to_repeat`` the csat stage's variance is added as an independent
@@ -344,9 +345,9 @@ def _wdemean(a: np.ndarray, groups: np.ndarray, weights: np.ndarray) -> np.ndarr
 
 
 # ------------------------------------------------------------------ quality_to_repeat
-def _stage_weights(portfolio: Portfolio, stage: CausalEstimate) -> pd.Series:
+def _stage_weights(portfolio: Portfolio, stage: CausalEstimate) -> tuple[pd.Series, str]:
     """Each csat-stage project's share of the average on-time effect on its responses' csat
-    (mean 1 over the stage's projects, by ``project_id``).
+    (mean 1 over the stage's projects, by ``project_id``), and which spread was used.
 
     The ``quality_to_csat`` answer is an average over projects; what a shift of the on-time rate
     does to a client's satisfaction windows depends on *which* projects' responses they hold.
@@ -356,14 +357,31 @@ def _stage_weights(portfolio: Portfolio, stage: CausalEstimate) -> pd.Series:
     Measured on 2,000-client portfolios: with one average effect for every response the
     indirect part came out at 0.72-0.89x of the truth in the ``size_heterogeneity`` design
     (4 seeds) and, with the true coefficients, 1.05-1.12x in the default design; with both
-    spreads 0.94-1.21x (mean 1.11) and 0.97-1.04x."""
+    spreads 1.01-1.21x (mean 1.11) and 0.97-1.04x. The regression's prior-csat moderation alone
+    did not capture the ceiling (1.05-1.12x with the true coefficients), so the two are not
+    the same correction counted twice.
+
+    The moderated spread is used only where it is safe: per-project effects keyed by project,
+    covering every project, an average effect clearly away from 0 (``|estimate| > 2 se``) and a
+    ceiling-weighted mean of the same sign and at least half the size of the plain one (else
+    the normalisation could flip or inflate projects' shifts); otherwise the ceiling alone."""
     d = question_table(portfolio, "quality_to_csat").data
     g = client_sensitivity(portfolio.surveys, d["client_id"])
-    w = g.reindex(d["client_id"]).fillna(1.0).to_numpy(float)
+    gc = g.reindex(d["client_id"]).fillna(1.0).to_numpy(float)
+    pid = d["project_id"].to_numpy()
+    ceiling = pd.Series(gc / gc.mean(), index=pid)
     unit = stage.diagnostics.get("unit_effects")
-    if unit is not None and len(unit) == len(d) and abs(np.mean(unit)) > 0:
-        w = w * np.asarray(unit, float) / np.mean(unit)
-    return pd.Series(w / w.mean(), index=d["project_id"].to_numpy())
+    if not isinstance(unit, pd.Series) or not unit.index.is_unique:
+        return ceiling, "ceiling only (the stage's estimator gives no per-project effects)"
+    u = unit.reindex(pid).to_numpy(float)
+    if np.isnan(u).any():
+        return ceiling, "ceiling only (per-project effects do not cover the stage's projects)"
+    if not abs(stage.estimate) > 2 * stage.se:
+        return ceiling, "ceiling only (the average csat effect is not clearly away from 0)"
+    gu = gc * u
+    if not (np.sign(gu.mean()) == np.sign(u.mean()) and abs(gu.mean()) >= 0.5 * abs(u.mean())):
+        return ceiling, "ceiling only (the moderated effects would change sign or size)"
+    return pd.Series(gu / gu.mean(), index=pid), "moderated per project, and ceiling"
 
 
 def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEstimate]:
@@ -383,7 +401,7 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
     eps = qt.delta / 2  # +-5 pp
     wq = overlap_weights(milestone_projects(portfolio, p), units, "ms_projects")
     n_resp = responses_in_windows(p, units)
-    spread = _stage_weights(portfolio, stage)
+    spread, spread_note = _stage_weights(portfolio, stage)
     tied = tied_shift_counts(portfolio, p, units, spread)
     share_t = np.where(n_resp > 0, tied / np.maximum(n_resp, 1), 0.0)
     mu = _mu_ahead(model, units)
@@ -432,6 +450,7 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
                 "theta_per_ontime_by_lag": theta.tolist(),
                 "csat_per_10pp": a10,
                 "stage_weight_quartiles": np.quantile(spread, [0.25, 0.5, 0.75]).tolist(),
+                "stage_spread": spread_note,
                 "quarter_rows": model["rows"],
             },
             "quarterly process model: on-time rate -> csat of the tied responses "

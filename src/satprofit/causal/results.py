@@ -149,7 +149,7 @@ class CausalEstimate:
     n: int
     n_clusters: int
     interval_prob: float = INTERVAL_PROB
-    diagnostics: dict = field(default_factory=dict, repr=False)
+    diagnostics: dict = field(default_factory=dict, repr=False, compare=False)
     sensitivity: dict = field(default_factory=dict)
     refutations: pd.DataFrame | None = field(default=None, repr=False)
     identified: bool = True
