@@ -52,23 +52,29 @@ def test_within_and_between_parts_add_up_to_the_treatment(sim):
     np.testing.assert_allclose(
         (f["ontime_within"] + f["ontime_client_mean"])[has], f["ontime_10pp"][has]
     )
-    # the client mean is over every finished project with milestones, answered or not, so the
-    # within part has mean zero over each client's projects: it carries no client level
+    # the within part has mean zero within each client: it carries no client level
+    means = f[has].groupby("client_id")["ontime_within"].mean()
+    assert np.abs(means).max() < 1e-9
+    # with ontime_mean="projects" the mean is over every rated project, answered or not
     pt = project_table(sim.portfolio)
     rated = pt[pt["finished"] & pt["ontime_rate"].notna()]
-    data = satisfaction_data(sim.portfolio)
+    data = satisfaction_data(sim.portfolio, ontime_mean="projects")
+    g = data.frame
     level = ((rated["ontime_rate"] - data.ontime_center) * 10).groupby(rated["client_id"]).mean()
     np.testing.assert_allclose(
-        f.loc[has, "ontime_client_mean"], f.loc[has, "client_id"].map(level), atol=1e-12
+        g.loc[has, "ontime_client_mean"], g.loc[has, "client_id"].map(level), atol=1e-12
     )
+    with pytest.raises(ValueError, match="ontime_mean"):
+        satisfaction_data(sim.portfolio, ontime_mean="clients")
     # the status-report rate enters whole (its back-door set is owner, size and tenure)
     np.testing.assert_allclose(f["status_reports"], f["status_reports_per_month"])
 
 
 def test_a_client_with_one_answered_project_keeps_its_within_part(sim):
     """Where clients answer for one project of several, the on-time rate still varies within
-    the client: the mean over the answered projects alone would make the within part 0 for
-    every such client (the ``few_responses`` world's loss of precision)."""
+    the client: the default mean over the answered projects makes the within part 0 for every
+    such client (the ``few_responses`` world's loss of precision); ``ontime_mean="projects"``
+    keeps it."""
     sv = sim.portfolio.surveys
     tied = sv.dropna(subset=["project_id"])
     one = tied.groupby("client_id", sort=False).head(1)  # one answered project per client
@@ -78,9 +84,11 @@ def test_a_client_with_one_answered_project_keeps_its_within_part(sim):
         items = tables["survey_items"]
         tables["survey_items"] = items[items["response_id"].isin(kept["response_id"])]
     sparse = Portfolio.from_tables(tables)
-    f = satisfaction_data(sparse).frame
-    has = f["no_milestones"] == 0
-    assert f.loc[has].groupby("client_id").size().max() == 1
+    default = satisfaction_data(sparse).frame
+    has = default["no_milestones"] == 0
+    assert default.loc[has].groupby("client_id").size().max() == 1
+    assert (default.loc[has, "ontime_within"].abs() < 1e-9).all()
+    f = satisfaction_data(sparse, ontime_mean="projects").frame
     assert (f.loc[has, "ontime_within"].abs() > 1e-9).mean() > 0.5
     np.testing.assert_allclose(
         (f["ontime_within"] + f["ontime_client_mean"])[has], f["ontime_10pp"][has]
@@ -255,3 +263,32 @@ def test_status_reports_recovered_when_sales_reacts_to_dissatisfaction():
     row = res.effects.loc["status_reports_to_csat"]
     truth = sim.truth["status_reports_to_csat"]
     assert row["ci_low"] <= truth <= row["ci_high"], (row.to_dict(), truth)
+
+
+def test_fit_models_builds_the_data_its_configuration_asks_for(small_sim, tmp_path):
+    """A configuration that changes the data (``mediators``, ``ontime_mean``) reaches the data
+    ``fit_models`` fits and the data a saved fit is loaded with (both used the default data
+    before, so ``model_configs={"satisfaction": {"mediators": True}}`` was silently ignored)."""
+    from satprofit.bayes import fit_models
+    from satprofit.bayes.fits import PortfolioFit, model_data
+
+    pf = small_sim.portfolio
+    mine = model_data("satisfaction", {"ontime_mean": "projects"}, pf)
+    pd.testing.assert_frame_equal(mine.frame, satisfaction_data(pf, ontime_mean="projects").frame)
+    assert set(MEDIATORS) <= set(model_data("satisfaction", {"mediators": True}, pf).predictors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_models(
+            pf,
+            models=("satisfaction",),
+            model_configs={"satisfaction": {"mediators": True}},
+            draws=30,
+            tune=30,
+            chains=1,
+            cores=1,
+            random_seed=3,
+        )
+    assert set(MEDIATORS) <= set(fit.data["satisfaction"].predictors)
+    fit.save(tmp_path / "fit")
+    back = PortfolioFit.load(tmp_path / "fit", pf)
+    assert back.data["satisfaction"].predictors == fit.data["satisfaction"].predictors

@@ -301,9 +301,10 @@ class PortfolioFit:
         if meta["portfolio"] != portfolio_fingerprint(portfolio):
             raise ValueError(f"{folder}: fitted on other data than this portfolio; refit")
         results, data = {}, {}
+        saved_configs = dict(meta.get("model_configs") or {})
         for key in meta["models"]:
-            model_cls, builder = MODELS[key]
-            data[key] = builder(portfolio)
+            model_cls = MODELS[key][0]
+            data[key] = model_data(key, saved_configs.get(key), portfolio)
             results[key] = BayesResult.load(folder / "models" / key, data=data[key])
             results[key].model = _saved_model(model_cls, results[key].config)
             _check_layout(folder, key, results[key], data[key])
@@ -377,13 +378,13 @@ def fit_models(
     configs = check_model_configs(model_configs)
     sc = (sampler_config or SamplerConfig()).replace(**settings)
     seeds = np.random.SeedSequence(sc.random_seed).generate_state(len(MODELS))
-    for (key, (model_cls, builder)), seed in zip(MODELS.items(), seeds, strict=True):
+    for (key, (model_cls, _builder)), seed in zip(MODELS.items(), seeds, strict=True):
         if key not in models:
             continue
         if progress:
             progress(f"fitting {key}")
         try:
-            d = builder(portfolio)
+            d = model_data(key, configs.get(key), portfolio)
         except ValueError as err:  # the builders' way of saying the data are too thin
             skipped[key] = str(err)
             continue
@@ -400,6 +401,16 @@ def fit_models(
     if "path" in models:
         _with_path(portfolio, results, data, skipped, failed, progress)
     return PortfolioFit(portfolio, results, data, skipped, sc.settings(), None, failed, configs)
+
+
+def model_data(key: str, config: dict | None, portfolio: Portfolio):
+    """Model ``key``'s data under its configuration: the model's own ``data`` method where the
+    configuration changes the data (the satisfaction model's ``mediators`` and
+    ``ontime_mean``), else the :data:`MODELS` builder."""
+    model_cls, builder = MODELS[key]
+    if hasattr(model_cls, "data"):
+        return model_cls(config).data(portfolio)
+    return builder(portfolio)
 
 
 def check_model_configs(model_configs: dict[str, dict] | None) -> dict[str, dict]:
