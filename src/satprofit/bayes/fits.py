@@ -404,13 +404,18 @@ def fit_models(
 
 
 def model_data(key: str, config: dict | None, portfolio: Portfolio):
-    """Model ``key``'s data under its configuration: the model's own ``data`` method where the
-    configuration changes the data (the satisfaction model's ``mediators`` and
-    ``ontime_mean``), else the :data:`MODELS` builder."""
+    """Model ``key``'s data under its configuration: the :data:`MODELS` builder, given the
+    settings of ``config`` that change the data (the model class's ``data_settings``, e.g.
+    the satisfaction model's ``mediators`` and ``ontime_mean``) where they differ from the
+    model's defaults."""
     model_cls, builder = MODELS[key]
-    if hasattr(model_cls, "data"):
-        return model_cls(config).data(portfolio)
-    return builder(portfolio)
+    defaults = model_cls.default_model_config
+    changed = {
+        k: v
+        for k, v in (config or {}).items()
+        if k in getattr(model_cls, "data_settings", ()) and v != defaults.get(k)
+    }
+    return builder(portfolio, **changed)
 
 
 def check_model_configs(model_configs: dict[str, dict] | None) -> dict[str, dict]:

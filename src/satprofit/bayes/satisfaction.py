@@ -376,6 +376,8 @@ class SatisfactionModel(BayesModel):
     """Cumulative-logit model of csat with partial pooling (see module docstring)."""
 
     name = "bayes_ordinal_satisfaction"
+    #: configuration keys that change the data (:func:`satisfaction_data`'s keywords)
+    data_settings = ("mediators", "ontime_mean")
     default_model_config = {
         "beta_sd": 1.0,
         "group_sd": 0.5,
