@@ -183,48 +183,6 @@ def _fit_value_model(p: pd.DataFrame, n_lags: int = LAGS) -> dict:
     }
 
 
-#: Significance level at which the last satisfaction / on-time lag is kept (see
-#: :func:`_chosen_lags`).
-LAG_ALPHA = 0.05
-
-
-def _chosen_lags(p: pd.DataFrame, portfolio: Portfolio) -> tuple[dict, int]:
-    """The value model with the lags the data need: from :func:`decision_lags` (the lags that
-    cover the deals' proposal- or lead-to-close gaps) down, the last lag's csat and on-time
-    windows are dropped while they are jointly insignificant (cluster-robust Wald test at
-    :data:`LAG_ALPHA`).
-
-    Why: the data show when a deal was proposed, not when the client decided. Where clients
-    decide at the proposal, the satisfaction before the proposal carries the effect and the
-    lagged windows are needed (one lag only: 0.44x of the truth for the total effect in the
-    ``decided_at_proposal`` design at 2,000 clients); where they decide at the signature, the
-    extra windows carry nothing, overlap the first one by three quarters and split its
-    effect noisily (default design at 2,000 clients, 8 portfolios: the direct effect 0.78x of
-    the truth, sd 0.32, with the gap's lags; 0.86x, sd 0.19, with one).
-    """
-    from scipy import stats
-
-    n = decision_lags(portfolio)
-    while True:
-        model = _fit_value_model(p, n)
-        model["lags_by_gap"] = decision_lags(portfolio)
-        if n == 1:
-            return model, n
-        cols = [model["pos"][k] for k in (f"csat_lag{n}", f"ontime_lag{n}") if k in model["pos"]]
-        if cols:
-            b = np.asarray(model["fit"].params)[cols]
-            v = np.asarray(model["fit"].cov_params())[np.ix_(cols, cols)]
-            try:
-                stat = float(b @ np.linalg.solve(v, b))
-            except np.linalg.LinAlgError:
-                stat = np.inf
-            p_last = float(stats.chi2.sf(stat, len(cols)))
-            model["last_lag_p"] = p_last
-            if p_last < LAG_ALPHA:
-                return model, n
-        n -= 1
-
-
 def _coef_vector(model: dict, prefix: str) -> tuple[np.ndarray, list[int]]:
     """The lag coefficients ``<prefix>1..LAGS`` (0 where a lag was dropped) and their columns."""
     vals, cols = [], []
@@ -258,13 +216,14 @@ def repeat_dynamics(portfolio: Portfolio, part: str = "value") -> CausalEstimate
     p = quarterly_panel(portfolio)
     qt, units = _units(portfolio, f"csat_to_repeat.{part}", p)
     w = overlap_weights(p, units)
-    model, n_lags = _chosen_lags(p, portfolio)
+    n_lags = decision_lags(portfolio)
     if part == "value":
-        return _value(qt, units, w, model, n_lags)
+        return _value(qt, p, units, w, n_lags)
     return _margin(portfolio, qt, p, units, w, n_lags)
 
 
-def _value(qt, units, w, model, n_lags) -> CausalEstimate:
+def _value(qt, p, units, w, n_lags) -> CausalEstimate:
+    model = _fit_value_model(p, n_lags)
     beta, cols = _coef_vector(model, "csat_lag")
     v = _sub_cov(model["fit"], cols)
     mu = _mu_ahead(model, units)
@@ -291,9 +250,6 @@ def _value(qt, units, w, model, n_lags) -> CausalEstimate:
             "beta_per_csat_point_by_lag": beta.tolist(),
             "beta_sum": float(beta.sum()),
             "quarter_rows": model["rows"],
-            "lags": n_lags,
-            "lags_by_decision_gap": model["lags_by_gap"],
-            "last_lag_p_value": model.get("last_lag_p"),
             "mean_w": w.mean(axis=0).tolist(),
         },
         "quarterly Poisson model of repeat value with client and quarter fixed effects and "
@@ -435,7 +391,7 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
 
     p = quarterly_panel(portfolio)
     qt, units = _units(portfolio, "quality_to_repeat.total", p)
-    model, n_lags = _chosen_lags(p, portfolio)
+    model = _fit_value_model(p, decision_lags(portfolio))
     beta, bcols = _coef_vector(model, "csat_lag")
     theta, tcols = _coef_vector(model, "ontime_lag")
     stage = estimate(portfolio, "quality_to_csat", seed=seed)["quality_to_csat"]
@@ -496,9 +452,6 @@ def quality_path(portfolio: Portfolio, *, seed: int = 0) -> dict[str, CausalEsti
                 "stage_weight_quartiles": np.quantile(spread, [0.25, 0.5, 0.75]).tolist(),
                 "stage_spread": spread_note,
                 "quarter_rows": model["rows"],
-                "lags": n_lags,
-                "lags_by_decision_gap": model["lags_by_gap"],
-                "last_lag_p_value": model.get("last_lag_p"),
             },
             "quarterly process model: on-time rate -> csat of the tied responses "
             "(quality_to_csat regression) -> trailing csat windows -> repeat value, and "
