@@ -554,9 +554,10 @@ def _sample_blocks(models: list, sc: SamplerConfig):
     return _merged(_sample_each(models, sc))
 
 
-def _sample_each(models: list, sc: SamplerConfig) -> list:
-    """Each model sampled with ``sc`` and its own seed (:func:`_block_seeds`)."""
-    seeds = _block_seeds(sc.random_seed, len(models))
+def _sample_each(models: list, sc: SamplerConfig, seeds: list | None = None) -> list:
+    """Each model sampled with ``sc`` and its own seed (``seeds``, by default
+    :func:`_block_seeds` of ``sc.random_seed``)."""
+    seeds = _block_seeds(sc.random_seed, len(models)) if seeds is None else seeds
     return [_sample(m, sc.replace(random_seed=s)) for m, s in zip(models, seeds, strict=True)]
 
 
@@ -789,7 +790,7 @@ class BayesModel:
         sc = (sampler_config or SamplerConfig()).replace(**settings).resolve(self.rows(data))
         blocks = self.sampling_blocks(data)
         seeds = _block_seeds(sc.random_seed, len(blocks))
-        samples = _sample_each(blocks, sc)
+        samples = _sample_each(blocks, sc, seeds)
         raw = _merged(samples)
         idata, diag, effects = self._gate(raw, data, sc.random_seed)
         thinned: dict[int, int] = {}

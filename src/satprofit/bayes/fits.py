@@ -378,7 +378,7 @@ def fit_models(
     configs = check_model_configs(model_configs)
     sc = (sampler_config or SamplerConfig()).replace(**settings)
     seeds = np.random.SeedSequence(sc.random_seed).generate_state(len(MODELS))
-    for (key, (model_cls, _builder)), seed in zip(MODELS.items(), seeds, strict=True):
+    for (key, (model_cls, _)), seed in zip(MODELS.items(), seeds, strict=True):
         if key not in models:
             continue
         if progress:

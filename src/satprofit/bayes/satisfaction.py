@@ -402,12 +402,8 @@ class SatisfactionModel(BayesModel):
     ]
 
     def data(self, portfolio: Portfolio) -> SatisfactionData:
-        """The model's data for this configuration (with mediators only when configured)."""
-        return satisfaction_data(
-            portfolio,
-            mediators=bool(self.model_config["mediators"]),
-            ontime_mean=self.model_config["ontime_mean"],
-        )
+        """The model's data for this configuration (its :attr:`data_settings`)."""
+        return satisfaction_data(portfolio, **{k: self.model_config[k] for k in self.data_settings})
 
     def build_model(self, data: SatisfactionData):
         import pymc as pm

@@ -366,10 +366,11 @@ def _stage_weights(portfolio: Portfolio, stage: CausalEstimate) -> tuple[pd.Seri
     ceiling-weighted mean of the same sign and at least half the size of the plain one (else
     the normalisation could flip or inflate projects' shifts); otherwise the ceiling alone."""
     d = question_table(portfolio, "quality_to_csat").data
-    g = client_sensitivity(portfolio.surveys, d["client_id"])
-    gc = g.reindex(d["client_id"]).fillna(1.0).to_numpy(float)
+    # mean 1 over the stage's projects (every one has a response, hence a sensitivity)
+    gc = client_sensitivity(portfolio.surveys, d["client_id"]).reindex(d["client_id"])
+    gc = gc.fillna(1.0).to_numpy(float)
     pid = d["project_id"].to_numpy()
-    ceiling = pd.Series(gc / gc.mean(), index=pid)
+    ceiling = pd.Series(gc, index=pid)
     unit = stage.diagnostics.get("unit_effects")
     if not isinstance(unit, pd.Series) or not unit.index.is_unique:
         return ceiling, "ceiling only (the stage's estimator gives no per-project effects)"
