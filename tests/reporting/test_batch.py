@@ -230,16 +230,28 @@ import os
 assert "earlier_client" not in globals(), "a name of the previous report survived"
 earlier_client = cfg.client_id
 print("kernel pid", os.getpid(), "cwd", os.getcwd())
+print("rendered for", cfg.client_id)
 """
 
 
 def test_a_warm_kernel_serves_report_after_report_without_their_names(
     run, ids, tmp_path, monkeypatch
 ):
-    """One worker thread, three reports: the same kernel process renders all three (start-up,
-    imports and the loaded run paid once), each in its own folder, and nothing the previous
-    report defined is left in its namespace."""
+    """One worker thread, three reports: the same kernel process and kernel client render all
+    three (start-up, imports, the loaded run and the client's channels paid once), each in its
+    own folder; nothing the previous report defined is left in its namespace, and no output of
+    one report reaches another's notebook."""
     import nbformat
+    from nbclient import NotebookClient
+
+    clients = []
+    start_client = NotebookClient.start_new_kernel_client
+
+    def counted(self):
+        clients.append(self)
+        return start_client(self)
+
+    monkeypatch.setattr(NotebookClient, "start_new_kernel_client", counted)
 
     tpl = tmp_path / "tpl"
     tpl.mkdir()
@@ -256,10 +268,13 @@ def test_a_warm_kernel_serves_report_after_report_without_their_names(
         line = next(ln for ln in text.splitlines() if ln.startswith("kernel pid"))
         pids.add(line.split()[2])
         cwds.add(line.split()[4])
+        assert [ln for ln in text.splitlines() if ln.startswith("rendered for")] == [
+            f"rendered for {job.client_id}"
+        ]
         first = nb.cells[0]
         assert "satprofit-warm-kernel-reset" in first.metadata["tags"]
         assert nb.cells[1].execution_count == 1  # the report's own cells count from In [1]
-    assert len(pids) == 1 and len(cwds) == 3
+    assert len(pids) == 1 and len(cwds) == 3 and len(clients) == 1
     html = Path(m.reports[0].html).read_text()
     assert "_satprofit_next_report" not in html  # the reset cell is not in the report
     from satprofit.reporting.execution import _WARM

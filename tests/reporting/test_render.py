@@ -407,6 +407,50 @@ def test_html_scanners_find_external_urls_and_script():
     assert html_external_urls("<p>https://plain.example/ in text</p>") == []
 
 
+def test_the_reused_exporter_carries_nothing_from_one_report_to_the_next():
+    """``notebook_to_html`` keeps one nbconvert exporter per thread (its templates compiled
+    once); a page converted after another equals the page a fresh exporter makes of it."""
+    import threading
+
+    from satprofit.reporting import html_export
+
+    def notebook(word: str, tag: str | None) -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        md = nbformat.v4.new_markdown_cell(f"# Report {word}")
+        code = nbformat.v4.new_code_cell("x = 1")
+        code.outputs = [nbformat.v4.new_output("stream", text=f"{word} output\n")]
+        if tag:
+            code.metadata["tags"] = [tag]
+        nb.cells = [md, code]
+        nb.metadata["language_info"] = {"name": "python"}
+        return nb
+
+    pages, beta = {}, notebook("beta", "remove-output")
+
+    def convert():  # a thread of its own: its first conversion makes its exporter
+        first = html_export.notebook_to_html(notebook("alpha", None), title="Alpha")
+        second = html_export.notebook_to_html(beta, title="Beta")
+        pages.update(first=first, second=second, exporter=html_export._exporter())
+
+    worker = threading.Thread(target=convert)
+    worker.start()
+    worker.join()
+    assert pages["exporter"] is not html_export._exporter()  # one per thread
+    fresh, _ = html_export._new_exporter().from_notebook_node(_titled(beta, "Beta"))
+    assert pages["second"] == fresh
+    assert "Report alpha" not in pages["second"] and "alpha output" not in pages["second"]
+    assert "beta output" not in pages["second"]  # its output was tagged remove-output
+    assert "alpha output" in pages["first"]
+
+
+def _titled(nb: nbformat.NotebookNode, title: str) -> nbformat.NotebookNode:
+    import copy
+
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title
+    return nb
+
+
 # --------------------------------------------------------------------------- PDF
 
 

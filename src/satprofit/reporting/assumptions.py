@@ -23,8 +23,10 @@ def _bayes_summary():
     return read_summary("bayes")
 
 
+@lru_cache(maxsize=None)
 def evidence(estimand: str) -> str:
-    """The causal default's and the Bayesian model's simulation checks, as one text."""
+    """The causal default's and the Bayesian model's simulation checks, as one text (from the
+    shipped summaries: the same for every report)."""
     parts = []
     causal = calibration_evidence(estimand)
     if causal:

@@ -53,11 +53,15 @@ RECENT_DAYS = 365
 
 def data_range(portfolio) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last event date of a portfolio."""
-    dates = pd.concat(
-        [portfolio.tables[t][c] for t, cols in EVENT_DATES.items() for c in cols],
-        ignore_index=True,
-    ).dropna()
-    return dates.min(), dates.max()
+
+    def compute():
+        dates = pd.concat(
+            [portfolio.tables[t][c] for t, cols in EVENT_DATES.items() for c in cols],
+            ignore_index=True,
+        ).dropna()
+        return dates.min(), dates.max()
+
+    return per_portfolio(portfolio, ("data_range",), compute)
 
 
 @dataclass(frozen=True)

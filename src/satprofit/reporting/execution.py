@@ -177,9 +177,14 @@ def stop_kernels() -> int:
 # Before each report a first cell, removed from the HTML, wipes the previous report's names
 # (``%reset -f``), closes its figures and moves to the report's own staging folder, so no
 # client's state reaches another report. A kernel that failed, timed out or died is dropped.
+# The kernel's client (its channels) is kept with it: a new client waits 0.2 s for the kernel's
+# output channel to fall quiet before its first cell (jupyter_client's ``wait_for_ready``), per
+# report. Messages a report leaves on the channels answer that report's requests, and nbclient
+# reads only the replies to its own.
 
-#: Warm kernel managers by (thread, kernel name); all of them, for close_warm_kernels.
-_WARM: dict[tuple[int, str], object] = {}
+#: Warm kernels by (thread, kernel name): (kernel manager, kernel client or None); all of
+#: them, for close_warm_kernels.
+_WARM: dict[tuple[int, str], tuple[object, object]] = {}
 
 #: The first cell of a report on a warm kernel (``{cwd}``: the report's staging folder).
 WARM_PRELUDE = """\
@@ -209,13 +214,18 @@ def _warm_key(kernel_name: str) -> tuple[int, str]:
 
 def _drop_warm(kernel_name: str) -> None:
     with _RUNNING_LOCK:
-        km = _WARM.pop(_warm_key(kernel_name), None)
-    if km is not None:
-        _stop(km)
+        warm = _WARM.pop(_warm_key(kernel_name), None)
+    if warm is not None:
+        _stop(*warm)
 
 
-def _stop(km) -> None:
-    """Kill a kernel and remove its connection file and sockets."""
+def _stop(km, kc=None) -> None:
+    """Kill a kernel and remove its connection file and sockets (and close its client's)."""
+    if kc is not None:
+        try:
+            kc.stop_channels()
+        except Exception:  # closing what is gone
+            pass
     _kill(km)
     _cleanup(km)
 
@@ -241,11 +251,11 @@ def close_warm_kernels() -> int:
     """Stop every warm kernel of this process (end of a batch, a worker's teardown); returns
     how many were stopped."""
     with _RUNNING_LOCK:
-        kms = list(_WARM.values())
+        warm = list(_WARM.values())
         _WARM.clear()
-    for km in kms:
-        _stop(km)
-    return len(kms)
+    for km, kc in warm:
+        _stop(km, kc)
+    return len(warm)
 
 
 def _prelude_cell(cwd: str) -> nbformat.NotebookNode:
@@ -292,10 +302,10 @@ def _register_engine() -> None:
             from traitlets.config import Config
 
             config = Config()
-            km = _WARM.get(_warm_key(kernel_name)) if warm else None
-            if km is not None and not km.has_kernel:
+            km, kc = _WARM.get(_warm_key(kernel_name), (None, None)) if warm else (None, None)
+            if km is not None and not (km.has_kernel and kc is not None and kc.channels_running):
                 _drop_warm(kernel_name)
-                km = None
+                km = kc = None
             if kernel_cwd:  # the connection file goes with the staging folder (a warm kernel
                 # needs it only to start: its later clients take the manager's connection info)
                 config.KernelManager.connection_file = os.path.join(kernel_cwd, "kernel.json")
@@ -312,6 +322,7 @@ def _register_engine() -> None:
                 shutdown_kernel="immediate",
                 config=config,
             )
+            client.kc = kc  # None: nbclient starts a client (and a kernel without km)
             with _RUNNING_LOCK:
                 _RUNNING.add(client)
             ok = False
@@ -331,15 +342,14 @@ def _register_engine() -> None:
                 with _RUNNING_LOCK:
                     _RUNNING.discard(client)
                 if warm:
-                    if client.kc is not None:
-                        client.kc.stop_channels()
                     if ok and client.km is not None and client.km.has_kernel:
                         with _RUNNING_LOCK:
-                            _WARM[_warm_key(kernel_name)] = client.km
+                            _WARM[_warm_key(kernel_name)] = (client.km, client.kc)
                     else:  # a failed, timed-out or dead kernel is never reused
-                        _drop_warm(kernel_name)
+                        with _RUNNING_LOCK:
+                            _WARM.pop(_warm_key(kernel_name), None)
                         if client.km is not None:
-                            _stop(client.km)
+                            _stop(client.km, client.kc)
 
     papermill_engines.register(ENGINE, StagedEngine)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -50,13 +51,31 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
         in Markdown stays a dollar sign). Cells tagged ``remove-cell`` are dropped and the
         outputs of cells tagged ``remove-output``.
     """
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
     if type(title) is not str:
         raise TypeError(f"title must be str, not {type(title).__name__}")
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(nb)
+    return body
+
+
+#: One exporter per thread: its Jinja environment compiles the templates once (about 0.13 s
+#: a report on 2 cores), not once per report. A call's notebook and resources live in that
+#: call only; the environment holds compiled templates and filters, never a report's content.
+_EXPORTERS = threading.local()
+
+
+def _exporter():
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        exporter = _EXPORTERS.html = _new_exporter()
+    return exporter
+
+
+def _new_exporter():
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(
         template_name=HTML_TEMPLATE,
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -69,8 +88,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
         remove_cell_tags={REMOVE_CELL_TAG}, remove_all_outputs_tags={REMOVE_OUTPUT_TAG}
     )
     exporter.register_preprocessor(remover, enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
-    return body
+    return exporter
 
 
 _URL_ATTRS: dict[str, tuple[str, ...]] = {

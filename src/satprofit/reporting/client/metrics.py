@@ -16,6 +16,7 @@ from satprofit.reporting.common import (
     benchmark,
     check_client,
     data_range,
+    per_portfolio,
 )
 from satprofit.reporting.config import MIN_BENCHMARK_CLIENTS
 
@@ -57,22 +58,38 @@ class MetricsComparison:
         return bool(self.table["median"].notna().any())
 
 
+def _quarterly_metrics(portfolio) -> tuple[list[str], dict, dict, bool]:
+    """Every client's dashboard metrics per full quarter, the same for every client report of
+    a portfolio: the quarters, one client x quarter table per metric, each client's total per
+    metric over the last four quarters, and whether an incomplete last quarter was left out."""
+    panel = client_panel(portfolio, "Q", indices=False)
+    _, end = data_range(portfolio)
+    full = panel["period"].dt.end_time.dt.normalize() <= end.normalize()
+    panel = panel[full].assign(period=lambda d: d["period"].astype(str))
+    periods = sorted(panel["period"].unique())
+    wides = {
+        m: panel.pivot_table(index="client_id", columns="period", values=m, aggfunc="sum")
+        for m in DASHBOARD_METRICS
+    }
+    recent = panel[panel["period"].isin(periods[-4:])].groupby("client_id")
+    totals = {m: recent[m].sum() for m in DASHBOARD_METRICS}
+    return periods, wides, totals, not full.all()
+
+
 def build_metrics(
     run, client_id: str, *, min_clients: int = MIN_BENCHMARK_CLIENTS
 ) -> MetricsComparison:
     """The article's metrics for ``client_id`` per full quarter, with anonymized benchmarks."""
     check_client(run.portfolio, client_id)
-    panel = client_panel(run.portfolio, "Q", indices=False)
-    _, end = data_range(run.portfolio)
-    full = panel["period"].dt.end_time.dt.normalize() <= end.normalize()
+    periods, wides, recent_totals, partial = per_portfolio(
+        run.portfolio, ("metrics_panel",), lambda: _quarterly_metrics(run.portfolio)
+    )
     notes = []
-    if not full.all():
+    if partial:
         notes.append("The last quarter is not complete yet and is left out.")
-    panel = panel[full].assign(period=lambda d: d["period"].astype(str))
-    periods = sorted(panel["period"].unique())
     rows = []
     for metric in DASHBOARD_METRICS:
-        wide = panel.pivot_table(index="client_id", columns="period", values=metric, aggfunc="sum")
+        wide = wides[metric]
         for period in periods:
             col = wide[period] if period in wide else pd.Series(dtype=float)
             b = benchmark(col, client_id, min_clients)
@@ -89,12 +106,9 @@ def build_metrics(
                 }
             )
     table = pd.DataFrame(rows)
-    last = periods[-4:]
     recent_rows = []
     for metric in DASHBOARD_METRICS:
-        sub = panel[panel["period"].isin(last)]
-        totals = sub.groupby("client_id")[metric].sum()
-        b = benchmark(totals, client_id, min_clients)
+        b = benchmark(recent_totals[metric], client_id, min_clients)
         recent_rows.append(
             {
                 "label": METRIC_LABELS[metric],
