@@ -6,7 +6,7 @@ answer and the calibration study's measured coverage and bias); this module only
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -23,7 +23,7 @@ def _bayes_summary():
     return read_summary("bayes")
 
 
-@lru_cache(maxsize=None)
+@cache
 def evidence(estimand: str) -> str:
     """The causal default's and the Bayesian model's simulation checks, as one text (from the
     shipped summaries: the same for every report)."""
