@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from satprofit.questions import QUESTIONS, find_estimand
+from satprofit.reporting.figure_layout import FIXED_LAYOUT, fixed_layout, layout_fits
 
 __all__ = [
     "DPI",
@@ -36,6 +37,7 @@ __all__ = [
     "count",
     "estimand_title",
     "figure",
+    "fixed_layout",
     "heading",
     "interval",
     "method_label",
@@ -192,6 +194,9 @@ def _cropped_png(fig) -> bytes:
     if not isinstance(canvas, FigureCanvasAgg):
         canvas = FigureCanvasAgg(fig)
     canvas.draw()
+    if getattr(fig, FIXED_LAYOUT, False) and not layout_fits(fig, canvas.get_renderer()):
+        fig.set_layout_engine("constrained")  # a label the fixed margins do not hold
+        canvas.draw()
     rgb = np.asarray(canvas.buffer_rgba())[..., :3]
     ink = (rgb < 255).any(axis=2)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))

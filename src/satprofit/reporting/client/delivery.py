@@ -141,7 +141,8 @@ def plot_delivery(d: DeliveryQuality):
     done = d.projects[d.projects["Finished"] != "running"].dropna(subset=["On time"])
     if done.empty and d.escalations.empty:
         return None
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    B.fixed_layout(fig, left=0.9, right=0.2, bottom=0.95, top=0.35, wspace=0.9)
     ontime = d.value("On-time milestone rate")
     if pd.notna(ontime["median"]):
         ax1.axhspan(

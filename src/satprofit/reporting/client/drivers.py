@@ -354,7 +354,8 @@ def plot_drivers(d: Drivers):
     t = d.placed
     if t.empty:
         return None
-    fig, ax = plt.subplots(figsize=(8.5, 5.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    B.fixed_layout(fig, left=0.9, right=0.2, bottom=0.65, top=0.35)
     cut = d.table["gain"].mean()
     ax.axvline(50, color="grey", lw=0.8)
     ax.axhline(cut, color="grey", lw=0.8)
@@ -370,11 +371,13 @@ def plot_drivers(d: Drivers):
         ms=7,
     )
     for _, row in t.iterrows():
+        right = row["percentile"] > 60  # label on the side with room, inside the plot
         ax.annotate(
             B.plot_text(row["label"]),
             (row["percentile"], row["gain"]),
             textcoords="offset points",
-            xytext=(7, 5),
+            xytext=(-7 if right else 7, 5),
+            ha="right" if right else "left",
             fontsize=8.5,
         )
     ax.set_xlim(-5, 105)

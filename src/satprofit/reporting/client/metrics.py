@@ -136,7 +136,8 @@ def plot_metrics(m: MetricsComparison):
     """Six panels: the client's metric per quarter, the portfolio median and middle half."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 3, figsize=(11, 5.8), sharex=True, constrained_layout=True)
+    fig, axes = plt.subplots(2, 3, figsize=(11, 5.8), sharex=True)
+    B.fixed_layout(fig, left=0.8, right=0.2, bottom=1.05, top=0.35, wspace=0.75, hspace=0.45)
     for ax, metric in zip(axes.ravel(), DASHBOARD_METRICS, strict=True):
         d = m.table[m.table["metric"] == metric]
         x = np.arange(len(d))

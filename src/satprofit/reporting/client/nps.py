@@ -210,7 +210,8 @@ def plot_nps_trend(s: ClientNPS):
     d = s.trend
     if d.empty:
         return None
-    fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    B.fixed_layout(fig, left=0.9, right=0.2, bottom=0.6, top=0.35)
     x = np.arange(len(d))
     est = d["estimate"].to_numpy(float)
     ax.errorbar(

@@ -137,7 +137,8 @@ def plot_satisfaction(s: SatisfactionTrend):
     d = s.by_quarter
     if d.empty:
         return None
-    fig, ax = plt.subplots(figsize=(10, 3.8), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    B.fixed_layout(fig, left=0.8, right=0.2, bottom=0.85, top=0.35)
     x = np.arange(len(d))
     ax.fill_between(
         x, d["q25"], d["q75"], color="C0", alpha=0.18, lw=0, label="Portfolio middle half"
