@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
-
-from satprofit.reporting import blocks as B  # noqa: E402
-from satprofit.reporting.figure_layout import fixed_layout, layout_fits  # noqa: E402
+from satprofit.reporting import blocks as B
+from satprofit.reporting.figure_layout import fixed_layout, layout_fits
 
 
 def _drawn(fig):
