@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from html.parser import HTMLParser
@@ -53,9 +52,10 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     """
     if type(title) is not str:
         raise TypeError(f"title must be str, not {type(title).__name__}")
-    nb = copy.deepcopy(nb)
-    nb.metadata["title"] = title
-    body, _ = _exporter().from_notebook_node(nb)
+    # a shallow copy with the title: nbconvert converts a deep copy of its own
+    titled = nbformat.NotebookNode({**nb, "metadata": nbformat.NotebookNode(nb.metadata)})
+    titled.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(titled)
     return body
 
 

@@ -27,6 +27,7 @@ import hashlib
 import keyword
 import math
 import re
+import shutil
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -397,7 +398,8 @@ def render_notebook(
         t0 = time.perf_counter()
         executed = _run(staged_in, checked, kernel_name, timeout, audit_dir, stem, warm)
         t1 = time.perf_counter()
-        pdf_path, times = _finish(executed, title, out_html, audit_dir, stem, pdf=pdf)
+        saved = staging / "executed.ipynb"  # papermill's last write of ``executed``
+        pdf_path, times = _finish(executed, title, out_html, audit_dir, stem, pdf=pdf, saved=saved)
     return RenderResult(
         html=out_html,
         notebook=audit_dir / f"{stem}.ipynb",
@@ -417,10 +419,17 @@ def _finish(
     stem: str,
     *,
     pdf: bool,
+    saved: Path | None = None,
 ) -> tuple[Path | None, tuple[float, float]]:
-    """Convert and publish; the audit notebook is renamed into place only with the report."""
+    """Convert and publish; the audit notebook is renamed into place only with the report.
+
+    ``saved``: the file papermill wrote ``executed`` to (its final save); moved into the audit
+    folder rather than serialising and validating the notebook (images and all) once more."""
     with atomic_path(audit_dir / f"{stem}.ipynb") as audit_tmp:
-        audit_tmp.write_text(nbformat.writes(executed), encoding="utf-8")
+        if saved is not None and saved.is_file():
+            shutil.move(saved, audit_tmp)
+        else:
+            audit_tmp.write_text(nbformat.writes(executed), encoding="utf-8")
         try:
             t0 = time.perf_counter()
             html = _convert(executed, title)
