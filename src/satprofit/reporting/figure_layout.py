@@ -85,12 +85,13 @@ def _drawn_ticks(axis):
 
 def _labels(ax):
     """Every text an axes drew around or on itself, and its legend."""
-    texts = [ax.title, ax._left_title, ax._right_title]
+    # the left and right titles are private attributes: read defensively
+    texts = [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)]
     texts += [ax.xaxis.label, ax.yaxis.label, ax.xaxis.offsetText, ax.yaxis.offsetText]
     texts += list(ax.texts)
     for axis in (ax.xaxis, ax.yaxis):
         texts.extend(_drawn_ticks(axis))
-    shown = [t for t in texts if t.get_visible() and t.get_text()]
+    shown = [t for t in texts if t is not None and t.get_visible() and t.get_text()]
     legend = ax.get_legend()
     return shown + ([legend] if legend is not None and legend.get_visible() else [])
 
@@ -118,7 +119,7 @@ def layout_fits(fig, renderer) -> bool:
         for artist in _labels(ax):
             owner.append(i)
             boxes.append(artist.get_window_extent(renderer).extents)
-    for artist in [*fig.legends, *fig.texts, fig._suptitle]:
+    for artist in [*fig.legends, *fig.texts, getattr(fig, "_suptitle", None)]:
         if artist is not None and artist.get_visible():
             owner.append(-1)
             boxes.append(artist.get_window_extent(renderer).extents)
