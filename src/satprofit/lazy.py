@@ -1,6 +1,10 @@
 """Package attributes imported on first use (PEP 562), so that importing one submodule does
 not import its siblings: a report kernel imports ``satprofit.reporting.client`` without the
-papermill / nbformat stack of ``satprofit.reporting.render``, and without scikit-learn."""
+papermill / nbformat stack of ``satprofit.reporting.render``.
+
+Only for packages whose exported names differ from their submodules' names: importing a
+submodule sets the package attribute of its name to the module, which would hide a lazy name
+(``tests/test_lazy.py`` checks it)."""
 
 from __future__ import annotations
 

@@ -426,6 +426,29 @@ def test_methods_show_unanswerable_questions_and_convergence(report, client_bloc
     assert "not estimable: " in text and "NOT CONVERGED" in text
 
 
+def test_fixed_margin_figures_hold_the_fixture_clients_labels(report):
+    """The client figures drawn with fixed margins need no fallback on the fixture's client
+    (hostile name, few projects): every label on the canvas and clear of the other panels."""
+    from satprofit.reporting.figure_layout import FIXED_LAYOUT, layout_fits
+
+    B.theme()
+    figs = [
+        C.plot_metrics(report.metrics),
+        C.plot_delivery(report.delivery),
+        C.plot_satisfaction(report.satisfaction),
+        C.plot_nps_trend(report.nps),
+        C.plot_drivers(report.drivers),
+    ]
+    drawn = [f for f in figs if f is not None]
+    assert len(drawn) >= 4
+    for fig in drawn:
+        assert getattr(fig, FIXED_LAYOUT, False)
+        fig.set_dpi(B.DPI)
+        fig.canvas.draw()
+        assert layout_fits(fig, fig.canvas.get_renderer()), fig.axes[0].get_title()
+        plt.close(fig)
+
+
 def test_client_figures(report):
     figs = [
         C.plot_metrics(report.metrics),

@@ -76,7 +76,7 @@ def _drawn_ticks(axis):
     """The tick labels the last draw showed (ticks inside the view interval)."""
     lo, hi = sorted(axis.get_view_interval())
     slack = 1e-9 * max(abs(lo), abs(hi), 1.0)
-    for tick in axis.get_major_ticks(len(axis.get_majorticklocs()) or 0):
+    for tick in axis.get_major_ticks(len(axis.get_majorticklocs())):
         if lo - slack <= tick.get_loc() <= hi + slack:
             for label in (tick.label1, tick.label2):
                 if label.get_visible() and label.get_text():

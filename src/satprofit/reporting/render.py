@@ -112,6 +112,11 @@ class RenderResult:
     pdf_seconds: float = 0.0
 
 
+#: The executed notebook as papermill saves it in the staging folder (its last write is the
+#: audit copy).
+EXECUTED = "executed.ipynb"
+
+
 # --------------------------------------------------------------------------- safe names
 
 
@@ -256,7 +261,7 @@ def _run(
     """Execute the staged notebook; on failure keep it in the audit folder and raise."""
     from papermill.exceptions import PapermillExecutionError
 
-    staged_out = staged_in.with_name("executed.ipynb")
+    staged_out = staged_in.with_name(EXECUTED)
     try:
         return execute(
             staged_in,
@@ -398,8 +403,9 @@ def render_notebook(
         t0 = time.perf_counter()
         executed = _run(staged_in, checked, kernel_name, timeout, audit_dir, stem, warm)
         t1 = time.perf_counter()
-        saved = staging / "executed.ipynb"  # papermill's last write of ``executed``
-        pdf_path, times = _finish(executed, title, out_html, audit_dir, stem, pdf=pdf, saved=saved)
+        pdf_path, times = _finish(
+            executed, title, out_html, audit_dir, stem, pdf=pdf, saved=staging / EXECUTED
+        )
     return RenderResult(
         html=out_html,
         notebook=audit_dir / f"{stem}.ipynb",
