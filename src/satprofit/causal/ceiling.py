@@ -45,8 +45,18 @@ def pooled_cutpoints(csat: pd.Series) -> np.ndarray:
     return np.log(cum / (1 - cum))
 
 
-def _expected(eta: float, cuts: np.ndarray) -> float:
-    return 1.0 + float(expit(eta - cuts).sum())
+def expected_score(eta: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Expected score :math:`1 + \\sum_k \\sigma(\\eta - \\kappa_k)` of latent levels ``eta``."""
+    eta = np.asarray(eta, dtype=float)
+    return 1.0 + expit(eta[..., None] - cuts).sum(axis=-1)
+
+
+def latent_level(score: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """The latent level whose expected score is ``score`` (each strictly inside 1..5)."""
+    lo, hi = -30.0, 30.0
+    return np.array(
+        [brentq(lambda e, v=v: expected_score(e, cuts) - v, lo, hi) for v in np.ravel(score)]
+    )
 
 
 def client_sensitivity(surveys: pd.DataFrame, reference: pd.Series | None = None) -> pd.Series:
@@ -72,10 +82,7 @@ def client_sensitivity(surveys: pd.DataFrame, reference: pd.Series | None = None
     grand = float(sv["csat"].mean())
     by = sv.groupby("client_id")["csat"].agg(["mean", "count"])
     level = (by["mean"] * by["count"] + PRIOR_RESPONSES * grand) / (by["count"] + PRIOR_RESPONSES)
-    lo, hi = -30.0, 30.0
-    eta = np.array(
-        [brentq(lambda e, v=v: _expected(e, cuts) - v, lo, hi) for v in level.to_numpy(float)]
-    )
+    eta = latent_level(level.to_numpy(float), cuts)
     p = expit(eta[:, None] - cuts[None, :])
     g = pd.Series((p * (1 - p)).sum(axis=1), index=by.index)
     ref = g if reference is None else g.reindex(pd.Index(reference)).dropna()

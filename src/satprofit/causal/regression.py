@@ -161,14 +161,24 @@ def regression_adjustment(
     L = np.zeros(fit.n_columns)
     L[offset : offset + g.shape[1]] = contrast.mean(0)
     est = float(L @ fit.params) * qt.outcome_scale
+    se = float(np.sqrt(max(L @ fit.cov @ L, 0.0))) * qt.outcome_scale
     # each unit's own contrast (its moderators' and level's share of the average), by unit id
     ids = d[list(qt.unit)]
+    unit_values = contrast @ fit.params[offset : offset + g.shape[1]] * qt.outcome_scale
+    scale_diag: dict = {}
+    if not binary and not curved:
+        reading = _scale_reading(qt, t, est, se)
+        if reading is not None:
+            scale_diag = {"linear_reading": est, "linear_reading_se": se}
+            scale_diag["latent_effect"] = reading.latent
+            est, se = reading.estimate, reading.se
+            unit_values = unit_values * reading.ratio
+            shape_note = _SCALE_NOTE.format(ratio=reading.ratio)
     unit_effects = pd.Series(
-        contrast @ fit.params[offset : offset + g.shape[1]] * qt.outcome_scale,
+        unit_values,
         index=pd.Index(ids.iloc[:, 0]) if ids.shape[1] == 1 else pd.MultiIndex.from_frame(ids),
         name="effect",
     )
-    se = float(np.sqrt(max(L @ fit.cov @ L, 0.0))) * qt.outcome_scale
     diagnostics = {
         "moderators": mod_names,
         "n_covariates": des.matrix.shape[1],
@@ -179,6 +189,7 @@ def regression_adjustment(
         "r2_within" if des.factors else "r2": fit.r2,
         "treatment_within_share": _within_share(t, des.clusters) if client_fe else 1.0,
         "unit_effects": unit_effects,
+        **scale_diag,
     }
     return finish(
         qt.estimand,
@@ -194,6 +205,35 @@ def regression_adjustment(
         diagnostics=diagnostics,
         identified=identified,
         note="; ".join(s for s in (note, shape_note) if s),
+    )
+
+
+#: How a two-valued treatment's difference read on the csat scale is explained.
+_SCALE_NOTE = (
+    "the treatment takes only two values here, so the data show the adjusted difference "
+    "between them; it is read as the effect of the question's step through a cumulative-logit "
+    "model of the 1-5 scale, which allows for the scale's ceiling ({ratio:.2f} times the "
+    "difference scaled linearly)"
+)
+
+
+def _scale_reading(qt: QuestionTable, t: np.ndarray, est: float, se: float):
+    """The csat-scale reading of a two-valued treatment's difference
+    (:func:`satprofit.causal.scale.read_on_scale`), or None where it does not apply: another
+    outcome, more than two values, no pooled csat answers in ``qt.extra``."""
+    from satprofit.causal.scale import read_on_scale
+
+    values = np.unique(np.round(t, 9))
+    csat = qt.extra.get("csat")
+    if len(values) != 2 or qt.outcome != "csat_mean" or csat is None:
+        return None
+    if "responses" not in qt.data.columns or qt.outcome_scale != 1:
+        return None
+    width = float(values[1] - values[0])
+    diff, diff_se = est * width / qt.delta, se * width / qt.delta
+    d = qt.data.assign(**{qt.treatment: t})
+    return read_on_scale(
+        d, qt.treatment, diff, diff_se, qt.delta, csat, lo=float(values[0]), hi=float(values[1])
     )
 
 
@@ -305,6 +345,7 @@ def _within_share(t: np.ndarray, groups: np.ndarray) -> float:
 
 def naive(qt: QuestionTable) -> CausalEstimate:
     """No adjustment: difference of means (binary) or simple OLS slope times d (continuous),
-    with cluster-robust standard errors. Shown beside the estimates to make confounding
-    visible; never a recommended estimate."""
+    with cluster-robust standard errors; a two-valued treatment on the csat scale is read on
+    that scale like the adjusted answer, so the two differ only by the adjustment. Shown beside
+    the estimates to make confounding visible; never a recommended estimate."""
     return regression_adjustment(qt, (), client_fe=False, moderators=(), method="naive")

@@ -310,6 +310,8 @@ def _project_question(portfolio, estimand, treatment, other, need_milestones):
         tuple(conf),
         categorical=_PROJECT_CATEGORICAL,
         time="period",
+        # the pooled csat answers: a two-valued treatment's difference is read on their scale
+        extra={"csat": portfolio.surveys["csat"]},
     )
 
 
