@@ -19,8 +19,9 @@ def test_every_estimand_states_its_assumptions():
         for a in items:
             assert a.text.strip().endswith("."), (est, a.text)
             # a named failure world is a design of the simulator, and is explained
-            assert a.design == "" or a.design in DESIGNS, (est, a.design)
-            assert bool(a.design) <= bool(a.fails_when), est
+            assert set(a.designs) <= set(DESIGNS), (est, a.designs)
+            assert bool(a.designs) <= bool(a.fails_when), est
+            assert bool(a.also) <= bool(a.design), est  # the main world comes first
 
 
 def test_every_simulated_world_has_a_plain_phrase():
@@ -66,8 +67,25 @@ def test_stated_failures_show_in_the_large_sample_check():
     large = s[s["clients"] == s["clients"].max()].set_index(["design", "estimand"])
     for est, items in A.ASSUMPTIONS.items():
         for a in items:
-            if a.design:
-                assert (a.design, est) in large.index, (est, a.design)
+            for d in a.designs:
+                assert (d, est) in large.index, (est, d)
+
+
+def test_every_clear_large_sample_failure_is_stated():
+    """Where the large-sample check shows a bias beyond 20 % of the truth and three Monte Carlo
+    standard errors, an assumption of that estimand names the world (issue 10: change the
+    method or state the assumption it needs, and show it in the reports)."""
+    s = A.calibration_summary()
+    large = s[(s["clients"] == s["clients"].max()) & (s["answered"] > 0)]
+    clear = large[
+        (large["rel_bias"].abs() > 0.2) & (large["rel_bias"].abs() > 3 * large["bias_mcse"])
+    ]
+    assert len(clear) >= 1  # the rule bites on the shipped study
+    named = {(d, est) for est, items in A.ASSUMPTIONS.items() for a in items for d in a.designs}
+    missing = [
+        (r.design, r.estimand) for r in clear.itertuples() if (r.design, r.estimand) not in named
+    ]
+    assert not missing, missing
 
 
 def _rows(bias: float, n: int = 8) -> pd.DataFrame:
