@@ -15,6 +15,7 @@ import pytest
 from satprofit.causal import estimate
 from satprofit.causal.ceiling import expected_score, latent_level
 from satprofit.causal.scale import read_on_scale
+from satprofit.causal.support import MIN_ARM_UNITS
 from satprofit.simulate import simulate_portfolio
 
 
@@ -60,8 +61,29 @@ def test_the_difference_is_read_as_the_effect_at_each_projects_own_rate(b):
     assert abs(diff * 0.1 / truth - 1) > 0.05
     assert r.ratio == pytest.approx(r.estimate / (diff * 0.1))
     assert np.sign(r.latent) == np.sign(b)
-    # the standard error is carried through the map's slope (about the ratio)
-    assert r.se == pytest.approx(abs(r.ratio) * 0.01 * 0.1, rel=0.25)
+    # the standard error is the difference's, carried through the map's slope
+    h = 1e-3 * abs(diff)
+    up = read_on_scale(d, "t", diff + h, 0.01, 0.1, answers).estimate
+    down = read_on_scale(d, "t", diff - h, 0.01, 0.1, answers).estimate
+    assert r.se == pytest.approx(abs(up - down) / (2 * h) * 0.01, rel=1e-3)
+
+
+def test_two_values_other_than_0_and_1_are_scaled_to_the_step():
+    """Rates of 0.2 and 0.7 with their difference: the same answer as 0 and 1 with twice the
+    step (the +0.1 step is a fifth of the 0.5 gap, as +0.2 is of the 0-1 gap)."""
+    d, answers, diff, _ = _world(2.0, n_clients=80)
+    moved = d.assign(t=0.2 + 0.5 * d["t"])
+    a = read_on_scale(moved, "t", diff, 0.01, 0.1, answers, lo=0.2, hi=0.7)
+    b = read_on_scale(d, "t", diff, 0.01, 0.2, answers)
+    assert a.estimate == pytest.approx(b.estimate, rel=1e-9)
+    assert a.se == pytest.approx(b.se, rel=1e-6)
+
+
+def test_unusable_levels_give_no_reading_rather_than_an_error():
+    d, answers, diff, _ = _world(1.5, n_clients=40)
+    assert read_on_scale(d.assign(csat_mean=np.nan), "t", diff, 0.01, 0.1, answers) is None
+    assert read_on_scale(d.assign(responses=0.0), "t", diff, 0.01, 0.1, answers) is None
+    assert read_on_scale(d, "t", diff, 0.01, 0.1, answers, lo=1.0, hi=1.0) is None
 
 
 def test_no_reading_where_it_cannot_apply():
@@ -76,6 +98,24 @@ def test_a_zero_difference_reads_as_zero():
     d, answers, _, _ = _world(1.5, n_clients=40)
     r = read_on_scale(d, "t", 0.0, 0.01, 0.1, answers)
     assert r is not None and r.estimate == pytest.approx(0.0, abs=1e-9)
+
+
+def test_almost_two_valued_rates_are_read_on_the_scale_too():
+    """One-milestone projects with a few (fewer than ``MIN_ARM_UNITS``) of two milestones
+    (rate 0.5): still no curvature term, and the slope is read between the two common values, not divided by ten."""
+    tables = dict(
+        simulate_portfolio(150, n_quarters=8, seed=5, design="binary_ontime").portfolio.tables
+    )
+    pr = tables["projects"].copy()
+    few = pr.index[pr["milestones_planned"] > 0][: MIN_ARM_UNITS - 1]
+    pr.loc[few, "milestones_planned"] = 2
+    pr.loc[few, "milestones_on_time"] = 1
+    tables["projects"] = pr
+    from satprofit.io import Portfolio
+
+    r = estimate(Portfolio.from_tables(tables), "quality_to_csat")["quality_to_csat"]
+    assert r.ok and r.diagnostics["curvature_term"] is False
+    assert "(almost) only two values" in r.note and "linear_reading" in r.diagnostics
 
 
 def test_continuous_rates_keep_the_regression_contrast():

@@ -68,7 +68,7 @@ def test_two_valued_ontime_rate_gets_the_linear_contrast(unused_levers):
     (:mod:`satprofit.causal.scale`, tested there)."""
     r = estimate(unused_levers, "quality_to_csat")["quality_to_csat"]
     assert r.ok and r.diagnostics["curvature_term"] is False
-    assert "takes only two values" in r.note and "cumulative-logit" in r.note
+    assert "only two values" in r.note and "cumulative-logit" in r.note
     linear = r.diagnostics["linear_reading"]
     assert r.estimate != linear and np.sign(r.estimate) == np.sign(linear)
     qt = question_table(unused_levers, "quality_to_csat")

@@ -210,7 +210,7 @@ def regression_adjustment(
 
 #: How a two-valued treatment's difference read on the csat scale is explained.
 _SCALE_NOTE = (
-    "the treatment takes only two values here, so the data show the adjusted difference "
+    "the treatment takes (almost) only two values here, so the data show the adjusted difference "
     "between them; it is read as the effect of the question's step through a cumulative-logit "
     "model of the 1-5 scale, which allows for the scale's ceiling ({ratio:.2f} times the "
     "difference scaled linearly)"
@@ -218,17 +218,18 @@ _SCALE_NOTE = (
 
 
 def _scale_reading(qt: QuestionTable, t: np.ndarray, est: float, se: float):
-    """The csat-scale reading of a two-valued treatment's difference
-    (:func:`satprofit.causal.scale.read_on_scale`), or None where it does not apply: another
-    outcome, more than two values, no pooled csat answers in ``qt.extra``."""
+    """The csat-scale reading of a two-valued (or almost two-valued) treatment's difference
+    between its two most common values (:func:`satprofit.causal.scale.read_on_scale`), or None
+    where it does not apply: another outcome, no pooled csat answers in ``qt.extra``."""
     from satprofit.causal.scale import read_on_scale
 
-    values = np.unique(np.round(t, 9))
+    values, counts = np.unique(np.round(t, 9), return_counts=True)
     csat = qt.extra.get("csat")
-    if len(values) != 2 or qt.outcome != "csat_mean" or csat is None:
+    if len(values) < 2 or qt.outcome != "csat_mean" or csat is None:
         return None
     if "responses" not in qt.data.columns or qt.outcome_scale != 1:
         return None
+    values = np.sort(values[np.argsort(counts, kind="stable")[-2:]])
     width = float(values[1] - values[0])
     diff, diff_se = est * width / qt.delta, se * width / qt.delta
     d = qt.data.assign(**{qt.treatment: t})

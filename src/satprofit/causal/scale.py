@@ -7,8 +7,8 @@ ten (the linear reading) assumes the effect is the same over the whole 0-100 % r
 bounded 1-5 scale it is not: a step near the top of the scale moves the expected score less
 than the same step further down (QUESTIONS.md), so the chord from 0 to 1 overstates the local
 effect where most projects sit, on time and satisfied. On 2,000-client portfolios of the
-``binary_ontime`` design the linear reading ran 10-15 % above the truth, its interval covering
-it in 0 of 4 portfolios.
+``binary_ontime`` design the linear reading ran 4-19 % above the truth (seeds 2000-2003; +15 %
+on average over the calibration study's four, its interval covering the truth in 0 of them).
 
 Here the difference is read through a cumulative-logit model of the scale instead. Project
 :math:`i` of client :math:`c` has latent satisfaction :math:`\eta_i = \eta_c + b\,(t_i - \bar
@@ -27,7 +27,13 @@ and the answer is the estimand itself under that model,
 :math:`\frac1n\sum_i f(\eta_i + b\,d/2) - f(\eta_i - b\,d/2)`. Its standard error is the
 regression's, carried through the map :math:`\hat\Delta \mapsto` answer by its derivative.
 The map assumes the logistic shape of the scale's ceiling; the linear reading remains what the
-data show directly and is kept in the diagnostics.
+data show directly and is kept in the diagnostics. The simulator draws csat from a cumulative
+logit too, so its check (within 5 % of the truth) shows the reading is right where its model
+holds, not that it is robust to another shape of the ceiling.
+
+A treatment with *almost* only two values (a few projects with two or more milestones among
+many with one) has no curvature term either; its slope is read the same way, between its two
+most common values.
 """
 
 from __future__ import annotations
@@ -104,17 +110,31 @@ def read_on_scale(
         difference larger than the scale allows).
     """
     scores = pd.Series(csat).dropna()
-    if scores.nunique() < 2 or not np.isfinite(difference) or len(data) == 0:
+    if scores.nunique() < 2 or not np.isfinite(difference) or len(data) == 0 or hi <= lo:
         return None
+    try:
+        return _read(
+            data, treatment, difference, difference_se, delta, scores, outcome, weight, lo, hi
+        )
+    except (ValueError, ZeroDivisionError, FloatingPointError):
+        return None  # a level the scale cannot hold (missing csat, no responses): no reading
+
+
+def _read(data, treatment, difference, difference_se, delta, scores, outcome, weight, lo, hi):
+    """:func:`read_on_scale` past its argument checks."""
     cuts = pooled_cutpoints(scores)
     grand = float(scores.mean())
     t = (data[treatment].to_numpy(float) - lo) / (hi - lo)
     w = data[weight].to_numpy(float)
     codes, _ = pd.factorize(data["client_id"])
     wsum = np.bincount(codes, weights=w)
+    if (codes < 0).any() or not (wsum > 0).all():
+        return None
     t_bar = (np.bincount(codes, weights=w * t) / wsum)[codes]
     mean_c = np.bincount(codes, weights=w * data[outcome].to_numpy(float)) / wsum
     level = (mean_c * wsum + PRIOR_RESPONSES * grand) / (wsum + PRIOR_RESPONSES)
+    if not np.isfinite(level).all():
+        return None
     eta_c = latent_level(level, cuts)[codes]
     step = delta / (hi - lo)
 
@@ -148,4 +168,7 @@ def read_on_scale(
     slope = (up[0] - down[0]) / (2 * h)
     linear = difference * step
     ratio = est / linear if linear != 0 else 1.0
-    return ScaleReading(est, abs(slope) * difference_se, b, ratio)
+    se = abs(slope) * difference_se
+    if not (np.isfinite(est) and np.isfinite(se)):
+        return None
+    return ScaleReading(est, se, b, ratio)
