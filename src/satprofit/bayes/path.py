@@ -68,6 +68,18 @@ def repeat_column(rep: BayesResult, name: str) -> int:
     return rep.column("beta_any", name)
 
 
+def window_overlap(counts: dict, client, s: int, q: int) -> tuple[float, float]:
+    """Items (projects) of ``client`` in the trailing window ``s-3..s``, and how many of them
+    are dated in the unit's own quarters ``q-3..q`` (``counts`` keyed by (client, quarter)).
+
+    For a window that ends before the unit's quarter (``s < q``: windows lagged two or three
+    quarters before a close quarter ``q+1``), the unit's quarters after ``s`` are not in it.
+    """
+    n_window = sum(counts.get((client, k), 0.0) for k in range(s - 3, s + 1))
+    n_mine = sum(counts.get((client, k), 0.0) for k in range(max(s - 3, q - 3), min(s, q) + 1))
+    return n_window, n_mine
+
+
 def path_draws(
     portfolio: Portfolio,
     sat: BayesResult,
@@ -163,8 +175,7 @@ def path_draws(
 
         def ontime_change(s, c=c, q=q):
             """Change of window s's on-time rate (per 10 pp) from the unit's projects."""
-            n_proj = sum(proj_n.get((c, k), 0.0) for k in range(s - 3, s + 1))
-            n_mine = sum(proj_n.get((c, k), 0.0) for k in range(max(s - 3, q - 3), q + 1))
+            n_proj, n_mine = window_overlap(proj_n, c, s, q)
             return d * n_mine / n_proj if n_proj else 0.0
 
         for r in range(q + 1, q + 5):
