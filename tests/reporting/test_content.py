@@ -432,13 +432,7 @@ def test_fixed_margin_figures_hold_the_fixture_clients_labels(report):
     from satprofit.reporting.figure_layout import FIXED_LAYOUT, layout_fits
 
     B.theme()
-    figs = [
-        C.plot_metrics(report.metrics),
-        C.plot_delivery(report.delivery),
-        C.plot_satisfaction(report.satisfaction),
-        C.plot_nps_trend(report.nps),
-        C.plot_drivers(report.drivers),
-    ]
+    figs = _client_figures(report, "metrics", "delivery", "satisfaction", "nps_trend", "drivers")
     drawn = [f for f in figs if f is not None]
     assert len(drawn) >= 4
     for fig in drawn:
@@ -449,14 +443,24 @@ def test_fixed_margin_figures_hold_the_fixture_clients_labels(report):
         plt.close(fig)
 
 
+#: Each client figure's plot function and the report section it draws.
+_FIGURES = {
+    "metrics": ("plot_metrics", "metrics"),
+    "delivery": ("plot_delivery", "delivery"),
+    "satisfaction": ("plot_satisfaction", "satisfaction"),
+    "nps_trend": ("plot_nps_trend", "nps"),
+    "drivers": ("plot_drivers", "drivers"),
+    "what_if": ("plot_what_if", "what_if"),
+}
+
+
+def _client_figures(report, *names):
+    """The named client figures of ``report`` (None where a section draws none)."""
+    return [getattr(C, _FIGURES[n][0])(getattr(report, _FIGURES[n][1])) for n in names]
+
+
 def test_client_figures(report):
-    figs = [
-        C.plot_metrics(report.metrics),
-        C.plot_delivery(report.delivery),
-        C.plot_satisfaction(report.satisfaction),
-        C.plot_drivers(report.drivers),
-        C.plot_what_if(report.what_if),
-    ]
+    figs = _client_figures(report, "metrics", "delivery", "satisfaction", "drivers", "what_if")
     for fig in figs:
         assert isinstance(fig, plt.Figure)
         plt.close(fig)

@@ -59,6 +59,16 @@ def latent_level(score: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     )
 
 
+def shrunk_latent_level(
+    mean: np.ndarray, n: np.ndarray, grand: float, cuts: np.ndarray
+) -> np.ndarray:
+    """Latent level of each client's mean score over its ``n`` answers, shrunk towards the
+    portfolio mean ``grand`` by :data:`PRIOR_RESPONSES` pseudo-answers (a client whose every
+    answer is 5 has a finite level)."""
+    mean, n = np.asarray(mean, dtype=float), np.asarray(n, dtype=float)
+    return latent_level((mean * n + PRIOR_RESPONSES * grand) / (n + PRIOR_RESPONSES), cuts)
+
+
 def client_sensitivity(surveys: pd.DataFrame, reference: pd.Series | None = None) -> pd.Series:
     """Relative sensitivity of each client's expected csat to a latent shift (module docstring).
 
@@ -81,8 +91,7 @@ def client_sensitivity(surveys: pd.DataFrame, reference: pd.Series | None = None
     cuts = pooled_cutpoints(sv["csat"])
     grand = float(sv["csat"].mean())
     by = sv.groupby("client_id")["csat"].agg(["mean", "count"])
-    level = (by["mean"] * by["count"] + PRIOR_RESPONSES * grand) / (by["count"] + PRIOR_RESPONSES)
-    eta = latent_level(level.to_numpy(float), cuts)
+    eta = shrunk_latent_level(by["mean"], by["count"], grand, cuts)
     p = expit(eta[:, None] - cuts[None, :])
     g = pd.Series((p * (1 - p)).sum(axis=1), index=by.index)
     ref = g if reference is None else g.reindex(pd.Index(reference)).dropna()

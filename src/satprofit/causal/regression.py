@@ -220,21 +220,30 @@ _SCALE_NOTE = (
 def _scale_reading(qt: QuestionTable, t: np.ndarray, est: float, se: float):
     """The csat-scale reading of a two-valued (or almost two-valued) treatment's difference
     between its two most common values (:func:`satprofit.causal.scale.read_on_scale`), or None
-    where it does not apply: another outcome, no pooled csat answers in ``qt.extra``."""
+    where it does not apply: tables whose outcome is a mean csat carry the pooled answers in
+    ``qt.extra["csat"]`` and each unit's ``responses`` (the project questions); others do not."""
     from satprofit.causal.scale import read_on_scale
 
     values, counts = np.unique(np.round(t, 9), return_counts=True)
     csat = qt.extra.get("csat")
-    if len(values) < 2 or qt.outcome != "csat_mean" or csat is None:
+    if len(values) < 2 or csat is None or "responses" not in qt.data.columns:
         return None
-    if "responses" not in qt.data.columns or qt.outcome_scale != 1:
+    if qt.outcome_scale != 1:  # the reading is in the outcome's own units (csat points)
         return None
     values = np.sort(values[np.argsort(counts, kind="stable")[-2:]])
     width = float(values[1] - values[0])
     diff, diff_se = est * width / qt.delta, se * width / qt.delta
     d = qt.data.assign(**{qt.treatment: t})
     return read_on_scale(
-        d, qt.treatment, diff, diff_se, qt.delta, csat, lo=float(values[0]), hi=float(values[1])
+        d,
+        qt.treatment,
+        diff,
+        diff_se,
+        qt.delta,
+        csat,
+        outcome=qt.outcome,
+        lo=float(values[0]),
+        hi=float(values[1]),
     )
 
 

@@ -44,12 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from satprofit.causal.ceiling import (
-    PRIOR_RESPONSES,
-    expected_score,
-    latent_level,
-    pooled_cutpoints,
-)
+from satprofit.causal.ceiling import expected_score, pooled_cutpoints, shrunk_latent_level
 
 #: Largest latent effect searched for (a logit of 20 moves any client across the whole scale).
 MAX_LATENT = 20.0
@@ -127,15 +122,16 @@ def _read(data, treatment, difference, difference_se, delta, scores, outcome, we
     t = (data[treatment].to_numpy(float) - lo) / (hi - lo)
     w = data[weight].to_numpy(float)
     codes, _ = pd.factorize(data["client_id"])
+    if (codes < 0).any():
+        return None
     wsum = np.bincount(codes, weights=w)
-    if (codes < 0).any() or not (wsum > 0).all():
+    if not (wsum > 0).all():
         return None
     t_bar = (np.bincount(codes, weights=w * t) / wsum)[codes]
     mean_c = np.bincount(codes, weights=w * data[outcome].to_numpy(float)) / wsum
-    level = (mean_c * wsum + PRIOR_RESPONSES * grand) / (wsum + PRIOR_RESPONSES)
-    if not np.isfinite(level).all():
+    if not np.isfinite(mean_c).all():
         return None
-    eta_c = latent_level(level, cuts)[codes]
+    eta_c = shrunk_latent_level(mean_c, wsum, grand, cuts)[codes]
     step = delta / (hi - lo)
 
     def chord(b: float) -> float:
@@ -146,9 +142,10 @@ def _read(data, treatment, difference, difference_se, delta, scores, outcome, we
             ).mean()
         )
 
+    lo_b, hi_b = chord(-MAX_LATENT), chord(MAX_LATENT)  # the differences the scale allows
+
     def answer(diff: float) -> tuple[float, float] | None:
         """The answer for the difference ``diff``, and its latent effect."""
-        lo_b, hi_b = chord(-MAX_LATENT), chord(MAX_LATENT)
         if not lo_b < diff < hi_b:
             return None
         b = brentq(lambda x: chord(x) - diff, -MAX_LATENT, MAX_LATENT, xtol=1e-12)
