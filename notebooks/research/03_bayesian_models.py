@@ -18,8 +18,9 @@
 #
 # `satprofit.bayes` answers the satisfaction and repeat-business questions with two PyMC
 # models with partial pooling: a hierarchical ordinal model of each survey response's csat,
-# and a quarterly hurdle model of each client's repeat business and its margin; the path from
-# delivery quality through satisfaction to repeat business is read off both posteriors. This
+# and a quarterly model of each client's repeat deals (how many, what each is worth) and their
+# margin; the path from delivery quality through satisfaction to repeat business is read off
+# both posteriors. This
 # notebook follows the Bayesian workflow: what the priors imply before seeing the data, the
 # fit, the convergence diagnostics (R-hat, effective sample size, divergences, trace and rank
 # plots), whether the fitted model reproduces the data, and the answers to the questions.
@@ -86,7 +87,7 @@ pd.DataFrame({key: model.default_model_config for key, (model, _) in MODELS.item
 #
 # What the priors say before seeing any outcome: the share of each csat score (1 to 5) the
 # satisfaction model's priors imply, and quantiles over prior draws of the share of quarters
-# with repeat business, the median log value of that business and the mean delivered margin.
+# with repeat business, the median log value of a repeat deal and the mean delivered margin.
 # Sensible priors leave the data's scale plausible without making extreme values likely.
 # A model whose data are too thin is skipped here, as in the fit.
 
@@ -173,9 +174,10 @@ for key, result in models.items():
 # ## Posterior predictive check
 #
 # Data simulated from the fitted models beside the data: the share of each csat score, and
-# for repeat business the share of quarters with some, the median log value given some and
-# the mean delivered margin. Large gaps point to a part of the data the model does not
-# capture.
+# for repeat business the share of quarters with some, the deals per quarter and their
+# variance / mean (more dispersed data than predicted would make the intervals too narrow),
+# the median log value of a deal and the mean delivered margin. Large gaps point to a part of
+# the data the model does not capture.
 
 # %%
 for key, result in models.items():

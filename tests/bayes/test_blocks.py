@@ -52,19 +52,33 @@ def test_the_parts_factorise_the_joint_density(rdata):
     assert len(one) == 1 and {v.name for v in one[0].value_vars} == set().union(*names)
 
 
-def test_the_purchase_potential_is_the_bernoulli_density(rdata):
-    """The sampling form of the purchase part (``y·η - Σ softplus(η)``) has exactly the log
-    density of PyMC's observed ``Bernoulli(logit_p=η)`` at any point."""
-    model = RepeatBusinessModel()
+@pytest.mark.parametrize("purchase", ["count", "hurdle"])
+def test_the_purchase_potential_is_the_observed_density(rdata, purchase):
+    """The sampling form of the purchase part has the log density of its predictive form at
+    any point: ``y·η - Σ exp(η)`` is PyMC's observed ``Poisson(exp(η))`` up to the constant
+    ``-Σ log y!`` (count model), ``y·η - Σ softplus(η)`` exactly ``Bernoulli(logit_p=η)``
+    (hurdle model)."""
+    from scipy.special import gammaln
+
+    model = RepeatBusinessModel({"purchase": purchase})
     sampled = model.build_model(rdata, parts=("any",))
     observed = model.build_model(rdata, parts=("any",), observed=True)
     assert "any_loglik" in [p.name for p in sampled.potentials] and not sampled.observed_RVs
     assert [v.name for v in observed.observed_RVs] == ["any"]
+    y = model.purchase_outcome(rdata)
+    if purchase == "count":
+        assert y.max() > 1, "some quarter closes several deals (a count, not an indicator)"
+        assert y.sum() == len(rdata.deal_row)
+    else:
+        assert set(np.unique(y)) == {0.0, 1.0}
+    constant = -gammaln(y + 1).sum()
     rng = np.random.default_rng(5)
     f_sampled, f_observed = sampled.compile_logp(), observed.compile_logp()
     for _ in range(3):
         point = _point(sampled, rng)
-        assert float(f_sampled(point)) == pytest.approx(float(f_observed(point)), rel=1e-12)
+        assert float(f_sampled(point)) + constant == pytest.approx(
+            float(f_observed(point)), rel=1e-12
+        )
 
 
 def test_blocks_sampled_apart_merge_into_one_posterior():

@@ -54,6 +54,18 @@ def test_outcome_leaves_out_predetermined_deals(renewals):
     np.testing.assert_allclose(data.value, data.rows["flow_value"].to_numpy())
 
 
+def test_deals_of_a_row_make_up_its_flow_value(renewals):
+    """The count model's data: each flow deal sits at the row of the quarter it closed in, the
+    deals of a row sum to its flow value and their number is the row's count."""
+    data = repeat_data(renewals.portfolio)
+    by_row = np.bincount(data.deal_row, weights=data.deal_value, minlength=len(data.rows))
+    np.testing.assert_allclose(by_row, data.value, rtol=1e-9)
+    np.testing.assert_array_equal(data.count, np.bincount(data.deal_row, minlength=len(data.rows)))
+    assert (data.count > 1).any() and (data.deal_value > 0).all()
+    # a row with a flow value has a deal, a row with none has none
+    np.testing.assert_array_equal(data.count > 0, data.value > 0)
+
+
 def test_band_slopes_are_deviations_around_the_mean(pfit):
     rep = pfit.results["repeat"]
     data = pfit.data["repeat"]

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from satprofit.bayes.base import BayesResult
 from satprofit.bayes.repeat import RepeatData
@@ -208,7 +207,7 @@ def path_draws(
                 # +- half of each driver's change; the csat columns are within-client ones
                 ca = ca_on + with_csat * ca_csat
                 cv = cv_on + with_csat * cv_csat
-                return expit(la + sign * ca / 2) * np.exp(lv + sign * cv / 2 + sigma**2 / 2)
+                return rep.model.expected_value(la + sign * ca / 2, lv + sign * cv / 2, sigma)
 
             total[u] += ev(1, 1) - ev(-1, 1)
             direct[u] += ev(1, 0) - ev(-1, 0)

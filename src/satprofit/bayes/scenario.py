@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from satprofit.bayes.fits import PortfolioFit
 from satprofit.bayes.satisfaction import expected_csat
@@ -234,7 +233,7 @@ def scenario(
 
     def moved(var: str) -> np.ndarray:
         """Change of a linear predictor [client, draw] for the coefficients ``var`` (the
-        hurdle parts at each client's size-band slopes)."""
+        purchase and value parts at each client's size-band slopes)."""
         part = var.removeprefix("beta_")
         if part in ("any", "value"):
             return sum(
@@ -260,15 +259,14 @@ def scenario(
     sigma = post["sigma"][None, :]
     totals = {k: np.zeros(n_draws) for k in ("sq_v", "sc_v", "sq_m", "sc_m", "dv", "dm")}
     for s in shares:
-        u = rng.random(lin_any.shape)
-        z = rng.standard_normal(lin_any.shape)
-        cases = {}
-        for case, (la, lv, r) in {
+        linear = {
             "sq": (lin_any, lin_val, rate),
             "sc": (lin_any + s * d_any, lin_val + s * d_val, rate + s * d_rate),
-        }.items():
-            value = np.where(u < expit(la), np.exp(lv + sigma * z), 0.0)
-            expected = expit(la) * np.exp(lv + sigma**2 / 2)
+        }
+        values = rep.model.predictive_values([v[:2] for v in linear.values()], sigma, rng)
+        cases = {}
+        for (case, (la, lv, r)), value in zip(linear.items(), values, strict=True):
+            expected = rep.model.expected_value(la, lv, sigma)
             cases[case] = (value, expected, r)
             totals[f"{case}_v"] += value.sum(axis=0)
             totals[f"{case}_m"] += (value * r).sum(axis=0)

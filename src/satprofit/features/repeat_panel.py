@@ -1,6 +1,6 @@
 """The quarterly repeat panel and its window weights: the data side of the repeat-business
 models that both :mod:`satprofit.causal.repeat` (PPML process model) and
-:mod:`satprofit.bayes.repeat` (hurdle model) estimate.
+:mod:`satprofit.bayes.repeat` (deal-count model) estimate.
 
 A repeat deal is *decided* (its proposal, or its delivery lead) some quarters before it
 *closes*; the models relate the repeat value closed in quarter ``r`` to the trailing windows
