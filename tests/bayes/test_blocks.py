@@ -54,13 +54,14 @@ def test_the_parts_factorise_the_joint_density(rdata):
 
 @pytest.mark.parametrize("purchase", ["count", "hurdle"])
 def test_the_purchase_potential_is_the_observed_density(rdata, purchase):
-    """The sampling form of the purchase part has the log density of its predictive form at
-    any point: ``y·η - Σ exp(η)`` is PyMC's observed ``Poisson(exp(η))`` up to the constant
-    ``-Σ log y!`` (count model), ``y·η - Σ softplus(η)`` exactly ``Bernoulli(logit_p=η)``
-    (hurdle model)."""
+    """The sampling form of the purchase part with sampled client effects has the log density
+    of its predictive form at any point: ``y·η - Σ exp(η)`` is PyMC's observed
+    ``Poisson(exp(η))`` up to the constant ``-Σ log y!`` (count model), ``y·η - Σ
+    softplus(η)`` exactly ``Bernoulli(logit_p=η)`` (hurdle model). The count model's default
+    integrates its client effects out (``tests/bayes/test_marginal.py``)."""
     from scipy.special import gammaln
 
-    model = RepeatBusinessModel({"purchase": purchase})
+    model = RepeatBusinessModel({"purchase": purchase, "marginal_clients": False})
     sampled = model.build_model(rdata, parts=("any",))
     observed = model.build_model(rdata, parts=("any",), observed=True)
     assert "any_loglik" in [p.name for p in sampled.potentials] and not sampled.observed_RVs

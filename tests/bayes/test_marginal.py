@@ -115,3 +115,80 @@ def test_sum_of_squares_from_moments_matches_the_rows_at_scale():
         assert got == pytest.approx(d, rel=1e-9)
         assert hmu == pytest.approx(gmu, rel=1e-9, abs=1e-9 * abs(d))
         assert np.max(np.abs(hth - gth)) <= 1e-9 * max(np.max(np.abs(gth)), abs(d))
+
+
+# ---- Poisson counts with Gamma group effects (the repeat model's purchase part) ----
+
+
+def _count_problem(rng):
+    n, k, groups = 40, 3, 7
+    x = rng.normal(size=(n, k)) * 0.4
+    group = rng.integers(0, groups - 1, size=n)  # the last group has no row
+    y = rng.poisson(np.exp(0.3 + 0.2 * group)).astype(float)
+    return x, group, groups, y
+
+
+@pytest.mark.parametrize("tau", [0.3, 1.0, 2.0])
+def test_poisson_gamma_marginal_is_the_integral_over_the_group_effects(tau):
+    """Each group's term is the integral of its rows' Poisson densities over its Gamma(k, k)
+    effect (numerical quadrature), up to the constant -Σ log y!."""
+    from scipy.integrate import quad
+    from scipy.special import gammaln
+    from scipy.stats import gamma as gamma_dist
+    from scipy.stats import poisson
+
+    from satprofit.bayes.marginal import GroupedPoisson
+
+    rng = np.random.default_rng(8)
+    x, group, groups, y = _count_problem(rng)
+    g = GroupedPoisson(y, x, group, groups, centre=True)
+    alpha, theta = 0.1, np.array([0.5, -1.0, 0.2])
+    got = float(g.poisson_logp(alpha, theta, np.float64(tau)).eval()) - gammaln(y + 1).sum()
+    mu = np.exp(alpha + g.x @ theta)
+    k = 1 / tau**2
+    want = 0.0
+    for grp in np.unique(group):
+        rows = group == grp
+
+        def integrand(gam, rows=rows):
+            return np.prod(poisson.pmf(y[rows], gam * mu[rows])) * gamma_dist.pdf(
+                gam, k, scale=1 / k
+            )
+
+        want += np.log(quad(integrand, 0, np.inf, limit=200, epsabs=0)[0])
+    assert got == pytest.approx(want, rel=1e-7)
+
+
+def test_poisson_gamma_marginal_tends_to_the_poisson_without_effects():
+    from scipy.stats import poisson
+
+    from satprofit.bayes.marginal import GroupedPoisson
+
+    x, group, groups, y = _count_problem(np.random.default_rng(9))
+    g = GroupedPoisson(y, x, group, groups)
+    theta = np.array([0.5, -1.0, 0.2])
+    got = float(g.poisson_logp(0.2, theta, np.float64(1e-4)).eval())  # (a float64 scale)
+    from scipy.special import gammaln
+
+    want = poisson.logpmf(y, np.exp(0.2 + x @ theta)).sum() + gammaln(y + 1).sum()
+    assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_drawn_gamma_effects_follow_their_exact_conditional():
+    """γ_g | rest ~ Gamma(k + Y_g, k + M_g): the draws' mean and variance match it, and a group
+    without rows is drawn from its prior (mean 1, variance 1 / k)."""
+    from satprofit.bayes.marginal import GroupedPoisson
+
+    x, group, groups, y = _count_problem(np.random.default_rng(10))
+    g = GroupedPoisson(y, x, group, groups, centre=True)
+    n = 40_000
+    alpha, theta, tau = np.full(n, 0.1), np.tile([0.5, -1.0, 0.2], (n, 1)), np.full(n, 0.7)
+    u = g.draw_gamma_effects(alpha, theta, tau, np.random.default_rng(1), chunk=7_000)
+    gam = np.exp(u)
+    k = 1 / 0.7**2
+    M = np.bincount(group, weights=np.exp(0.1 + g.x @ theta[0]), minlength=groups)
+    Y = np.bincount(group, weights=y, minlength=groups)
+    mean, var = (k + Y) / (k + M), (k + Y) / (k + M) ** 2
+    np.testing.assert_allclose(gam.mean(axis=0), mean, rtol=0.02)
+    np.testing.assert_allclose(gam.var(axis=0), var, rtol=0.05)
+    assert mean[-1] == pytest.approx(1.0) and var[-1] == pytest.approx(1 / k)

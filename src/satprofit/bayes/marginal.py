@@ -200,3 +200,94 @@ def design_product(x32: np.ndarray, theta):
     import pytensor.tensor as pt
 
     return pt.cast(pt.dot(x32, pt.cast(theta, "float32")), "float64")
+
+
+class GroupedPoisson(GroupedNormal):
+    r"""Poisson counts with multiplicative Gamma group effects integrated out, and the effects
+    drawn back exactly.
+
+    For rows :math:`i` of group :math:`g(i)`
+
+    .. math::
+
+        y_i \sim \operatorname{Poisson}(\gamma_{g(i)} e^{\eta_i}),\qquad
+        \gamma_g \sim \operatorname{Gamma}(k, k),\quad k = 1/\tau^2
+
+    (mean 1, so :math:`u_g = \log\gamma_g` is a group intercept with sd about :math:`\tau`),
+    the group effects integrate out in closed form (Poisson-Gamma conjugacy; each group's
+    counts are then negative binomial together). With :math:`Y_g = \sum_{i\in g} y_i` and
+    :math:`M_g = \sum_{i \in g} e^{\eta_i}`, up to the constant :math:`-\sum_i \log y_i!`,
+
+    .. math::
+
+        \log L = \sum_i y_i \eta_i + \sum_g \Big[\log\Gamma(k + Y_g) - \log\Gamma(k)
+            - k \log(1 + M_g / k) - Y_g \log(k + M_g)\Big]
+
+    (written so that it tends to the Poisson likelihood with :math:`u = 0` as :math:`k \to
+    \infty`). Given a posterior draw, :math:`\gamma_g \sim \operatorname{Gamma}(k + Y_g,\ k +
+    M_g)` exactly (:meth:`draw_gamma_effects`). The sampler then sees :math:`\tau` without the
+    thousands of intercepts between it and the data, whose non-centred form mixed slowly where
+    clients have many deals (the repeat model's ``sigma_client_any`` missed the gate in three of
+    six 1,000-client fits).
+
+    Parameters as :class:`GroupedNormal` (no weights).
+    """
+
+    @functools.cached_property
+    def Y(self) -> np.ndarray:
+        """Sum of the counts per group."""
+        return np.bincount(self.group, weights=self.y, minlength=self.n_groups)
+
+    def poisson_logp(self, alpha, theta, tau):
+        """The marginal log-likelihood (up to the constant) as a PyTensor expression.
+
+        Parameters
+        ----------
+        alpha, theta, tau : TensorVariable
+            Intercept, coefficients (``x``'s columns), scale of the group intercepts.
+        """
+        import pytensor.tensor as pt
+
+        eta = alpha + self.product(theta)
+        M = pt.inc_subtensor(pt.zeros(self.n_groups)[self.group], pt.exp(eta))
+        has = np.flatnonzero(np.bincount(self.group, minlength=self.n_groups) > 0)
+        M, Y = M[has], self.Y[has]
+        k = 1.0 / tau**2
+        return pt.dot(self.y, eta) + pt.sum(
+            pt.gammaln(k + Y) - pt.gammaln(k) - k * pt.log1p(M / k) - Y * pt.log(k + M)
+        )
+
+    def draw_gamma_effects(
+        self, alpha: np.ndarray, theta: np.ndarray, tau: np.ndarray, rng, chunk: int = 200
+    ) -> np.ndarray:
+        """Exact draws of the group intercepts :math:`u_g = \\log\\gamma_g` given posterior
+        draws of the rest.
+
+        Parameters
+        ----------
+        alpha : ndarray [draw]
+        theta : ndarray [draw, column]
+        tau : ndarray [draw]
+        rng : numpy.random.Generator
+        chunk : int
+            Draws per block (the [draw, row] linear predictor is built block by block).
+
+        Returns
+        -------
+        ndarray [draw, group]
+            Groups without rows are drawn from their prior.
+        """
+        from scipy import sparse
+
+        n_draws = len(alpha)
+        z = sparse.csr_matrix(
+            (np.ones(len(self.group)), (np.arange(len(self.group)), self.group)),
+            shape=(len(self.group), self.n_groups),
+        )
+        M = np.zeros((n_draws, self.n_groups))
+        for a in range(0, n_draws, chunk):
+            eta = alpha[a : a + chunk, None] + theta[a : a + chunk] @ self.x.T
+            M[a : a + chunk] = (z.T @ np.exp(eta).T).T
+        k = (1.0 / tau**2)[:, None]
+        gamma = rng.gamma(k + self.Y[None, :]) / (k + M)
+        return np.log(gamma)
