@@ -1,20 +1,20 @@
 """Calibration of the Bayesian models over the family of simulated worlds.
 
     .venv/bin/python -m satprofit.validation.bayes_calibration --reps 3 --clients 300 --jobs 2
-    .venv/bin/python -m satprofit.validation.bayes_calibration --reps 1 --clients 1000 --jobs 2
+    .venv/bin/python -m satprofit.validation.bayes_calibration --reps 2 --clients 1000 --jobs 2
 
-(the shipped ``bayes_calibration_summary.csv``: both, merged with ``--summary-out``; 38
-minutes, and 32 minutes for the 1,000-client fits with a second portfolio of the default and
-decided-at-proposal worlds, on 2 cores at :data:`STUDY_FIT` and target acceptance 0.95).
+(the shipped ``bayes_calibration_summary.csv``: both, merged with ``--summary-out``; 30 and 25
+minutes on 2 cores at :data:`STUDY_FIT` and target acceptance 0.95, nothing else running,
+with the repeat model's deal counts and integrated-out client effects).
 
 The counterpart of :mod:`satprofit.validation.causal_calibration`: per design of
 :data:`satprofit.simulate.designs.DESIGNS`, ``reps`` simulated portfolios, every model fitted
 with :func:`satprofit.bayes.fit_models` (two chains in one process per fit by default, so
 designs and replications run side by side), and a design x estimand table of 95 % interval coverage,
 relative bias and relative width (``summarize`` of the causal study), plus the share of fits
-that passed the convergence gate (``converged``; the repeat model's client scale of the purchase
-part often misses it, so coverage is counted over every answered fit and the gate shown
-beside).
+that passed the convergence gate (``converged``; coverage is counted over every answered fit
+and the gate's pass rate shown beside: short chains, and a gate that fails a fit on any one
+parameter).
 """
 
 from __future__ import annotations
