@@ -73,14 +73,15 @@ def test_stated_failures_show_in_the_large_sample_check():
 
 @pytest.mark.parametrize("study", ["causal", "bayes"])
 def test_every_clear_large_sample_failure_is_stated(study):
-    """Where the large-sample check of either study shows a bias beyond 20 % of the truth and
-    three Monte Carlo standard errors, an assumption of that estimand names the world (issue
-    10: change the method or state the assumption it needs, and show it in the reports)."""
+    """Where the large-sample check of either study shows a bias beyond the goal (10 % of the
+    truth) and three Monte Carlo standard errors, an assumption of that estimand names the
+    world (issue 10: change the method or state the assumption it needs, and show it in the
+    reports)."""
     s = A.read_summary(study)
     large = s[(s["clients"] == s["clients"].max()) & (s["answered"] > 0)]
     assert large["reps"].min() >= 2  # a Monte Carlo error needs two portfolios
     clear = large[
-        (large["rel_bias"].abs() > 0.2) & (large["rel_bias"].abs() > 3 * large["bias_mcse"])
+        (large["rel_bias"].abs() > 0.1) & (large["rel_bias"].abs() > 3 * large["bias_mcse"])
     ]
     assert len(clear) >= 1  # the rule bites on the shipped study
     named = {(d, est) for est, items in A.ASSUMPTIONS.items() for a in items for d in a.designs}
