@@ -205,3 +205,24 @@ def test_a_failing_estimand_samples_every_block_again(monkeypatch):
     assert _failing_blocks(blocks, ["s"]) == [1]
     assert _failing_blocks(blocks, ["m", "s"]) == [0, 1]
     assert _failing_blocks(blocks, ["estimand effect"]) == [0, 1]
+
+
+def test_the_count_model_builds_where_no_repeat_deal_closed(rdata):
+    """A portfolio whose clients bought nothing again (every count 0, no deal value): the
+    count model still has a finite log density (the value part without rows adds nothing),
+    and its what-if draws are zero."""
+    import dataclasses
+
+    none = dataclasses.replace(
+        rdata,
+        value=np.zeros_like(rdata.value),
+        deal_row=np.zeros(0, int),
+        deal_value=np.zeros(0),
+    )
+    model = RepeatBusinessModel()
+    assert none.count.sum() == 0
+    for block in model.sampling_blocks(none):
+        assert np.isfinite(block.compile_logp()(block.initial_point()))
+    lin = np.full((3, 4), -30.0)
+    (value,) = model.predictive_values([(lin, lin)], 1.0, np.random.default_rng(0))
+    assert (value == 0).all()

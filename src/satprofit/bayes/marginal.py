@@ -250,7 +250,7 @@ class GroupedPoisson(GroupedNormal):
 
         eta = alpha + self.product(theta)
         M = pt.inc_subtensor(pt.zeros(self.n_groups)[self.group], pt.exp(eta))
-        has = np.flatnonzero(np.bincount(self.group, minlength=self.n_groups) > 0)
+        has = self.W > 0  # groups with rows (the others have no likelihood term)
         M, Y = M[has], self.Y[has]
         k = 1.0 / tau**2
         return pt.dot(self.y, eta) + pt.sum(

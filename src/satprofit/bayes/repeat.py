@@ -198,9 +198,13 @@ class RepeatData:
     w_all: np.ndarray | None = None  # [unit, OFFSETS] window weights of every lag
     margin_share: np.ndarray | None = None  # [margin unit, lag] project-weighted weights
     period: np.ndarray | None = None  # quarter index t of each row (quarter effects)
-    count: np.ndarray | None = None  # flow repeat deals closed in each row's quarter
     deal_row: np.ndarray | None = None  # each flow deal's row (the quarter it closed in)
     deal_value: np.ndarray | None = None  # each flow deal's contract value
+
+    @property
+    def count(self) -> np.ndarray:
+        """Flow repeat deals closed in each row's quarter."""
+        return np.bincount(self.deal_row, minlength=len(self.rows)).astype(float)
 
     @property
     def periods(self) -> list[int]:
@@ -341,7 +345,6 @@ def repeat_data(portfolio: Portfolio) -> RepeatData:
         w_all=overlap_weights(p, units),
         margin_share=m_share,
         period=s["t"].to_numpy(int),
-        count=np.bincount(deal_row, minlength=len(s)).astype(float),
         deal_row=deal_row,
         deal_value=deal_value,
     )
@@ -600,7 +603,7 @@ class RepeatBusinessModel(BayesModel):
         import pymc as pm
         import pytensor.tensor as pt
 
-        count = self._counts_deals(data)
+        count = self.counts_deals
         y = self.purchase_outcome(data)
         if count:
             start = float(np.log(max(y.mean(), 0.01)))
@@ -643,7 +646,7 @@ class RepeatBusinessModel(BayesModel):
         ``lin_val + σ z``.
         """
         u = rng.random(np.shape(cases[0][0]))
-        if self.model_config["purchase"] != "count":
+        if not self.counts_deals:
             z = rng.standard_normal(u.shape)
             return [np.where(u < expit(la), np.exp(lv + sigma * z), 0.0) for la, lv in cases]
         from scipy.stats import poisson
@@ -659,24 +662,34 @@ class RepeatBusinessModel(BayesModel):
                 out[i] += np.where(n[i] > k, np.exp(lv + sigma * z), 0.0)
         return out
 
-    def _counts_deals(self, data: RepeatData) -> bool:
-        """The purchase part counts deals (``purchase="count"`` and the data carry them)."""
+    @property
+    def counts_deals(self) -> bool:
+        """The purchase part counts deals (``purchase="count"``) rather than flagging any
+        repeat business (``"hurdle"``)."""
         mode = self.model_config["purchase"]
         if mode not in ("count", "hurdle"):
             raise ValueError(f"purchase: {mode!r} is not 'count' or 'hurdle'")
-        return mode == "count" and data.count is not None
+        return mode == "count"
 
     def purchase_outcome(self, data: RepeatData) -> np.ndarray:
         """The purchase part's outcome per row: flow deals closed (count) or any (0/1)."""
-        if self._counts_deals(data):
-            return np.asarray(data.count, float)
+        if self.counts_deals:
+            return data.count
         return (data.value > 0).astype(float)
+
+    def value_outcome(self, data: RepeatData) -> tuple[np.ndarray, np.ndarray]:
+        """The value part's rows (positions in ``data.rows``) and log values: each deal at its
+        quarter's row (count), or each quarter with some repeat business (hurdle)."""
+        if self.counts_deals:
+            return data.deal_row, np.log(data.deal_value)
+        rows = np.flatnonzero(data.value > 0)
+        return rows, np.log(data.value[rows])
 
     def expected_value(self, lin_any, lin_val, sigma):
         """Expected flow repeat value of a quarter from the two parts' linear predictors:
         expected deals x expected deal value, ``exp(η_any) exp(η_value + σ²/2)`` (count), or
         P(any) x expected value given some, ``expit(η_any) exp(η_value + σ²/2)`` (hurdle)."""
-        if self.model_config["purchase"] == "count":
+        if self.counts_deals:
             return np.exp(lin_any + lin_val + sigma**2 / 2)
         return expit(lin_any) * np.exp(lin_val + sigma**2 / 2)
 
@@ -734,12 +747,8 @@ class RepeatBusinessModel(BayesModel):
         design = self._dense_design(data)
         n = len(data.clients)
         kw = {"centre": True, "single_precision": True}  # see marginal.design_product
-        if self._counts_deals(data):  # the log value of each deal, at its quarter's row
-            rows, y = data.deal_row, np.log(data.deal_value)
-        else:  # the log value of each quarter with some
-            rows = np.flatnonzero(data.value > 0)
-            y = np.log(data.value[rows])
-        purchase = GroupedPoisson if self._counts_deals(data) else GroupedNormal
+        rows, y = self.value_outcome(data)
+        purchase = GroupedPoisson if self.counts_deals else GroupedNormal
         out = {
             "any": purchase(self.purchase_outcome(data), design, data.client, n, **kw),
             "value": GroupedNormal(y, design[rows], data.client[rows], n, **kw),
@@ -800,7 +809,7 @@ class RepeatBusinessModel(BayesModel):
         if "margin" in grouped and "mu_centred_margin" in post:
             parts["margin"] = ("mu_centred_margin", "sigma_margin", ["beta_margin"])
         new = {}
-        if self._counts_deals(data) and "u_client_any" not in post:
+        if self.counts_deals:
             theta = np.concatenate([flat(n) for n in self._theta_names(data, "any")], axis=1)
             tau = flat("sigma_client_any")[:, 0]
             u = grouped["any"].draw_gamma_effects(flat("alpha_centred_any")[:, 0], theta, tau, rng)
@@ -871,14 +880,14 @@ class RepeatBusinessModel(BayesModel):
         model), and mean delivered margin (a table)."""
         pp = super().posterior_predictive(result, data, random_seed)
         y = self.purchase_outcome(data)
-        g = self._grouped(data)["value"]
+        _, log_value = self.value_outcome(data)
         rows = {
             "share of quarters with repeat business": (
                 float((y > 0).mean()),
                 float((pp["any"].values > 0).mean()),
             ),
         }
-        if self._counts_deals(data):
+        if self.counts_deals:
             sim = pp["any"].values.reshape(-1, len(y))
             rows["repeat deals per quarter"] = (float(y.mean()), float(sim.mean()))
             # the Poisson count's check: counts more dispersed than predicted (beyond what the
@@ -888,7 +897,7 @@ class RepeatBusinessModel(BayesModel):
                 float(np.mean(sim.var(axis=1) / np.maximum(sim.mean(axis=1), 1e-12))),
             )
         rows["median log value given some"] = (
-            float(np.median(g.y)),
+            float(np.median(log_value)),
             float(np.median(pp["log_value"].values)),
         )
         if "margin" in pp:
